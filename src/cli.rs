@@ -1,0 +1,196 @@
+//! Command line: turns flags and the runner's environment into typed requests.
+//! The core never sees clap.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::config::Inputs;
+use crate::pipeline::RunRequest;
+
+/// Turn one GitHub issue into a tested micro-SaaS app on a branch.
+#[derive(Debug, Parser)]
+#[command(name = "e2e-action", version, about)]
+pub struct Cli {
+    /// What to do; with none, run as the GitHub Action (everything from the environment).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline on a checkout, as the action does (flags override the environment).
+    Run(RunArgs),
+    /// Try it: a throw-away origin and workspace, the sample issue event, the whole pipeline.
+    Demo(DemoArgs),
+    /// Render an app from an event, an issue body or a spec.yaml into a folder (no git, no tests).
+    Generate(GenerateArgs),
+}
+
+/// Flags of `run`.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Event payload file (default: $GITHUB_EVENT_PATH).
+    #[arg(long)]
+    pub event: Option<PathBuf>,
+    /// Event name (default: $GITHUB_EVENT_NAME, else `issues`).
+    #[arg(long)]
+    pub event_name: Option<String>,
+    /// The checkout (default: $GITHUB_WORKSPACE, else the current directory).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// owner/name (default: $GITHUB_REPOSITORY).
+    #[arg(long)]
+    pub repository: Option<String>,
+    /// LLM provider.
+    #[arg(long)]
+    pub llm_provider: Option<String>,
+    /// Stack pack.
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// App folder (`apps/<slug>` by default).
+    #[arg(long)]
+    pub app_dir: Option<String>,
+    /// Base branch.
+    #[arg(long)]
+    pub base_branch: Option<String>,
+    /// Push the branch (true/false).
+    #[arg(long)]
+    pub push: Option<String>,
+    /// Push even if the tests fail (true/false).
+    #[arg(long)]
+    pub push_on_failure: Option<String>,
+    /// Time limit for installing and testing the app, seconds.
+    #[arg(long)]
+    pub test_timeout: Option<String>,
+    /// Config file, relative to the checkout.
+    #[arg(long)]
+    pub config_path: Option<String>,
+    /// A folder of your own stack packs.
+    #[arg(long)]
+    pub templates_dir: Option<PathBuf>,
+    /// Cache for virtual environments and packages (default: $RUNNER_TEMP/e2e-action-cache).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Flags of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo (default: a new temporary folder, kept).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Flags of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// An issues event payload.
+    #[arg(long, conflicts_with_all = ["spec", "issue_body"])]
+    pub event: Option<PathBuf>,
+    /// A spec.yaml written by an earlier run.
+    #[arg(long, conflicts_with = "issue_body")]
+    pub spec: Option<PathBuf>,
+    /// A file holding an issue-form body.
+    #[arg(long)]
+    pub issue_body: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Stack pack.
+    #[arg(long, default_value = crate::config::DEFAULT_STACK)]
+    pub stack: String,
+    /// A folder of your own stack packs.
+    #[arg(long)]
+    pub templates_dir: Option<PathBuf>,
+}
+
+/// Reads one variable, treating empty as unset.
+fn var(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name).filter(|v| !v.is_empty())
+}
+
+/// Builds the run request from flags and the environment (`get` reads a variable).
+pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRequest {
+    let flags = Inputs {
+        llm_provider: args.llm_provider,
+        stack: args.stack,
+        app_dir: args.app_dir,
+        base_branch: args.base_branch,
+        push: args.push,
+        config_path: args.config_path,
+        push_on_failure: args.push_on_failure,
+        test_timeout: args.test_timeout,
+    };
+    let inputs = Inputs::from_env(&get).overlay(flags);
+    let runner_temp = var(&get, "RUNNER_TEMP")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let token = var(&get, "INPUT_GITHUB-TOKEN")
+        .or_else(|| var(&get, "GITHUB_TOKEN"))
+        .map(SecretString::from);
+    RunRequest {
+        event_name: args
+            .event_name
+            .or_else(|| var(&get, "GITHUB_EVENT_NAME"))
+            .unwrap_or_else(|| if args.event.is_some() { "issues".into() } else { String::new() }),
+        event_path: args.event.or_else(|| var(&get, "GITHUB_EVENT_PATH").map(PathBuf::from)),
+        workspace: args
+            .repo
+            .or_else(|| var(&get, "GITHUB_WORKSPACE").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(".")),
+        repository: args.repository.or_else(|| var(&get, "GITHUB_REPOSITORY")),
+        cache_dir: args
+            .cache_dir
+            .unwrap_or_else(|| runner_temp.join("e2e-action-cache")),
+        runner_temp,
+        inputs,
+        github_token: token,
+        api_url: var(&get, "GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+        server_url: var(&get, "GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
+        templates_dir: args.templates_dir,
+    }
+}
+
+/// A per-user cache folder for the demo, so a second demo installs nothing.
+pub fn user_cache_dir(get: impl Fn(&str) -> Option<String>) -> PathBuf {
+    var(&get, "XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var(&get, "HOME").map(|h| Path::new(&h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("e2e-action")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_feeds_the_request_and_flags_win() {
+        let env = [
+            ("GITHUB_EVENT_NAME", "issues"),
+            ("GITHUB_EVENT_PATH", "/e.json"),
+            ("GITHUB_WORKSPACE", "/ws"),
+            ("RUNNER_TEMP", "/rt"),
+            ("INPUT_STACK", "python-fastapi"),
+            ("INPUT_GITHUB-TOKEN", ""),
+            ("GITHUB_TOKEN", "ghs_x"),
+        ];
+        let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let req = run_request(
+            RunArgs {
+                stack: Some("other".into()),
+                ..RunArgs::default()
+            },
+            get,
+        );
+        assert_eq!(req.event_path.as_deref(), Some(Path::new("/e.json")));
+        assert_eq!(req.workspace, PathBuf::from("/ws"));
+        assert_eq!(req.inputs.stack.as_deref(), Some("other"));
+        assert_eq!(req.cache_dir, PathBuf::from("/rt/e2e-action-cache"));
+        assert!(req.github_token.is_some());
+        assert!(!format!("{req:?}").contains("ghs_x"));
+    }
+}

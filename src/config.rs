@@ -1,0 +1,318 @@
+//! Configuration: defaults < `.github/e2e-action.yml` < action inputs, merged explicitly.
+//!
+//! Inputs arrive as `INPUT_<NAME>` variables (hyphens kept) or as CLI flags; an empty input
+//! counts as unset, so `action.yml` can leave defaults to the config file. The config file
+//! rejects unknown keys with the key's name and line.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::E2eError;
+
+/// Every action input the binary reads, as given (unset or empty = `None`).
+///
+/// The names are the `action.yml` input names; `tests/action_contract.rs` checks the two agree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// `llm-provider`
+    pub llm_provider: Option<String>,
+    /// `stack`
+    pub stack: Option<String>,
+    /// `app-dir`
+    pub app_dir: Option<String>,
+    /// `base-branch`
+    pub base_branch: Option<String>,
+    /// `push`
+    pub push: Option<String>,
+    /// `config-path`
+    pub config_path: Option<String>,
+    /// `push-on-failure`
+    pub push_on_failure: Option<String>,
+    /// `test-timeout`
+    pub test_timeout: Option<String>,
+}
+
+/// Input names the binary reads (besides the secret `github-token`), in `action.yml` order.
+pub const INPUT_NAMES: &[&str] = &[
+    "github-token",
+    "llm-provider",
+    "stack",
+    "app-dir",
+    "base-branch",
+    "push",
+    "push-on-failure",
+    "test-timeout",
+    "config-path",
+];
+
+impl Inputs {
+    /// Reads inputs from `INPUT_<NAME>` variables through `get` (the process env in production).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Inputs {
+        let input = |name: &str| {
+            get(&format!("INPUT_{}", name.to_uppercase().replace(' ', "_")))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Inputs {
+            llm_provider: input("llm-provider"),
+            stack: input("stack"),
+            app_dir: input("app-dir"),
+            base_branch: input("base-branch"),
+            push: input("push"),
+            config_path: input("config-path"),
+            push_on_failure: input("push-on-failure"),
+            test_timeout: input("test-timeout"),
+        }
+    }
+
+    /// Layers `other` over `self`: a value set in `other` wins.
+    pub fn overlay(self, other: Inputs) -> Inputs {
+        Inputs {
+            llm_provider: other.llm_provider.or(self.llm_provider),
+            stack: other.stack.or(self.stack),
+            app_dir: other.app_dir.or(self.app_dir),
+            base_branch: other.base_branch.or(self.base_branch),
+            push: other.push.or(self.push),
+            config_path: other.config_path.or(self.config_path),
+            push_on_failure: other.push_on_failure.or(self.push_on_failure),
+            test_timeout: other.test_timeout.or(self.test_timeout),
+        }
+    }
+}
+
+/// The repository's `.github/e2e-action.yml`. Every key is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Stack pack name.
+    pub stack: Option<String>,
+    /// App folder, may contain `<slug>` and `<number>`.
+    pub app_dir: Option<String>,
+    /// Base branch of the generated branch and PR.
+    pub base_branch: Option<String>,
+    /// Push the branch (`false` = build and test locally only).
+    pub push: Option<bool>,
+    /// Push even when the generated app's tests fail.
+    pub push_on_failure: Option<bool>,
+    /// LLM provider (`none` for the scaffold only).
+    pub llm_provider: Option<String>,
+    /// Wall-time limit for installing and testing the generated app, in seconds.
+    pub test_timeout: Option<u64>,
+    /// Commit author name.
+    pub author_name: Option<String>,
+    /// Commit author e-mail.
+    pub author_email: Option<String>,
+}
+
+/// LLM providers known to the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProvider {
+    /// No LLM: the scaffold alone, from an issue form.
+    None,
+}
+
+/// The fully resolved configuration of one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// LLM provider.
+    pub llm_provider: LlmProvider,
+    /// Stack pack name.
+    pub stack: String,
+    /// App folder pattern (`apps/<slug>` by default).
+    pub app_dir: String,
+    /// Base branch, or `None` for the checked-out branch.
+    pub base_branch: Option<String>,
+    /// Push the branch.
+    pub push: bool,
+    /// Push even when tests fail.
+    pub push_on_failure: bool,
+    /// Time limit for install + tests.
+    pub test_timeout_secs: u64,
+    /// Commit author name.
+    pub author_name: String,
+    /// Commit author e-mail.
+    pub author_email: String,
+}
+
+/// Default stack pack.
+pub const DEFAULT_STACK: &str = "python-fastapi";
+/// Default app folder pattern.
+pub const DEFAULT_APP_DIR: &str = "apps/<slug>";
+/// Default config file path, relative to the workspace.
+pub const DEFAULT_CONFIG_PATH: &str = ".github/e2e-action.yml";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            llm_provider: LlmProvider::None,
+            stack: DEFAULT_STACK.into(),
+            app_dir: DEFAULT_APP_DIR.into(),
+            base_branch: None,
+            push: true,
+            push_on_failure: false,
+            test_timeout_secs: 900,
+            author_name: "e2e-action[bot]".into(),
+            author_email: "e2e-action[bot]@users.noreply.github.com".into(),
+        }
+    }
+}
+
+/// Reads the config file at `path` if it exists. Unknown keys and wrong types are errors
+/// naming the file, key and line.
+pub fn read_config_file(path: &Path) -> Result<ConfigFile, E2eError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        Err(e) => {
+            return Err(E2eError::Config(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    parse_config_file(&text).map_err(|e| E2eError::Config(format!("{}: {e}", path.display())))
+}
+
+/// Parses config file text (empty text = all defaults).
+pub fn parse_config_file(text: &str) -> Result<ConfigFile, String> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    yaml_serde::from_str(text).map_err(|e| e.to_string())
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, E2eError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        _ => Err(E2eError::Config(format!(
+            "input `{name}` must be true or false, got {value:?}"
+        ))),
+    }
+}
+
+impl Settings {
+    /// Resolves defaults < config file < inputs.
+    pub fn resolve(file: &ConfigFile, inputs: &Inputs) -> Result<Settings, E2eError> {
+        let d = Settings::default();
+        let provider = inputs
+            .llm_provider
+            .clone()
+            .or_else(|| file.llm_provider.clone())
+            .unwrap_or_else(|| "none".into());
+        let llm_provider = match provider.to_ascii_lowercase().as_str() {
+            "none" => LlmProvider::None,
+            other => {
+                return Err(E2eError::Config(format!(
+                    "unknown llm-provider {other:?}; this version supports: none"
+                )));
+            }
+        };
+        let push = match &inputs.push {
+            Some(v) => parse_bool("push", v)?,
+            None => file.push.unwrap_or(d.push),
+        };
+        let push_on_failure = match &inputs.push_on_failure {
+            Some(v) => parse_bool("push-on-failure", v)?,
+            None => file.push_on_failure.unwrap_or(d.push_on_failure),
+        };
+        let test_timeout_secs = match &inputs.test_timeout {
+            Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                E2eError::Config(format!(
+                    "input `test-timeout` must be a positive number of seconds, got {v:?}"
+                ))
+            })?,
+            None => file.test_timeout.unwrap_or(d.test_timeout_secs),
+        };
+        let app_dir = inputs
+            .app_dir
+            .clone()
+            .or_else(|| file.app_dir.clone())
+            .unwrap_or(d.app_dir);
+        Ok(Settings {
+            llm_provider,
+            stack: inputs
+                .stack
+                .clone()
+                .or_else(|| file.stack.clone())
+                .unwrap_or(d.stack),
+            app_dir,
+            base_branch: inputs.base_branch.clone().or_else(|| file.base_branch.clone()),
+            push,
+            push_on_failure,
+            test_timeout_secs,
+            author_name: file.author_name.clone().unwrap_or(d.author_name),
+            author_email: file.author_email.clone().unwrap_or(d.author_email),
+        })
+    }
+
+    /// The app folder for a spec: the pattern with `<slug>` and `<number>` filled in.
+    pub fn app_dir_for(&self, slug: &str, number: u64) -> String {
+        self.app_dir
+            .replace("<slug>", slug)
+            .replace("<number>", &number.to_string())
+    }
+}
+
+/// Where the config file lives for a workspace.
+pub fn config_path(workspace: &Path, inputs: &Inputs) -> PathBuf {
+    workspace.join(inputs.config_path.as_deref().unwrap_or(DEFAULT_CONFIG_PATH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_keep_hyphens_and_ignore_empty_values() {
+        let env = [
+            ("INPUT_LLM-PROVIDER", "none"),
+            ("INPUT_STACK", ""),
+            ("INPUT_APP-DIR", " apps/x "),
+        ];
+        let inputs = Inputs::from_env(|k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        });
+        assert_eq!(inputs.llm_provider.as_deref(), Some("none"));
+        assert_eq!(inputs.stack, None);
+        assert_eq!(inputs.app_dir.as_deref(), Some("apps/x"));
+    }
+
+    #[test]
+    fn inputs_override_file_which_overrides_defaults() {
+        let file = parse_config_file("stack: from-file\npush: false\napp-dir: web/<slug>\n").unwrap();
+        let inputs = Inputs {
+            stack: Some("from-input".into()),
+            ..Inputs::default()
+        };
+        let s = Settings::resolve(&file, &inputs).unwrap();
+        assert_eq!(s.stack, "from-input");
+        assert!(!s.push);
+        assert_eq!(s.app_dir_for("shop", 7), "web/shop");
+        assert_eq!(s.test_timeout_secs, 900);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse_config_file("stack: x\npuhs: true\n").unwrap_err();
+        assert!(err.contains("puhs"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn bad_boolean_input_is_a_config_error() {
+        let inputs = Inputs {
+            push: Some("maybe".into()),
+            ..Inputs::default()
+        };
+        let err = Settings::resolve(&ConfigFile::default(), &inputs).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: input `push` must be true or false, got \"maybe\""
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! `demo` and `generate`: the pipeline on the embedded sample, and rendering without git.
+//!
+//! The demo makes a throw-away bare origin and a clone with one commit on `main`, feeds the
+//! sample `issues/opened` event, runs the whole pipeline with push on, and returns where the
+//! branch and the app are.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use git2::{Repository, Signature};
+
+use crate::error::E2eError;
+use crate::pipeline::{self, RunOutcome, RunRequest};
+use crate::report::Reporter;
+use crate::scaffold::{self, PackSource};
+use crate::spec::{IssueRef, Spec};
+
+/// The sample event shipped with the binary.
+pub const SAMPLE_EVENT: &str = include_str!("../examples/events/issue-opened.json");
+
+/// Where the demo put things.
+#[derive(Debug)]
+pub struct DemoResult {
+    /// Demo root.
+    pub root: PathBuf,
+    /// The bare origin the branch was pushed to.
+    pub origin: PathBuf,
+    /// The workspace (clone) with the branch checked out.
+    pub workspace: PathBuf,
+    /// The run's outcome.
+    pub outcome: RunOutcome,
+}
+
+/// Creates `root/origin.git` and `root/workspace` (a clone with one commit on `main`).
+pub fn make_repos(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let origin = root.join("origin.git");
+    let ws = root.join("workspace");
+    Repository::init_bare(&origin).context("creating the demo origin")?;
+    let repo = Repository::init(&ws).context("creating the demo workspace")?;
+    std::fs::write(ws.join("README.md"), "# Demo repository\n\nA throw-away repository made by `e2e-action demo`.\n")?;
+    let mut index = repo.index()?;
+    index.add_path(Path::new("README.md"))?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    let sig = Signature::now("e2e-action demo", "demo@example.invalid")?;
+    repo.commit(Some("refs/heads/main"), &sig, &sig, "Initial commit", &tree, &[])?;
+    repo.set_head("refs/heads/main")?;
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
+    repo.remote("origin", origin.to_str().context("non-UTF-8 demo path")?)?;
+    let mut remote = repo.find_remote("origin")?;
+    remote.push(&["refs/heads/main:refs/heads/main"], None)?;
+    Ok((origin, ws))
+}
+
+/// Runs the demo under `root` (created if missing).
+pub async fn demo(root: &Path, cache_dir: PathBuf, reporter: &Reporter) -> anyhow::Result<DemoResult> {
+    std::fs::create_dir_all(root)?;
+    let (origin, workspace) = make_repos(root)?;
+    let event = root.join("issue-opened.json");
+    std::fs::write(&event, SAMPLE_EVENT)?;
+    let runner_temp = root.join("runner-temp");
+    std::fs::create_dir_all(&runner_temp)?;
+    let req = RunRequest {
+        event_name: "issues".into(),
+        event_path: Some(event),
+        workspace: workspace.clone(),
+        repository: Some("octo-org/reading-list".into()),
+        runner_temp,
+        cache_dir,
+        inputs: Default::default(),
+        github_token: None,
+        api_url: "https://api.github.com".into(),
+        server_url: "https://github.com".into(),
+        templates_dir: None,
+    };
+    let outcome = pipeline::run(&req, reporter).await?;
+    Ok(DemoResult { root: root.to_path_buf(), origin, workspace, outcome })
+}
+
+/// Where `generate` takes its spec from.
+pub enum SpecSource<'a> {
+    /// An issues event payload.
+    Event(&'a Path),
+    /// A spec.yaml.
+    SpecFile(&'a Path),
+    /// A file with an issue-form body.
+    IssueBody(&'a Path),
+}
+
+/// Reads the spec for `generate`.
+pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| E2eError::Event { path: p.to_path_buf(), reason: e.to_string() })
+    };
+    match source {
+        SpecSource::Event(p) => match crate::event::read_event("issues", p)? {
+            crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t),
+            crate::event::Intake::Skip(reason) => Err(E2eError::Issue(reason)),
+        },
+        SpecSource::SpecFile(p) => yaml_serde::from_str(&read(p)?)
+            .map_err(|e| E2eError::Issue(format!("{}: {e}", p.display()))),
+        SpecSource::IssueBody(p) => {
+            let issue = IssueRef { number: 1, title: String::new(), url: String::new() };
+            crate::issue::form::parse_issue_form(&issue, &read(p)?).map_err(|e| E2eError::Issue(e.to_string()))
+        }
+    }
+}
+
+/// Renders the app for `spec` into `out`; returns the number of files.
+pub fn generate(spec: &Spec, stack: &str, templates_dir: Option<&Path>, out: &Path) -> Result<usize, E2eError> {
+    let source = templates_dir.map_or(PackSource::Embedded, PackSource::Dir);
+    let pack = scaffold::load_pack(&source, stack)?;
+    let files = pipeline::render_app(spec, &pack)?;
+    std::fs::create_dir_all(out).map_err(|e| E2eError::Workspace(format!("{}: {e}", out.display())))?;
+    files.write_to(out)?;
+    Ok(files.files.len())
+}

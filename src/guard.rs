@@ -1,0 +1,83 @@
+//! Guard: who may trigger a build.
+//!
+//! In: a [`Trigger`] and the allowed author associations. Out: `Ok(())` to build, or the
+//! reason to refuse (the run then ends with exit 0 and a notice). Bots never trigger a build,
+//! so the action cannot trigger itself.
+
+use crate::event::Trigger;
+
+/// Author associations allowed to trigger a build by default.
+pub const DEFAULT_ALLOWED: &[&str] = &["OWNER", "MEMBER", "COLLABORATOR"];
+
+/// Decides whether `trigger` may start a build.
+pub fn check(trigger: &Trigger, allowed: &[String]) -> Result<(), String> {
+    if trigger.sender.is_bot() {
+        return Err(format!(
+            "`{}` is a bot; bots never trigger a build",
+            trigger.sender.login
+        ));
+    }
+    if trigger.issue.author.is_bot() {
+        return Err(format!(
+            "the issue was opened by the bot `{}`; bots never trigger a build",
+            trigger.issue.author.login
+        ));
+    }
+    let assoc = trigger.issue.author_association.as_str();
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(assoc)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the issue author `{}` is {} and only {} may trigger a build",
+            trigger.issue.author.login,
+            if assoc.is_empty() { "of unknown association" } else { assoc },
+            allowed.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Actor, Issue};
+
+    fn trigger(assoc: &str, login: &str, kind: &str) -> Trigger {
+        let actor = Actor { login: login.into(), kind: kind.into() };
+        Trigger {
+            event_name: "issues".into(),
+            action: "opened".into(),
+            issue: Issue {
+                number: 1,
+                title: "t".into(),
+                body: String::new(),
+                html_url: String::new(),
+                author: actor.clone(),
+                author_association: assoc.into(),
+                labels: vec![],
+            },
+            repository: "o/r".into(),
+            sender: actor,
+        }
+    }
+
+    fn allowed() -> Vec<String> {
+        DEFAULT_ALLOWED.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn each_association() {
+        for a in ["OWNER", "MEMBER", "COLLABORATOR"] {
+            assert!(check(&trigger(a, "octocat", "User"), &allowed()).is_ok(), "{a}");
+        }
+        for a in ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE", "MANNEQUIN", ""] {
+            let err = check(&trigger(a, "octocat", "User"), &allowed()).unwrap_err();
+            assert!(err.contains("only OWNER, MEMBER, COLLABORATOR"), "{err}");
+        }
+    }
+
+    #[test]
+    fn bots_never_build() {
+        assert!(check(&trigger("OWNER", "e2e-action[bot]", "User"), &allowed()).is_err());
+        assert!(check(&trigger("OWNER", "robot", "Bot"), &allowed()).is_err());
+    }
+}

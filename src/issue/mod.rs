@@ -1,0 +1,4 @@
+//! Issue text: sanitising untrusted text and parsing the issue form into a `Spec`.
+
+pub mod form;
+pub mod sanitize;

@@ -1,0 +1,19 @@
+//! e2e-action: one GitHub issue in, a tested micro-SaaS application on a branch out.
+#![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod event;
+pub mod github;
+pub mod guard;
+pub mod ident;
+pub mod issue;
+pub mod pipeline;
+pub mod report;
+pub mod sandbox;
+pub mod scaffold;
+pub mod spec;
+pub mod workspace;

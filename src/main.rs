@@ -1,0 +1,72 @@
+//! e2e-action: parse the command line, run, map errors to exit codes.
+
+use clap::Parser;
+use e2e_action::cli::{self, Cli, Command, RunArgs};
+use e2e_action::demo::{self, SpecSource};
+use e2e_action::error::exit_code_of;
+use e2e_action::pipeline::{self, RunOutcome};
+use e2e_action::report::Reporter;
+
+fn main() {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let env = |k: &str| std::env::var(k).ok();
+    let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
+    let reporter = Reporter {
+        output_file: env("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(Into::into),
+        summary_file: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(Into::into),
+        workflow_commands: in_actions,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
+            Command::Run(args) => {
+                let req = cli::run_request(args, env);
+                pipeline::run(&req, &reporter).await.map(|outcome| {
+                    if let RunOutcome::Built(d) = outcome {
+                        reporter.info(&format!("branch {} at {} (tests {})", d.branch, d.sha, d.tests));
+                    }
+                })
+            }
+            Command::Demo(args) => {
+                let root = match args.dir {
+                    Some(d) => d,
+                    None => tempfile::Builder::new().prefix("e2e-demo-").tempdir()?.keep(),
+                };
+                let r = demo::demo(&root, cli::user_cache_dir(env), &reporter).await?;
+                if let RunOutcome::Built(d) = &r.outcome {
+                    reporter.info(&format!(
+                        "\ndemo done: tests {}\n  branch  {} ({}) pushed to {}\n  app     {}\n  inspect git -C {} log --stat {}",
+                        d.tests,
+                        d.branch,
+                        d.sha,
+                        r.origin.display(),
+                        r.workspace.join(&d.app_path).display(),
+                        r.origin.display(),
+                        d.branch
+                    ));
+                }
+                Ok(())
+            }
+            Command::Generate(args) => {
+                let source = match (&args.event, &args.spec, &args.issue_body) {
+                    (Some(p), _, _) => SpecSource::Event(p),
+                    (_, Some(p), _) => SpecSource::SpecFile(p),
+                    (_, _, Some(p)) => SpecSource::IssueBody(p),
+                    _ => anyhow::bail!(e2e_action::error::E2eError::Config("generate needs --event, --spec or --issue-body".into())),
+                };
+                let spec = demo::read_spec(source)?;
+                let n = demo::generate(&spec, &args.stack, args.templates_dir.as_deref(), &args.out)?;
+                reporter.info(&format!("wrote {n} files to {}", args.out.display()));
+                Ok(())
+            }
+        }
+    });
+    if let Err(e) = result {
+        reporter.error(&format!("e2e-action: {e:#}"));
+        std::process::exit(exit_code_of(&e));
+    }
+}

@@ -1,0 +1,100 @@
+//! Deploy: push the branch when the tests passed (or `push-on-failure`), and describe the
+//! delivery for the outputs.
+//!
+//! In: the integration and the test report. Out: a [`Delivery`]. Fails when the remote
+//! refuses the push (nothing else was changed on the remote).
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::error::E2eError;
+use crate::pipeline::RunRequest;
+use crate::pipeline::integrate::{Integration, auth};
+use crate::pipeline::test::TestReport;
+use crate::report::Reporter;
+use crate::workspace::git::Workspace;
+
+/// What was delivered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    /// Branch name.
+    pub branch: String,
+    /// Branch tip.
+    pub sha: String,
+    /// App folder, relative to the repository root.
+    pub app_path: String,
+    /// `passed` or `failed`.
+    pub tests: String,
+    /// Whether the branch was pushed in this run.
+    pub pushed: bool,
+    /// Whether this run made a new commit.
+    pub changed: bool,
+    /// Where it was pushed (no credentials).
+    pub remote: Option<String>,
+    /// Why it was not pushed, if it was not.
+    pub not_pushed_because: Option<String>,
+}
+
+/// The outputs the action sets, in `action.yml` order.
+pub const OUTPUT_NAMES: &[&str] = &["branch", "sha", "app-path", "tests"];
+
+impl Delivery {
+    /// The action's outputs (names as in [`OUTPUT_NAMES`]).
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let values = [&self.branch, &self.sha, &self.app_path, &self.tests];
+        OUTPUT_NAMES.iter().copied().zip(values.into_iter().cloned()).collect()
+    }
+
+    /// One line for logs and the progress comment.
+    pub fn describe(&self) -> String {
+        match (&self.remote, self.pushed, &self.not_pushed_because) {
+            (Some(r), true, _) => format!("pushed {} ({}) to {r}", self.branch, short(&self.sha)),
+            (_, false, Some(why)) => format!("not pushed: {why}"),
+            _ => format!("{} at {}", self.branch, short(&self.sha)),
+        }
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// Pushes when allowed and needed.
+pub fn deploy(
+    ws: &Workspace,
+    settings: &Settings,
+    integration: &Integration,
+    tests: &TestReport,
+    req: &RunRequest,
+    app_dir: &str,
+    reporter: &Reporter,
+) -> Result<Delivery, E2eError> {
+    let mut delivery = Delivery {
+        branch: integration.branch.clone(),
+        sha: integration.sha.clone(),
+        app_path: app_dir.to_string(),
+        tests: tests.status.clone(),
+        pushed: false,
+        changed: integration.changed,
+        remote: integration.remote.clone(),
+        not_pushed_because: None,
+    };
+    let Some(url) = &integration.push_url else {
+        delivery.not_pushed_because = Some("push is off".into());
+        return Ok(delivery);
+    };
+    if !tests.passed() && !settings.push_on_failure {
+        delivery.not_pushed_because = Some("the tests failed (set push-on-failure: true to push anyway)".into());
+        return Ok(delivery);
+    }
+    if !integration.changed && integration.existed_on_remote {
+        delivery.not_pushed_because = Some("the branch is already up to date".into());
+        return Ok(delivery);
+    }
+    ws.push(url, &integration.branch, &auth(req))?;
+    delivery.pushed = true;
+    if !tests.passed() {
+        reporter.warning("the tests failed and the branch was pushed because push-on-failure is true");
+    }
+    Ok(delivery)
+}

@@ -1,0 +1,212 @@
+//! The orchestrator: the only place that knows the order of the stages.
+//!
+//! 1. intake — event payload → `Trigger` (or a skip)       [`crate::event`]
+//! 2. guard — may this author trigger a build?              [`crate::guard`]
+//! 3. spec — issue form → `Spec`                            [`spec`]
+//! 4. architecture — `Spec` → `Architecture`                [`architecture`]
+//! 5. plan — `Spec` + pack → `Plan` (file tasks, deps)      [`plan`]
+//! 6. develop — `Plan` → `Files` (rendered templates)       [`develop`]
+//! 7. integrate — `Files` → commit on `e2e/issue-<n>-<slug>` [`integrate`]
+//! 8. test — the app's own tests, sandboxed → `TestReport`  [`test`]
+//! 9. deploy — push the branch, set outputs → `Delivery`    [`deploy`]
+//! 10. report — step summary and `run-report.json`          [`progress`]
+//!
+//! Nothing is written to the repository before the integrate stage, and nothing is pushed
+//! unless the tests pass (or `push-on-failure` says otherwise).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::config::{self, Inputs, Settings};
+use crate::error::E2eError;
+use crate::event::{self, Intake, Trigger};
+use crate::github::GitHub;
+use crate::report::Reporter;
+use crate::scaffold::{self, PackSource};
+
+pub mod architecture;
+pub mod deploy;
+pub mod develop;
+pub mod integrate;
+pub mod plan;
+pub mod progress;
+pub mod spec;
+pub mod test;
+
+use progress::{Progress, Stage};
+
+/// Everything a run needs, already read from the environment or the CLI.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// `GITHUB_EVENT_NAME`.
+    pub event_name: String,
+    /// `GITHUB_EVENT_PATH`.
+    pub event_path: Option<PathBuf>,
+    /// The checkout (`GITHUB_WORKSPACE`).
+    pub workspace: PathBuf,
+    /// `GITHUB_REPOSITORY` (`owner/name`), if known.
+    pub repository: Option<String>,
+    /// `RUNNER_TEMP`.
+    pub runner_temp: PathBuf,
+    /// Cache folder for virtual environments and package caches.
+    pub cache_dir: PathBuf,
+    /// Action inputs.
+    pub inputs: Inputs,
+    /// `github-token` input or `GITHUB_TOKEN`.
+    pub github_token: Option<SecretString>,
+    /// `GITHUB_API_URL`.
+    pub api_url: String,
+    /// `GITHUB_SERVER_URL`.
+    pub server_url: String,
+    /// A folder of the user's own stack packs, instead of the embedded ones.
+    pub templates_dir: Option<PathBuf>,
+}
+
+/// How a run ended when it did not fail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum RunOutcome {
+    /// Nothing to do, with the reason.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// The app was built.
+    Built(deploy::Delivery),
+}
+
+/// Runs the pipeline for `req`, reporting through `reporter`.
+pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOutcome> {
+    if let Some(token) = &req.github_token {
+        reporter.mask(token.expose_secret());
+    }
+    // 1. intake
+    let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {
+        path: PathBuf::from("<unset>"),
+        reason: "GITHUB_EVENT_PATH is not set (use --event FILE outside Actions)".into(),
+    })?;
+    let trigger = match event::read_event(&req.event_name, &event_path)? {
+        Intake::Skip(reason) => {
+            reporter.notice(&format!("e2e-action: nothing to do: {reason}"));
+            return Ok(RunOutcome::Skipped { reason });
+        }
+        Intake::Build(t) => *t,
+    };
+    // 2. guard
+    if let Err(reason) = crate::guard::check(&trigger, &crate::guard::DEFAULT_ALLOWED.iter().map(|s| s.to_string()).collect::<Vec<_>>()) {
+        reporter.notice(&format!("e2e-action: not building: {reason}"));
+        return Ok(RunOutcome::Skipped { reason });
+    }
+    let github = match (&req.github_token, &req.repository) {
+        (Some(token), Some(repo)) => Some(GitHub::new(&req.api_url, token, repo)?),
+        _ => None,
+    };
+    let mut progress = Progress::new(&trigger, github.as_ref(), reporter).await;
+    let result = build(req, &trigger, &mut progress, reporter).await;
+    if let Err(e) = &result {
+        progress.fail(&format!("{e:#}")).await;
+    }
+    result
+}
+
+async fn build(
+    req: &RunRequest,
+    trigger: &Trigger,
+    progress: &mut Progress<'_>,
+    reporter: &Reporter,
+) -> anyhow::Result<RunOutcome> {
+    progress.done(Stage::Intake, &format!("{} event, issue #{}", trigger.event_name, trigger.issue.number)).await;
+    progress.done(Stage::Guard, &format!("{} is {}", trigger.issue.author.login, trigger.issue.author_association)).await;
+
+    // Configuration and the pack are checked before any stage writes anything.
+    let file = config::read_config_file(&config::config_path(&req.workspace, &req.inputs))?;
+    let settings = Settings::resolve(&file, &req.inputs)?;
+    let source = match &req.templates_dir {
+        Some(d) => PackSource::Dir(d),
+        None => PackSource::Embedded,
+    };
+    let pack = scaffold::load_pack(&source, &settings.stack)?;
+    let workspace = crate::workspace::git::Workspace::open(&req.workspace)?;
+    if workspace.trusted_foreign_owner {
+        reporter.notice("the workspace belongs to another user (the runner's checkout); trusting it because it is the workspace this job was given");
+    }
+    workspace.ensure_clean()?;
+
+    // 3. spec
+    progress.start(Stage::Spec).await;
+    let spec = spec::from_issue(trigger)?;
+    progress.set_spec(&spec);
+    progress.done(Stage::Spec, &format!("{}: {} entities", spec.app.name, spec.entities.len())).await;
+
+    // 4–6. architecture, plan, develop: pure, fast, in memory.
+    let t = Instant::now();
+    let arch = architecture::design(&spec, &pack);
+    progress.done_timed(Stage::Architecture, &format!("{} components, {} relations", arch.components.len(), arch.relations.len()), t.elapsed()).await;
+    let t = Instant::now();
+    let plan = plan::build(&spec, &pack)?;
+    progress.done_timed(Stage::Plan, &format!("{} file tasks", plan.tasks.len()), t.elapsed()).await;
+    let t = Instant::now();
+    let files = develop::develop(&spec, &arch, &plan, &pack)?;
+    progress.done_timed(Stage::Develop, &format!("{} files, {} KiB", files.files.len(), files.bytes() / 1024), t.elapsed()).await;
+
+    // 7. integrate
+    progress.start(Stage::Integrate).await;
+    let app_dir = settings.app_dir_for(&spec.app.slug, spec.issue.number);
+    let integration = integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
+    progress.set_branch(&integration.branch);
+    progress.done(Stage::Integrate, &format!("{} on {}", if integration.changed { "committed" } else { "unchanged" }, integration.branch)).await;
+
+    // 8. test
+    progress.start(Stage::Test).await;
+    let dirs = test::TestDirs {
+        work: test::work_dir(&req.runner_temp, spec.issue.number),
+        cache: req.cache_dir.clone(),
+    };
+    let timeout = Duration::from_secs(pack.manifest.test_timeout_secs.unwrap_or(settings.test_timeout_secs).min(settings.test_timeout_secs));
+    let report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+    if report.passed() {
+        progress.done(Stage::Test, &report.summary).await;
+    } else {
+        reporter.info(&format!("test log ({}):\n{}", report.log_path.display(), report.log_tail));
+        progress.failed(Stage::Test, &report.summary).await;
+    }
+
+    // 9. deploy
+    progress.start(Stage::Deploy).await;
+    let delivery = deploy::deploy(&workspace, &settings, &integration, &report, req, &app_dir, reporter)?;
+    progress.done(Stage::Deploy, &delivery.describe()).await;
+
+    // 10. report
+    progress.finish(&delivery, &report).await;
+    let run_report = progress.run_report(&spec, &delivery, &report);
+    let report_path = req.runner_temp.join("e2e-action").join("run-report.json");
+    if let Err(e) = crate::report::write_json(&report_path, &run_report) {
+        reporter.warning(&format!("cannot write {}: {e}", report_path.display()));
+    }
+    reporter
+        .set_outputs(&delivery.outputs())
+        .map_err(|e| E2eError::Workspace(format!("cannot write GITHUB_OUTPUT: {e}")))?;
+    if let Err(e) = reporter.summary(&progress.summary_markdown()) {
+        reporter.warning(&format!("cannot write the step summary: {e}"));
+    }
+    if !report.passed() {
+        return Err(E2eError::TestsFailed(format!(
+            "{}; {}; full log: {}",
+            report.summary,
+            if delivery.pushed { "the branch was pushed anyway (push-on-failure)" } else { "nothing was pushed" },
+            report.log_path.display()
+        ))
+        .into());
+    }
+    Ok(RunOutcome::Built(delivery))
+}
+
+/// Stages 4–6 without git or tests: the files of the app for `spec` on `pack`.
+pub fn render_app(spec: &crate::spec::Spec, pack: &scaffold::Pack) -> Result<develop::Files, E2eError> {
+    let arch = architecture::design(spec, pack);
+    let plan = plan::build(spec, pack)?;
+    develop::develop(spec, &arch, &plan, pack)
+}

@@ -1,0 +1,350 @@
+//! Progress: stage states and timings, the progress comment (edited in place after every
+//! stage), the step summary and `run-report.json`.
+//!
+//! A failure to post or edit the comment is a warning, never the run's failure.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::event::Trigger;
+use crate::github::{GitHub, PROGRESS_MARKER};
+use crate::pipeline::deploy::Delivery;
+use crate::pipeline::test::TestReport;
+use crate::report::Reporter;
+use crate::scaffold::filters;
+use crate::spec::Spec;
+
+/// The stages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Event payload → trigger.
+    Intake,
+    /// Who may trigger.
+    Guard,
+    /// Issue → spec.
+    Spec,
+    /// Spec → architecture.
+    Architecture,
+    /// Spec → file tasks.
+    Plan,
+    /// Tasks → files.
+    Develop,
+    /// Files → commit.
+    Integrate,
+    /// The app's tests.
+    Test,
+    /// Push.
+    Deploy,
+    /// Summary and outputs.
+    Report,
+}
+
+/// All stages in order.
+pub const STAGES: [Stage; 10] = [
+    Stage::Intake,
+    Stage::Guard,
+    Stage::Spec,
+    Stage::Architecture,
+    Stage::Plan,
+    Stage::Develop,
+    Stage::Integrate,
+    Stage::Test,
+    Stage::Deploy,
+    Stage::Report,
+];
+
+impl Stage {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Intake => "intake",
+            Stage::Guard => "guard",
+            Stage::Spec => "spec",
+            Stage::Architecture => "architecture",
+            Stage::Plan => "plan",
+            Stage::Develop => "develop",
+            Stage::Integrate => "integrate",
+            Stage::Test => "test",
+            Stage::Deploy => "deploy",
+            Stage::Report => "report",
+        }
+    }
+}
+
+/// State of one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Not started.
+    Pending,
+    /// Under way.
+    Running,
+    /// Finished well.
+    Done,
+    /// Failed.
+    Failed,
+}
+
+/// One stage's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRecord {
+    /// Stage.
+    pub stage: Stage,
+    /// State.
+    pub state: State,
+    /// Wall time in ms.
+    pub ms: u128,
+    /// One line about the outcome.
+    pub note: String,
+}
+
+/// The run's progress, mirrored to the issue comment when there is a token.
+pub struct Progress<'a> {
+    stages: Vec<StageRecord>,
+    started: Option<Instant>,
+    github: Option<&'a GitHub>,
+    reporter: &'a Reporter,
+    comment_id: Option<u64>,
+    issue: u64,
+    spec_summary: Option<String>,
+    branch: Option<String>,
+    failure: Option<String>,
+    run_started: Instant,
+}
+
+/// `run-report.json`.
+#[derive(Debug, Serialize)]
+pub struct RunReport<'a> {
+    /// Generator version.
+    pub version: &'static str,
+    /// Issue number.
+    pub issue: u64,
+    /// App name as written.
+    pub app: &'a str,
+    /// Entity count.
+    pub entities: usize,
+    /// Stage records.
+    pub stages: &'a [StageRecord],
+    /// Sum of the stages' times except install and tests, ms.
+    pub own_ms: u128,
+    /// Test report.
+    pub tests: &'a TestReport,
+    /// Delivery.
+    pub delivery: &'a Delivery,
+    /// LLM usage (no LLM in this version).
+    pub llm: LlmUsage,
+}
+
+/// LLM usage figures.
+#[derive(Debug, Default, Serialize)]
+pub struct LlmUsage {
+    /// Calls made.
+    pub calls: u64,
+    /// Tokens in.
+    pub tokens_in: u64,
+    /// Tokens out.
+    pub tokens_out: u64,
+    /// Estimated cost in USD.
+    pub cost_usd: f64,
+}
+
+impl<'a> Progress<'a> {
+    /// Starts tracking; creates (or finds again) the progress comment when a client is given.
+    pub async fn new(trigger: &Trigger, github: Option<&'a GitHub>, reporter: &'a Reporter) -> Progress<'a> {
+        let mut p = Progress {
+            stages: STAGES
+                .iter()
+                .map(|&stage| StageRecord { stage, state: State::Pending, ms: 0, note: String::new() })
+                .collect(),
+            started: None,
+            github,
+            reporter,
+            comment_id: None,
+            issue: trigger.issue.number,
+            spec_summary: None,
+            branch: None,
+            failure: None,
+            run_started: Instant::now(),
+        };
+        if let Some(gh) = github {
+            let found = match gh.find_comment(p.issue, PROGRESS_MARKER).await {
+                Ok(found) => found,
+                Err(e) => {
+                    reporter.warning(&format!("progress comment: {e}"));
+                    None
+                }
+            };
+            p.comment_id = match found {
+                Some(id) => Some(id),
+                None => match gh.create_comment(p.issue, &p.comment_body()).await {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        reporter.warning(&format!("progress comment: {e}"));
+                        None
+                    }
+                },
+            };
+        }
+        p
+    }
+
+    fn record(&mut self, stage: Stage) -> &mut StageRecord {
+        let i = STAGES.iter().position(|s| *s == stage).unwrap_or(0);
+        &mut self.stages[i]
+    }
+
+    fn current(&self) -> Option<Stage> {
+        self.stages.iter().find(|s| s.state == State::Running).map(|s| s.stage)
+    }
+
+    /// Marks `stage` as running.
+    pub async fn start(&mut self, stage: Stage) {
+        self.reporter.group(&format!("e2e-action: {}", stage.name()));
+        self.started = Some(Instant::now());
+        self.record(stage).state = State::Running;
+        self.sync().await;
+    }
+
+    /// Marks `stage` done, timed from its `start`.
+    pub async fn done(&mut self, stage: Stage, note: &str) {
+        let elapsed = self.started.take().map(|s| s.elapsed()).unwrap_or_default();
+        self.done_timed(stage, note, elapsed).await;
+    }
+
+    /// Marks `stage` done with a measured duration.
+    pub async fn done_timed(&mut self, stage: Stage, note: &str, elapsed: Duration) {
+        self.finish_stage(stage, State::Done, note, elapsed).await;
+    }
+
+    /// Marks `stage` failed (the run goes on, e.g. failed tests still get reported).
+    pub async fn failed(&mut self, stage: Stage, note: &str) {
+        let elapsed = self.started.take().map(|s| s.elapsed()).unwrap_or_default();
+        self.finish_stage(stage, State::Failed, note, elapsed).await;
+    }
+
+    async fn finish_stage(&mut self, stage: Stage, state: State, note: &str, elapsed: Duration) {
+        let r = self.record(stage);
+        r.state = state;
+        r.ms = elapsed.as_millis();
+        r.note = note.to_string();
+        let line = format!("{:<12} {:>7} ms  {}", stage.name(), r.ms, note);
+        self.reporter.info(&line);
+        self.reporter.end_group();
+        self.sync().await;
+    }
+
+    /// Records the spec's summary for the comment.
+    pub fn set_spec(&mut self, spec: &Spec) {
+        let names: Vec<String> = spec.entities.iter().map(|e| filters::mdcell(e.label.as_str().into())).collect();
+        self.spec_summary = Some(format!(
+            "**{}** — {} entities: {}",
+            filters::mdcell(spec.app.name.as_str().into()),
+            spec.entities.len(),
+            names.join(", ")
+        ));
+    }
+
+    /// Records the branch for the comment.
+    pub fn set_branch(&mut self, branch: &str) {
+        self.branch = Some(branch.to_string());
+    }
+
+    /// Marks the running stage (or the first pending one) failed with `reason`.
+    pub async fn fail(&mut self, reason: &str) {
+        let stage = self
+            .current()
+            .or_else(|| self.stages.iter().find(|s| s.state == State::Pending).map(|s| s.stage))
+            .unwrap_or(Stage::Report);
+        self.failure = Some(format!("{}: {reason}", stage.name()));
+        self.failed(stage, reason).await;
+    }
+
+    /// Marks the report stage done.
+    pub async fn finish(&mut self, delivery: &Delivery, tests: &TestReport) {
+        let note = format!("tests {}, {}", tests.status, delivery.describe());
+        self.done_timed(Stage::Report, &note, Duration::ZERO).await;
+    }
+
+    /// The action's own time: every stage but test, in ms.
+    pub fn own_ms(&self) -> u128 {
+        self.stages.iter().filter(|s| s.stage != Stage::Test).map(|s| s.ms).sum()
+    }
+
+    /// `run-report.json`.
+    pub fn run_report<'b>(&'b self, spec: &'b Spec, delivery: &'b Delivery, tests: &'b TestReport) -> RunReport<'b> {
+        RunReport {
+            version: env!("CARGO_PKG_VERSION"),
+            issue: spec.issue.number,
+            app: &spec.app.name,
+            entities: spec.entities.len(),
+            stages: &self.stages,
+            own_ms: self.own_ms(),
+            tests,
+            delivery,
+            llm: LlmUsage::default(),
+        }
+    }
+
+    fn stage_table(&self) -> String {
+        let mut s = String::from("| | stage | time | result |\n|---|---|---:|---|\n");
+        for r in &self.stages {
+            let icon = match r.state {
+                State::Pending => "⬜",
+                State::Running => "⏳",
+                State::Done => "✅",
+                State::Failed => "❌",
+            };
+            let ms = if r.state == State::Pending { String::new() } else { format!("{} ms", r.ms) };
+            s.push_str(&format!("| {icon} | {} | {ms} | {} |\n", r.stage.name(), filters::mdcell(r.note.as_str().into())));
+        }
+        s
+    }
+
+    /// The step summary.
+    pub fn summary_markdown(&self) -> String {
+        let mut s = format!("## e2e-action: issue #{}\n\n", self.issue);
+        if let Some(spec) = &self.spec_summary {
+            s.push_str(&format!("{spec}\n\n"));
+        }
+        if let Some(b) = &self.branch {
+            s.push_str(&format!("Branch: `{b}`\n\n"));
+        }
+        s.push_str(&self.stage_table());
+        s.push_str(&format!(
+            "\nOwn time (all stages but the app's tests): {} ms; total {} ms.\n",
+            self.own_ms(),
+            self.run_started.elapsed().as_millis()
+        ));
+        if let Some(f) = &self.failure {
+            s.push_str(&format!("\n**Failed** — {}\n", filters::md(f.as_str().into())));
+        }
+        s
+    }
+
+    fn comment_body(&self) -> String {
+        let mut s = format!("{PROGRESS_MARKER}\n### e2e-action is building this issue\n\n");
+        if let Some(spec) = &self.spec_summary {
+            s.push_str(&format!("{spec}\n\n"));
+        }
+        if let Some(b) = &self.branch {
+            s.push_str(&format!("Branch: `{b}`\n\n"));
+        }
+        s.push_str(&self.stage_table());
+        if let Some(f) = &self.failure {
+            s.push_str(&format!(
+                "\n**Failed** — {}\n\nFix what the message says, then edit the issue or comment `/e2e retry` to run again.\n",
+                filters::md(f.as_str().into())
+            ));
+        }
+        s
+    }
+
+    async fn sync(&mut self) {
+        let (Some(gh), Some(id)) = (self.github, self.comment_id) else { return };
+        if let Err(e) = gh.update_comment(id, &self.comment_body()).await {
+            self.reporter.warning(&format!("progress comment: {e}"));
+        }
+    }
+}

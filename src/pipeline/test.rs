@@ -1,0 +1,254 @@
+//! Test (QA): install the generated app's toolchain and run its own tests, sandboxed.
+//!
+//! In: the generated files (written to a fresh staging folder under `RUNNER_TEMP`, never the
+//! workspace) and the pack's toolchain and test command. Out: a [`TestReport`]. Installs go
+//! into a virtual environment keyed by the requirements' hash, with `uv` when it is on `PATH`
+//! (much faster) and `python -m venv` + pip otherwise; package caches live under the cache
+//! folder so `actions/cache` can keep them. Fails only when nothing can be started (no Python);
+//! failing tests are a report, not an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::E2eError;
+use crate::pipeline::develop::Files;
+use crate::sandbox::{self, SandboxCommand};
+use crate::scaffold::PackManifest;
+
+/// Result of the test stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestReport {
+    /// `passed` or `failed`.
+    pub status: String,
+    /// One line: pytest's summary, or what went wrong.
+    pub summary: String,
+    /// Install time, ms.
+    pub install_ms: u128,
+    /// Test run time, ms.
+    pub test_ms: u128,
+    /// Whether the venv was reused from an earlier install.
+    pub install_cached: bool,
+    /// Tail of the output of the failing step (empty on success).
+    pub log_tail: String,
+    /// Full log file of the install and test commands.
+    pub log_path: PathBuf,
+}
+
+impl TestReport {
+    /// Whether the tests passed.
+    pub fn passed(&self) -> bool {
+        self.status == "passed"
+    }
+}
+
+/// Where the test stage works.
+#[derive(Debug, Clone)]
+pub struct TestDirs {
+    /// Staging folder for this run (wiped first).
+    pub work: PathBuf,
+    /// Cache folder for virtual environments and package caches (kept between runs).
+    pub cache: PathBuf,
+}
+
+/// Finds the real Python interpreter (through shims such as pyenv's) with the action's own
+/// environment: the sandboxed commands then need no shim variables.
+fn find_python() -> Result<PathBuf, E2eError> {
+    for cand in ["python3", "python"] {
+        let out = std::process::Command::new(cand)
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output();
+        if let Ok(out) = out
+            && out.status.success()
+        {
+            let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if !p.is_empty() {
+                return Ok(PathBuf::from(p));
+            }
+        }
+    }
+    Err(E2eError::TestsFailed(
+        "python3 is not installed on the runner; the python-fastapi stack needs it (use actions/setup-python before this step)".into(),
+    ))
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Runs the app's tests. `files` are staged into `dirs.work/app`.
+pub async fn run_tests(
+    files: &Files,
+    manifest: &PackManifest,
+    dirs: &TestDirs,
+    timeout: Duration,
+) -> Result<TestReport, E2eError> {
+    let io = |what: &str, e: std::io::Error| E2eError::Workspace(format!("{what}: {e}"));
+    if dirs.work.exists() {
+        std::fs::remove_dir_all(&dirs.work).map_err(|e| io("cleaning the staging folder", e))?;
+    }
+    let app = dirs.work.join("app");
+    let home = dirs.work.join("home");
+    std::fs::create_dir_all(&home).map_err(|e| io("staging folder", e))?;
+    files.write_to(&app)?;
+    let log_path = dirs.work.join("test-log.txt");
+    let mut log = String::new();
+    if manifest.toolchain != "python" {
+        return Err(E2eError::Stack(format!(
+            "pack {} needs toolchain {:?}, which this version cannot prepare (known: python)",
+            manifest.name, manifest.toolchain
+        )));
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    let remaining = || deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_secs(1));
+
+    // Install.
+    let requirements = match &manifest.requirements {
+        Some(r) => files
+            .files
+            .iter()
+            .find(|f| &f.path == r)
+            .map(|f| f.content.clone())
+            .ok_or_else(|| E2eError::Stack(format!("pack {} did not generate {r}", manifest.name)))?,
+        None => String::new(),
+    };
+    let python = find_python()?;
+    let uv = find_on_path("uv");
+    let key = {
+        let mut h = Sha256::new();
+        h.update(python.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update(requirements.as_bytes());
+        hex::encode(&h.finalize()[..8])
+    };
+    let venv = dirs.cache.join("venvs").join(&key);
+    let ready = venv.join(".e2e-ready");
+    let venv_bin = venv.join("bin");
+    let install_started = std::time::Instant::now();
+    let install_cached = ready.is_file();
+    if !install_cached {
+        if venv.exists() {
+            std::fs::remove_dir_all(&venv).map_err(|e| io("old virtual environment", e))?;
+        }
+        let mut env = sandbox::base_env(&[], &home);
+        sandbox::add_install_passthrough(&mut env, std::env::vars());
+        env.insert("UV_CACHE_DIR".into(), dirs.cache.join("uv").display().to_string());
+        env.insert("PIP_CACHE_DIR".into(), dirs.cache.join("pip").display().to_string());
+        let venv_s = venv.display().to_string();
+        let py_s = python.display().to_string();
+        let steps: Vec<Vec<String>> = match &uv {
+            Some(uv) => {
+                let uv = uv.display().to_string();
+                let mut s = vec![vec![uv.clone(), "venv".into(), "--quiet".into(), "--python".into(), py_s, venv_s.clone()]];
+                if manifest.requirements.is_some() {
+                    s.push(vec![uv, "pip".into(), "install".into(), "--quiet".into(), "--python".into(), format!("{venv_s}/bin/python"), "-r".into(), app.join(manifest.requirements.as_deref().unwrap_or_default()).display().to_string()]);
+                }
+                s
+            }
+            None => {
+                let mut s = vec![vec![py_s, "-m".into(), "venv".into(), venv_s.clone()]];
+                if manifest.requirements.is_some() {
+                    s.push(vec![format!("{venv_s}/bin/python"), "-m".into(), "pip".into(), "install".into(), "--quiet".into(), "--disable-pip-version-check".into(), "-r".into(), app.join(manifest.requirements.as_deref().unwrap_or_default()).display().to_string()]);
+                }
+                s
+            }
+        };
+        for argv in steps {
+            log.push_str(&format!("$ {}\n", argv.join(" ")));
+            let out = sandbox::run(&SandboxCommand { argv, cwd: app.clone(), env: env.clone(), timeout: remaining() })
+                .await
+                .map_err(|e| E2eError::TestsFailed(format!("cannot start the installer: {e}")))?;
+            log.push_str(&out.output);
+            if !out.success() {
+                let _ = std::fs::write(&log_path, &log);
+                return Ok(TestReport {
+                    status: "failed".into(),
+                    summary: if out.timed_out { "installing the app's requirements hit the time limit".into() } else { format!("installing the app's requirements failed (exit {:?})", out.code) },
+                    install_ms: install_started.elapsed().as_millis(),
+                    test_ms: 0,
+                    install_cached,
+                    log_tail: tail(&out.output, 60),
+                    log_path,
+                });
+            }
+        }
+        std::fs::write(&ready, &requirements).map_err(|e| io("virtual environment", e))?;
+    }
+    let install_ms = install_started.elapsed().as_millis();
+
+    // Test.
+    let argv: Vec<String> = manifest
+        .test
+        .iter()
+        .enumerate()
+        .map(|(i, a)| if i == 0 && a == "python" { venv_bin.join("python").display().to_string() } else { a.clone() })
+        .collect();
+    let mut env: BTreeMap<String, String> = sandbox::base_env(&[&venv_bin], &home);
+    env.insert("VIRTUAL_ENV".into(), venv.display().to_string());
+    env.insert("APP_ENV".into(), "test".into());
+    log.push_str(&format!("$ {}\n", argv.join(" ")));
+    let out = sandbox::run(&SandboxCommand { argv, cwd: app.clone(), env, timeout: remaining() })
+        .await
+        .map_err(|e| E2eError::TestsFailed(format!("cannot start the tests: {e}")))?;
+    log.push_str(&out.output);
+    let _ = std::fs::write(&log_path, &log);
+    let summary = pytest_summary(&out.output).unwrap_or_else(|| {
+        if out.timed_out {
+            "the tests hit the time limit".into()
+        } else {
+            format!("test command exited with {:?}", out.code)
+        }
+    });
+    Ok(TestReport {
+        status: if out.success() { "passed" } else { "failed" }.into(),
+        summary: if out.timed_out { format!("{summary} (killed at the time limit)") } else { summary },
+        install_ms,
+        test_ms: out.duration.as_millis(),
+        install_cached,
+        log_tail: if out.success() { String::new() } else { tail(&out.output, 80) },
+        log_path,
+    })
+}
+
+/// The last line of pytest's output that reports counts (`3 passed, 1 failed in 2.1s`).
+pub fn pytest_summary(output: &str) -> Option<String> {
+    output
+        .lines()
+        .rev()
+        .map(|l| l.trim().trim_matches('=').trim())
+        .find(|l| {
+            (l.contains(" passed") || l.contains(" failed") || l.contains(" error") || l.contains("no tests ran"))
+                && l.contains(" in ")
+        })
+        .map(String::from)
+}
+
+fn tail(s: &str, lines: usize) -> String {
+    let all: Vec<&str> = s.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The staging folder for one issue's tests under `runner_temp`.
+pub fn work_dir(runner_temp: &Path, issue: u64) -> PathBuf {
+    runner_temp.join("e2e-action").join(format!("issue-{issue}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pytest_summary_lines() {
+        let out = "....\n=========== 12 passed, 1 warning in 3.21s ===========\n";
+        assert_eq!(pytest_summary(out).unwrap(), "12 passed, 1 warning in 3.21s");
+        assert_eq!(pytest_summary("1 failed, 2 passed in 0.5s").unwrap(), "1 failed, 2 passed in 0.5s");
+        assert!(pytest_summary("ImportError").is_none());
+    }
+}

@@ -1,0 +1,176 @@
+//! The one place that writes to the console and to the runner's files: log lines and
+//! workflow commands on stdout, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY` and `run-report.json`.
+#![allow(clippy::print_stdout)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// Writes what the run has to say, in the runner's formats.
+#[derive(Debug, Clone, Default)]
+pub struct Reporter {
+    /// `GITHUB_OUTPUT` file.
+    pub output_file: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY` file.
+    pub summary_file: Option<PathBuf>,
+    /// Emit workflow commands (`::group::`, `::error::`, `::add-mask::`).
+    pub workflow_commands: bool,
+}
+
+/// Escapes a workflow-command message (`%`, CR, LF) as the runner expects.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Neutralises text we did not write (issue text, tool output) so a line of it can never be
+/// read by the runner as a workflow command.
+pub fn inert(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("::") {
+                format!(" {}", l.replace("::", ": :"))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Reporter {
+    /// A plain log line.
+    pub fn info(&self, msg: &str) {
+        println!("{}", inert(msg));
+    }
+
+    /// A notice annotation (or a plain line outside Actions).
+    pub fn notice(&self, msg: &str) {
+        if self.workflow_commands {
+            println!("::notice::{}", escape_data(msg));
+        } else {
+            println!("notice: {}", inert(msg));
+        }
+    }
+
+    /// A warning annotation.
+    pub fn warning(&self, msg: &str) {
+        if self.workflow_commands {
+            println!("::warning::{}", escape_data(msg));
+        } else {
+            println!("warning: {}", inert(msg));
+        }
+    }
+
+    /// An error annotation.
+    pub fn error(&self, msg: &str) {
+        if self.workflow_commands {
+            println!("::error::{}", escape_data(msg));
+        } else {
+            println!("error: {}", inert(msg));
+        }
+    }
+
+    /// Asks the runner to mask `secret` in all later log output.
+    pub fn mask(&self, secret: &str) {
+        if self.workflow_commands && !secret.is_empty() {
+            println!("::add-mask::{}", escape_data(secret));
+        }
+    }
+
+    /// Opens a collapsible log group.
+    pub fn group(&self, title: &str) {
+        if self.workflow_commands {
+            println!("::group::{}", escape_data(title));
+        } else {
+            println!("== {title}");
+        }
+    }
+
+    /// Closes the log group.
+    pub fn end_group(&self) {
+        if self.workflow_commands {
+            println!("::endgroup::");
+        }
+    }
+
+    /// Appends outputs to `GITHUB_OUTPUT` in the multi-line-safe `name<<DELIM` form.
+    pub fn set_outputs(&self, outputs: &[(&str, String)]) -> std::io::Result<()> {
+        let Some(path) = &self.output_file else {
+            for (k, v) in outputs {
+                println!("output {k}={}", inert(v));
+            }
+            return Ok(());
+        };
+        let mut text = String::new();
+        for (name, value) in outputs {
+            let delim = loop {
+                let d = format!("ghadelimiter_{}", random_hex());
+                if !value.contains(&d) {
+                    break d;
+                }
+            };
+            text.push_str(&format!("{name}<<{delim}\n{value}\n{delim}\n"));
+        }
+        append(path, &text)
+    }
+
+    /// Appends Markdown to the step summary (or prints it outside Actions).
+    pub fn summary(&self, markdown: &str) -> std::io::Result<()> {
+        match &self.summary_file {
+            Some(path) => append(path, markdown),
+            None => Ok(()),
+        }
+    }
+}
+
+fn random_hex() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+/// Writes `value` as pretty JSON to `path`, creating parent folders.
+pub fn write_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    std::fs::write(path, text + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_use_random_delimiters() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("out");
+        let r = Reporter {
+            output_file: Some(file.clone()),
+            ..Reporter::default()
+        };
+        r.set_outputs(&[("branch", "e2e/x".into()), ("multi", "a\nb".into())])
+            .unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("branch<<ghadelimiter_"));
+        assert_eq!(lines[1], "e2e/x");
+        assert_eq!(lines[2], &lines[0]["branch<<".len()..]);
+        assert_eq!(&lines[4..6], ["a", "b"]);
+    }
+
+    #[test]
+    fn foreign_text_cannot_issue_workflow_commands() {
+        assert_eq!(inert("ok\n::set-env name=X::1"), "ok\n : :set-env name=X: :1");
+        assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+    }
+}

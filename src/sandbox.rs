@@ -1,0 +1,280 @@
+//! Running generated code: its installs and tests are untrusted programs.
+//!
+//! Each command runs with an environment built from scratch (never the action's own: no token,
+//! no API key), in its own process group, with a wall-time limit after which the whole group
+//! is killed, and with its output capped. The group is also killed after a normal exit, so a
+//! test that forks a daemon leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Output kept from a command: the head and the tail, each up to this many bytes.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// A command to run in the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxCommand {
+    /// Program and arguments.
+    pub argv: Vec<String>,
+    /// Working directory (inside the app folder).
+    pub cwd: PathBuf,
+    /// The complete environment.
+    pub env: BTreeMap<String, String>,
+    /// Wall-time limit.
+    pub timeout: Duration,
+}
+
+/// How a sandboxed command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxOutcome {
+    /// Exit code (`None` when killed by a signal or the timeout).
+    pub code: Option<i32>,
+    /// Whether the wall-time limit was hit.
+    pub timed_out: bool,
+    /// Captured stdout+stderr, interleaved, capped (see [`OUTPUT_CAP`]).
+    pub output: String,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+impl SandboxOutcome {
+    /// Whether the command succeeded.
+    pub fn success(&self) -> bool {
+        self.code == Some(0) && !self.timed_out
+    }
+}
+
+/// Variables passed through to installers (package index and proxy settings), unless their
+/// name suggests a secret.
+const INSTALL_PASSTHROUGH_PREFIXES: &[&str] = &["PIP_", "UV_"];
+const INSTALL_PASSTHROUGH: &[&str] = &[
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+/// Whether a variable name looks like it holds a secret.
+pub fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "AUTH", "CREDENTIAL", "COOKIE"]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
+/// The base environment of every sandboxed command.
+pub fn base_env(path_dirs: &[&Path], home: &Path) -> BTreeMap<String, String> {
+    let mut path: Vec<String> = path_dirs.iter().map(|p| p.display().to_string()).collect();
+    path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(String::from));
+    BTreeMap::from([
+        ("PATH".into(), path.join(":")),
+        ("HOME".into(), home.display().to_string()),
+        ("TMPDIR".into(), home.display().to_string()),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("LC_ALL".into(), "C.UTF-8".into()),
+        ("CI".into(), "true".into()),
+        ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
+        ("PYTHONHASHSEED".into(), "0".into()),
+        ("PYTHONUNBUFFERED".into(), "1".into()),
+    ])
+}
+
+/// Adds the installer pass-through variables of `parent` to `env`.
+pub fn add_install_passthrough(
+    env: &mut BTreeMap<String, String>,
+    parent: impl Iterator<Item = (String, String)>,
+) {
+    for (k, v) in parent {
+        let wanted = INSTALL_PASSTHROUGH.contains(&k.as_str())
+            || INSTALL_PASSTHROUGH_PREFIXES.iter().any(|p| k.starts_with(p));
+        if wanted && !looks_secret(&k) && !has_userinfo(&v) {
+            env.insert(k, v);
+        }
+    }
+}
+
+// Index and proxy URLs are wanted, but not when they embed credentials (`user:pass@`).
+fn has_userinfo(value: &str) -> bool {
+    value
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.split('/').next().unwrap_or("").contains('@'))
+}
+
+/// Runs `cmd` in its own process group; never fails for a bad exit, only when it cannot start.
+pub async fn run(cmd: &SandboxCommand) -> std::io::Result<SandboxOutcome> {
+    let start = Instant::now();
+    let (prog, args) = cmd
+        .argv
+        .split_first()
+        .ok_or_else(|| std::io::Error::other("empty command"))?;
+    let mut child = tokio::process::Command::new(prog)
+        .args(args)
+        .current_dir(&cmd.cwd)
+        .env_clear()
+        .envs(&cmd.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()?;
+    let pgid = child.id().map(|p| p as i32);
+    let buf = Arc::new(Mutex::new(CappedBuffer::default()));
+    let out = tokio::spawn(pump(child.stdout.take(), buf.clone()));
+    let err = tokio::spawn(pump(child.stderr.take(), buf.clone()));
+    let (code, timed_out) = match tokio::time::timeout(cmd.timeout, child.wait()).await {
+        Ok(status) => (status?.code(), false),
+        Err(_) => (None, true),
+    };
+    // Kill the whole group either way: on timeout to stop it, after an exit to reap daemons.
+    if let Some(pgid) = pgid {
+        kill_group(pgid);
+    }
+    let _ = child.wait().await;
+    // The pumps end when the last writer of the pipes is gone, which the kill ensured.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        let _ = out.await;
+        let _ = err.await;
+    })
+    .await;
+    let mut output = buf.lock().map(|b| b.text()).unwrap_or_default();
+    if timed_out {
+        output.push_str(&format!(
+            "\n[e2e-action: killed after the time limit of {}s]\n",
+            cmd.timeout.as_secs()
+        ));
+    }
+    Ok(SandboxOutcome {
+        code,
+        timed_out,
+        output,
+        duration: start.elapsed(),
+    })
+}
+
+fn kill_group(pgid: i32) {
+    // SAFETY: kill(2) with a negative pid signals the process group we created.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+async fn pump(stream: Option<impl AsyncRead + Unpin>, buf: Arc<Mutex<CappedBuffer>>) {
+    let Some(mut stream) = stream else { return };
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if let Ok(mut b) = buf.lock() {
+                    b.push(&chunk[..n]);
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the first and the last [`OUTPUT_CAP`] bytes of a stream.
+#[derive(Default)]
+struct CappedBuffer {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    dropped: usize,
+}
+
+impl CappedBuffer {
+    fn push(&mut self, mut data: &[u8]) {
+        let room = OUTPUT_CAP.saturating_sub(self.head.len());
+        let take = room.min(data.len());
+        self.head.extend_from_slice(&data[..take]);
+        data = &data[take..];
+        for &b in data {
+            if self.tail.len() == OUTPUT_CAP {
+                self.tail.pop_front();
+                self.dropped += 1;
+            }
+            self.tail.push_back(b);
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut s = String::from_utf8_lossy(&self.head).into_owned();
+        if self.dropped > 0 {
+            s.push_str(&format!("\n[… {} bytes of output dropped …]\n", self.dropped));
+        }
+        let tail: Vec<u8> = self.tail.iter().copied().collect();
+        s.push_str(&String::from_utf8_lossy(&tail));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(script: &str, secs: u64) -> SandboxCommand {
+        let dir = std::env::temp_dir();
+        SandboxCommand {
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            cwd: dir.clone(),
+            env: base_env(&[], &dir),
+            timeout: Duration::from_secs(secs),
+        }
+    }
+
+    #[tokio::test]
+    async fn environment_is_built_from_scratch() {
+        // SAFETY: test-only; no other thread reads this variable.
+        unsafe { std::env::set_var("E2E_CANARY_TOKEN", "ghp_canary") };
+        let out = run(&cmd("env", 10)).await.unwrap();
+        assert!(out.success());
+        assert!(out.output.contains("LANG=C.UTF-8"));
+        assert!(!out.output.contains("ghp_canary"));
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_group_including_children() {
+        let marker = tempfile::NamedTempFile::new().unwrap();
+        let path = marker.path().display().to_string();
+        // A child in the background that would write after 3 s, and a parent sleeping forever.
+        let script = format!("(sleep 3; echo alive > {path}) & sleep 1000");
+        let out = run(&cmd(&script, 1)).await.unwrap();
+        assert!(out.timed_out);
+        assert!(!out.success());
+        std::thread::sleep(Duration::from_secs(4));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    }
+
+    #[tokio::test]
+    async fn output_is_capped_head_and_tail() {
+        let out = run(&cmd("head -c 300000 /dev/zero | tr '\\0' a; echo END", 10)).await.unwrap();
+        assert!(out.output.len() < 2 * OUTPUT_CAP + 100);
+        assert!(out.output.contains("bytes of output dropped"));
+        assert!(out.output.trim_end().ends_with("END"));
+    }
+
+    #[test]
+    fn passthrough_keeps_index_settings_and_drops_secrets() {
+        let mut env = BTreeMap::new();
+        let parent = [
+            ("PIP_CERT", "/etc/ssl/certs/ca.crt"),
+            ("PIP_INDEX_URL", "https://mirror.example/simple"),
+            ("UV_INDEX_URL", "https://user:pw@mirror.example/simple"),
+            ("PIP_PASSWORD", "x"),
+            ("GITHUB_TOKEN", "ghs_x"),
+            ("HTTPS_PROXY", "http://proxy:3128"),
+        ];
+        add_install_passthrough(&mut env, parent.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let keys: Vec<&str> = env.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["HTTPS_PROXY", "PIP_CERT", "PIP_INDEX_URL"]);
+    }
+}

@@ -1,0 +1,338 @@
+//! git2 operations on the runner's checkout: find the base, build the app commit in memory,
+//! check the branch out, push it with the token given only through the credentials callback.
+//!
+//! Idempotence: the commit's parent is the remote branch's tip when the branch already exists
+//! (a re-run adds a commit, history is kept and the push is a fast-forward), else the base
+//! commit. The tree is the parent's tree with the app folder replaced. A re-run that produces
+//! the same tree makes no commit. A non-fast-forward push (someone pushed meanwhile) is
+//! refused by the remote and reported; nothing is ever force-pushed.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use git2::{
+    Cred, CredentialType, Direction, ErrorCode, FetchOptions, FileMode, Oid, PushOptions,
+    RemoteCallbacks, Repository, Signature, Status, StatusOptions, build::CheckoutBuilder,
+    build::TreeUpdateBuilder,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::E2eError;
+use crate::workspace::confine;
+
+/// One file to commit, relative to the app folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    /// Validated relative path.
+    pub path: String,
+    /// File content.
+    pub content: Vec<u8>,
+}
+
+/// The runner's checkout.
+pub struct Workspace {
+    repo: Repository,
+    root: PathBuf,
+    /// Whether the repository belongs to another user and was trusted deliberately.
+    pub trusted_foreign_owner: bool,
+}
+
+
+fn ws_err(what: &str, e: impl std::fmt::Display) -> E2eError {
+    E2eError::Workspace(format!("{what}: {e}"))
+}
+
+/// How to reach the remote: none, or a token for HTTP(S).
+#[derive(Clone, Default)]
+pub struct Auth {
+    /// Token for `x-access-token` basic auth.
+    pub token: Option<SecretString>,
+}
+
+impl Workspace {
+    /// Opens the checkout at `root`. A repository owned by another uid (container actions run
+    /// as root over the runner's checkout) is trusted deliberately, because it is the workspace
+    /// the runner handed us; the caller reports that it happened.
+    pub fn open(root: &Path) -> Result<Workspace, E2eError> {
+        let (repo, trusted_foreign_owner) = match Repository::open(root) {
+            Ok(r) => (r, false),
+            Err(e) if e.code() == ErrorCode::Owner => {
+                // SAFETY: libgit2 global option; set around this one open and restored.
+                unsafe {
+                    git2::opts::set_verify_owner_validation(false).map_err(|e| ws_err("git", e))?;
+                }
+                let r = Repository::open(root);
+                unsafe {
+                    git2::opts::set_verify_owner_validation(true).map_err(|e| ws_err("git", e))?;
+                }
+                (r.map_err(|e| ws_err(&format!("{} is not a git repository", root.display()), e.message()))?, true)
+            }
+            Err(e) => {
+                return Err(E2eError::Workspace(format!(
+                    "{} is not a git repository ({}); run actions/checkout first",
+                    root.display(),
+                    e.message()
+                )));
+            }
+        };
+        if repo.is_bare() {
+            return Err(E2eError::Workspace(format!(
+                "{} is a bare repository; a checkout is needed",
+                root.display()
+            )));
+        }
+        Ok(Workspace {
+            repo,
+            root: root.to_path_buf(),
+            trusted_foreign_owner,
+        })
+    }
+
+    /// The checkout's root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Refuses to go on when tracked files have uncommitted changes (a checkout would lose them).
+    pub fn ensure_clean(&self) -> Result<(), E2eError> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(false).include_ignored(false);
+        let statuses = self.repo.statuses(Some(&mut opts)).map_err(|e| ws_err("git status", e))?;
+        let dirty: Vec<String> = statuses
+            .iter()
+            .filter(|s| s.status() != Status::CURRENT)
+            .filter_map(|s| s.path().ok().map(String::from))
+            .take(5)
+            .collect();
+        if dirty.is_empty() {
+            Ok(())
+        } else {
+            Err(E2eError::Workspace(format!(
+                "uncommitted changes in {}: {}; commit or stash them first",
+                self.root.display(),
+                dirty.join(", ")
+            )))
+        }
+    }
+
+    /// The base: `(name, commit)`. With a branch name, the local branch or `origin/<name>`;
+    /// without, the checked-out branch (or the detached HEAD commit, named by its SHA).
+    pub fn base(&self, branch: Option<&str>) -> Result<(String, Oid), E2eError> {
+        if let Some(b) = branch {
+            for candidate in [format!("refs/heads/{b}"), format!("refs/remotes/origin/{b}")] {
+                if let Ok(r) = self.repo.find_reference(&candidate)
+                    && let Ok(c) = r.peel_to_commit()
+                {
+                    return Ok((b.to_string(), c.id()));
+                }
+            }
+            return Err(E2eError::Workspace(format!(
+                "base branch {b:?} is neither a local branch nor origin/{b}"
+            )));
+        }
+        let head = self
+            .repo
+            .head()
+            .map_err(|e| ws_err("the checkout has no HEAD commit", e.message()))?;
+        let commit = head.peel_to_commit().map_err(|e| ws_err("HEAD", e))?;
+        let name = if self.repo.head_detached().unwrap_or(false) {
+            commit.id().to_string()
+        } else {
+            head.shorthand().unwrap_or("HEAD").to_string()
+        };
+        Ok((name, commit.id()))
+    }
+
+    /// The URL of `origin`, if there is one.
+    pub fn origin_url(&self) -> Option<String> {
+        self.repo
+            .find_remote("origin")
+            .ok()
+            .and_then(|r| r.url().ok().map(String::from))
+    }
+
+    /// Looks the branch up on the remote at `url`; when it exists, fetches its tip (shallow in
+    /// a shallow checkout) and returns it.
+    pub fn remote_branch_tip(&self, url: &str, branch: &str, auth: &Auth) -> Result<Option<Oid>, E2eError> {
+        let mut remote = self
+            .repo
+            .remote_anonymous(url)
+            .map_err(|e| ws_err("remote", e))?;
+        let refname = format!("refs/heads/{branch}");
+        let tip = {
+            let conn = remote
+                .connect_auth(Direction::Fetch, Some(callbacks(auth)), None)
+                .map_err(|e| E2eError::Push(format!("cannot reach the remote: {}", e.message())))?;
+            let list = conn
+                .list()
+                .map_err(|e| E2eError::Push(format!("cannot list remote branches: {}", e.message())))?;
+            list.iter().find(|h| h.name() == refname).map(|h| h.oid())
+        };
+        let Some(tip) = tip else { return Ok(None) };
+        if self.repo.find_commit(tip).is_err() {
+            let mut fo = FetchOptions::new();
+            fo.remote_callbacks(callbacks(auth));
+            if self.repo.is_shallow() {
+                fo.depth(1);
+            }
+            remote
+                .fetch(&[format!("+{refname}:refs/remotes/origin/{branch}")], Some(&mut fo), None)
+                .map_err(|e| E2eError::Push(format!("cannot fetch {branch}: {}", e.message())))?;
+        }
+        Ok(Some(tip))
+    }
+
+    /// Builds the commit: `parent`'s tree with `app_dir` replaced by `files`. Sets the local
+    /// branch to it (or to `parent` when nothing changed) and checks it out.
+    pub fn commit_app(
+        &self,
+        parent: Oid,
+        branch: &str,
+        app_dir: &str,
+        files: &[TreeFile],
+        message: &str,
+        author: (&str, &str),
+    ) -> Result<(Oid, bool), E2eError> {
+        let repo = &self.repo;
+        let app_dir = confine::validate_relative(app_dir).map_err(|e| ws_err("app-dir", e))?;
+        // The checkout writes into the working tree: no symlink may stand in the way.
+        confine::confined_join(&self.root, &app_dir).map_err(|e| ws_err("app-dir", e))?;
+        let parent_commit = repo.find_commit(parent).map_err(|e| ws_err("base commit", e))?;
+        let parent_tree = parent_commit.tree().map_err(|e| ws_err("base tree", e))?;
+        let cleared = if parent_tree.get_path(Path::new(&app_dir)).is_ok() {
+            let tree = TreeUpdateBuilder::new()
+                .remove(app_dir.as_str())
+                .create_updated(repo, &parent_tree)
+                .map_err(|e| ws_err("tree", e))?;
+            repo.find_tree(tree).map_err(|e| ws_err("tree", e))?
+        } else {
+            parent_tree.clone()
+        };
+        let mut upd = TreeUpdateBuilder::new();
+        for f in files {
+            let rel = confine::validate_relative(&f.path).map_err(|e| ws_err("generated file", e))?;
+            let blob = repo.blob(&f.content).map_err(|e| ws_err("blob", e))?;
+            upd.upsert(format!("{app_dir}/{rel}"), blob, FileMode::Blob);
+        }
+        let tree_id = upd.create_updated(repo, &cleared).map_err(|e| ws_err("tree", e))?;
+        let changed = tree_id != parent_tree.id();
+        let tip = if changed {
+            let tree = repo.find_tree(tree_id).map_err(|e| ws_err("tree", e))?;
+            let sig = Signature::now(author.0, author.1).map_err(|e| ws_err("author", e))?;
+            repo.commit(None, &sig, &sig, message, &tree, &[&parent_commit])
+                .map_err(|e| ws_err("commit", e))?
+        } else {
+            parent
+        };
+        let refname = format!("refs/heads/{branch}");
+        repo.reference(&refname, tip, true, "e2e-action: generated app")
+            .map_err(|e| ws_err("branch", e))?;
+        let obj = repo.find_object(tip, None).map_err(|e| ws_err("checkout", e))?;
+        repo.checkout_tree(&obj, Some(CheckoutBuilder::new().force()))
+            .map_err(|e| ws_err("checkout", e))?;
+        repo.set_head(&refname).map_err(|e| ws_err("checkout", e))?;
+        Ok((tip, changed))
+    }
+
+    /// Pushes `branch` to `url` (fast-forward only). The token, if any, only ever goes through
+    /// the credentials callback.
+    pub fn push(&self, url: &str, branch: &str, auth: &Auth) -> Result<(), E2eError> {
+        let mut remote = self
+            .repo
+            .remote_anonymous(url)
+            .map_err(|e| ws_err("remote", e))?;
+        let rejected = std::cell::RefCell::new(None::<String>);
+        {
+            let mut cb = callbacks(auth);
+            cb.push_update_reference(|r, status| {
+                if let Some(msg) = status {
+                    *rejected.borrow_mut() = Some(format!("{r}: {msg}"));
+                }
+                Ok(())
+            });
+            let mut po = PushOptions::new();
+            po.remote_callbacks(cb);
+            let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+            remote.push(&[spec.as_str()], Some(&mut po)).map_err(|e| {
+                let msg = e.message().to_string();
+                let hint = if e.code() == ErrorCode::NotFastForward || msg.contains("fast-forward") {
+                    "the branch changed on the remote meanwhile; re-run to build on top of it"
+                } else if e.class() == git2::ErrorClass::Http || msg.contains("authentication") {
+                    "check that the token may push (contents: write)"
+                } else {
+                    "re-run the job"
+                };
+                E2eError::Push(format!("{msg} ({hint})"))
+            })?;
+        }
+        if let Some(r) = rejected.into_inner() {
+            return Err(E2eError::Push(format!(
+                "{r} (the branch changed on the remote meanwhile, or a rule protects it; re-run)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Credentials callback: the token as `x-access-token` basic auth, tried once; a second
+/// request means it was refused (libgit2 would otherwise ask forever).
+fn callbacks(auth: &Auth) -> RemoteCallbacks<'_> {
+    let mut cb = RemoteCallbacks::new();
+    let attempts = Cell::new(0u32);
+    cb.credentials(move |_url, _user, allowed| {
+        attempts.set(attempts.get() + 1);
+        let Some(token) = &auth.token else {
+            return Err(git2::Error::from_str(
+                "the remote asks for credentials and no github-token was given",
+            ));
+        };
+        if attempts.get() > 1 {
+            return Err(git2::Error::from_str(
+                "authentication failed: the remote refused the token",
+            ));
+        }
+        if !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            return Err(git2::Error::from_str("the remote does not accept token authentication"));
+        }
+        Cred::userpass_plaintext("x-access-token", token.expose_secret())
+    });
+    cb
+}
+
+/// Whether pushing to `url` needs a token (HTTP(S) remotes do; local paths and `file://` do not).
+pub fn needs_token(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// A remote URL safe to print: any userinfo (`user:secret@`) removed.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if path.is_empty() && !rest.contains('/') {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_userinfo() {
+        assert_eq!(
+            redact_url("https://x-access-token:ghs_abc@github.com/o/r.git"),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(redact_url("/tmp/origin.git"), "/tmp/origin.git");
+        assert!(needs_token("HTTPS://github.com/o/r"));
+        assert!(!needs_token("file:///tmp/x"));
+    }
+}

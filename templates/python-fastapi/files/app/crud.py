@@ -1,0 +1,218 @@
+"""Generic, account-scoped data access used by every entity router.
+
+Every query here filters on `account_id`: a row of another account is indistinguishable
+from a row that does not exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import pydantic
+import sqlalchemy as sa
+from fastapi.exceptions import RequestValidationError
+from fastapi import status
+from sqlalchemy import orm
+from sqlalchemy.exc import IntegrityError
+
+from app.fields import EntityMeta, FieldSpec
+
+T = TypeVar("T")
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+OPTIONS_LIMIT = 1000  # rows offered in a select box
+
+
+class FieldErrors(Exception):
+    """Field-level problems found after schema validation (unique, refs, business rules).
+
+    The API answers `status_code` with `{"detail": [{"loc": ["body", field], "msg": …, "type": …}]}`
+    (the same shape as FastAPI's 422); pages show each message next to its field.
+    """
+
+    def __init__(self, errors: dict[str, str], status_code: int = status.HTTP_422_UNPROCESSABLE_CONTENT, kind: str = "value_error") -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.status_code = status_code
+        self.kind = kind
+
+    def detail(self) -> list[dict[str, Any]]:
+        return [
+            {"loc": ["body", name] if name != "__all__" else ["body"], "msg": msg, "type": self.kind}
+            for name, msg in self.errors.items()
+        ]
+
+
+@dataclass
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_rows(
+    db: orm.Session,
+    meta: EntityMeta,
+    account_id: int,
+    *,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    sort: str | None = None,
+    q: str | None = None,
+) -> Page[Any]:
+    """One page of the account's rows, optionally searched (`q`) and sorted (`sort`, `-field` = descending)."""
+    model = meta.model
+    stmt = sa.select(model).where(model.account_id == account_id)
+    if q and q.strip() and meta.search_fields:
+        pattern = f"%{escape_like(q.strip())}%"
+        stmt = stmt.where(sa.or_(*(getattr(model, name).ilike(pattern, escape="\\") for name in meta.search_fields)))
+    total = db.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    key = (sort or "-id").lstrip("-")
+    if key not in sortable_keys(meta):
+        key, sort = "id", "-id"
+    column = getattr(model, key)
+    order = column.desc() if (sort or "").startswith("-") else column.asc()
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    page = max(page, 1)
+    rows = db.scalars(stmt.order_by(order, model.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=rows, total=total, page=page, per_page=per_page)
+
+
+def sortable_keys(meta: EntityMeta) -> list[str]:
+    return ["id", *(f.name for f in meta.fields), "created_at", "updated_at"]
+
+
+def get_owned(db: orm.Session, model: type[T], account_id: int, item_id: int) -> T | None:
+    return db.scalar(sa.select(model).where(model.id == item_id, model.account_id == account_id))  # type: ignore[attr-defined]
+
+
+def owns(db: orm.Session, model: Any, account_id: int, item_id: int) -> bool:
+    """Whether `item_id` is a row of `model` owned by the account (used to check `ref` values)."""
+    return db.scalar(sa.select(model.id).where(model.id == item_id, model.account_id == account_id)) is not None
+
+
+def unique_taken(db: orm.Session, model: Any, account_id: int, column: str, value: Any, exclude_id: int | None) -> bool:
+    stmt = sa.select(model.id).where(model.account_id == account_id, getattr(model, column) == value)
+    if exclude_id is not None:
+        stmt = stmt.where(model.id != exclude_id)
+    return db.scalar(stmt.limit(1)) is not None
+
+
+def check_unique(db: orm.Session, meta: EntityMeta, account_id: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
+    """Raise 409 FieldErrors when a `unique` field's value is already used in this account."""
+    taken = {
+        f.name: "This value is already used by another record."
+        for f in meta.fields
+        if f.unique and data.get(f.name) is not None and unique_taken(db, meta.model, account_id, f.name, data[f.name], exclude_id)
+    }
+    if taken:
+        raise FieldErrors(taken, status.HTTP_409_CONFLICT, "unique")
+
+
+def check_refs(db: orm.Session, account_id: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
+    """Raise 422 FieldErrors when a `ref` value is not a row of the same account."""
+    missing = {
+        name: "No such record in your account."
+        for name, model in targets.items()
+        if data.get(name) is not None and not owns(db, model, account_id, data[name])
+    }
+    if missing:
+        raise FieldErrors(missing, kind="ref")
+
+
+def commit(db: orm.Session) -> None:
+    """Commit; a constraint violation that slipped past the checks becomes a 409, not a 500."""
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise FieldErrors({"__all__": "The change conflicts with existing data."}, status.HTTP_409_CONFLICT, "conflict") from None
+
+
+def delete(db: orm.Session, row: Any) -> None:
+    """Delete a row; a row still referenced by a required `ref` elsewhere gives a 409."""
+    db.delete(row)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise FieldErrors({"__all__": "This record is still referenced by other records."}, status.HTTP_409_CONFLICT, "referenced") from None
+
+
+def labels_for(db: orm.Session, meta: EntityMeta, account_id: int, ids: Iterable[int | None]) -> dict[int, str]:
+    """Display labels of the referenced rows, for list pages."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    model = meta.model
+    rows = db.scalars(sa.select(model).where(model.account_id == account_id, model.id.in_(wanted))).all()
+    return {row.id: meta.display(row) for row in rows}
+
+
+def options_for(db: orm.Session, meta: EntityMeta, account_id: int) -> list[tuple[int, str]]:
+    """(id, label) pairs of the account's rows, for select boxes."""
+    model = meta.model
+    rows = db.scalars(sa.select(model).where(model.account_id == account_id).order_by(model.id).limit(OPTIONS_LIMIT)).all()
+    return [(row.id, meta.display(row)) for row in rows]
+
+
+def count(db: orm.Session, model: Any, account_id: int) -> int:
+    return db.scalar(sa.select(sa.func.count()).select_from(model).where(model.account_id == account_id)) or 0
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, (dt.date, decimal.Decimal, int)):
+        return str(value)
+    text = str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def csv_text(fields: Sequence[FieldSpec], rows: Iterable[Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["id", *(f.name for f in fields), "created_at", "updated_at"]
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(getattr(row, c)) for c in columns])
+    return buffer.getvalue()
+
+
+def all_rows(db: orm.Session, model: Any, account_id: int) -> Sequence[Any]:
+    return db.scalars(sa.select(model).where(model.account_id == account_id).order_by(model.id)).all()
+
+
+def revalidate(schema: type[pydantic.BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """Validate merged data (PATCH) with the full schema; errors answer 422 like any request body."""
+    try:
+        return schema.model_validate(data).model_dump()
+    except pydantic.ValidationError as exc:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]) from None

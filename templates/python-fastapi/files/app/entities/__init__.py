@@ -1,0 +1,18 @@
+"""The entities of the spec: one module per entity (model, schemas, field metadata)."""
+
+from __future__ import annotations
+
+from app.fields import EntityMeta
+[% for e in entities %]
+from app.entities import [[ e.ident ]] as _[[ e.ident ]]
+[% endfor %]
+
+# In the order the issue lists them (navigation, dashboard).
+ENTITIES: tuple[EntityMeta, ...] = (
+[% for e in entities %]
+    _[[ e.ident ]].META,
+[% endfor %]
+)
+
+# Module name -> metadata, e.g. to resolve the target of a `ref` field.
+BY_NAME: dict[str, EntityMeta] = {meta.name: meta for meta in ENTITIES}

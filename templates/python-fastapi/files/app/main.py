@@ -1,0 +1,83 @@
+"""The ASGI application: `uvicorn app.main:app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from app import account_routes, extra_routes, meta, system_routes
+from app.config import settings
+from app.crud import FieldErrors
+from app.db import Base, engine
+from app.metrics import MetricsMiddleware
+from app.routers import ROUTERS
+from app.security import LoginRequired, login_redirect_url
+from app.templating import render
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    if settings.create_tables:
+        # Development convenience; production runs `alembic upgrade head` (see the Dockerfile).
+        Base.metadata.create_all(engine)
+    yield
+
+
+app = FastAPI(
+    title=meta.APP_NAME,
+    description=meta.APP_SUMMARY,
+    version="1.0.0",
+    lifespan=lifespan,
+    docs_url="/docs",
+    redoc_url=None,
+)
+
+app.add_middleware(
+    SessionMiddleware,
+    secret_key=settings.secret_key,
+    session_cookie="session",
+    max_age=settings.session_max_age,
+    same_site="lax",
+    https_only=settings.is_production,
+)
+app.add_middleware(MetricsMiddleware)  # outermost: sees every request, including redirects and errors
+
+app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+
+app.include_router(system_routes.router)
+app.include_router(account_routes.api)
+app.include_router(account_routes.pages)
+for api_router, page_router in ROUTERS:
+    app.include_router(api_router)
+    app.include_router(page_router)
+app.include_router(extra_routes.router)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "text/html")
+
+
+@app.exception_handler(LoginRequired)
+async def _login_required(_request: Request, exc: LoginRequired) -> Response:
+    return RedirectResponse(login_redirect_url(exc.next_path), status_code=status.HTTP_303_SEE_OTHER)
+
+
+@app.exception_handler(FieldErrors)
+async def _field_errors(_request: Request, exc: FieldErrors) -> Response:
+    return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """JSON for the API; a small HTML page for browsers."""
+    if _wants_html(request) and exc.status_code in (403, 404, 405):
+        return render(request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, status_code=exc.status_code)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+

@@ -1,0 +1,84 @@
+[%- set kinds = entity.fields | map(attribute="kind") | list %]
+[% set type_names = [
+    "BlankIsNone",
+    "Bool" if "bool" in kinds else "",
+    "Date" if "date" in kinds else "",
+    "DateTime",
+    "Decimal" if "decimal" in kinds else "",
+    "Email" if "email" in kinds else "",
+    "Int",
+    "LongText" if "longtext" in kinds else "",
+    "RefId" if "ref" in kinds else "",
+    "Text" if "text" in kinds or "enum" in kinds else "",
+    "Url" if "url" in kinds else "",
+] %]
+[% macro value_type(f) -%]
+[% if f.kind == "text" or (f.kind == "enum" and not f.choices) %]Text[% elif f.kind == "longtext" %]LongText[% elif f.kind == "int" %]Int[% elif f.kind == "decimal" %]Decimal[% elif f.kind == "bool" %]Bool[% elif f.kind == "date" %]Date[% elif f.kind == "datetime" %]DateTime[% elif f.kind == "email" %]Email[% elif f.kind == "url" %]Url[% elif f.kind == "enum" %]Literal[ [[- f.choices | map("py") | join(", ") -]] ][% elif f.kind == "ref" %]RefId[% endif %]
+[%- endmacro %]
+"""[[ entity.name ]]: the JSON shapes of /api/[[ entity.route ]] (validation matches the forms)."""
+
+from typing import Annotated[% if "enum" in kinds %], Literal[% endif %]
+
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.fields import [[ type_names | select | join(", ") ]]
+
+
+class [[ entity.name ]]Create(BaseModel):
+    """Body of POST /api/[[ entity.route ]] and PUT /api/[[ entity.route ]]/{id} (all fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+[% for f in entity.fields %]
+[% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
+[% if f.kind == "bool" %]
+    [[ f.ident ]]: Annotated[Bool, Field(title=[[ f.label | py ]])] = False
+[% elif req %]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ f.label | py ]])]
+[% else %]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ f.label | py ]])] = None
+[% endif %]
+[% endfor %]
+
+
+class [[ entity.name ]]Update(BaseModel):
+    """Body of PATCH /api/[[ entity.route ]]/{id}: only the fields to change (then validated as a whole)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+[% for f in entity.fields %]
+[% if f.kind == "bool" %]
+    [[ f.ident ]]: Annotated[Bool | None, Field(title=[[ f.label | py ]])] = None
+[% else %]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ f.label | py ]])] = None
+[% endif %]
+[% endfor %]
+
+
+class [[ entity.name ]]Out(BaseModel):
+    """A stored [[ entity.name ]] as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: Int
+[% for f in entity.fields %]
+[% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
+[% if f.kind == "bool" or req %]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ f.label | py ]])]
+[% else %]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, Field(title=[[ f.label | py ]])]
+[% endif %]
+[% endfor %]
+    created_at: DateTime
+    updated_at: DateTime
+
+
+class [[ entity.name ]]Page(BaseModel):
+    """One page of GET /api/[[ entity.route ]]."""
+
+    items: list[ [[- entity.name ]]Out]
+    total: Int
+    page: Int
+    per_page: Int
+    pages: Int

@@ -1,0 +1,1 @@
+"""One module per entity: the pydantic schemas of its JSON API."""

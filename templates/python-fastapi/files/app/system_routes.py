@@ -1,0 +1,42 @@
+"""Dashboard, health check and metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import orm
+
+from app import crud
+from app.db import get_db
+from app.entities import ENTITIES
+from app.metrics import metrics_endpoint
+from app.security import PageAccount
+from app.templating import render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+Db = Annotated[orm.Session, Depends(get_db)]
+
+
+@router.get("/", include_in_schema=False)
+def dashboard(request: Request, account: PageAccount, db: Db) -> Response:
+    counts = [(meta, crud.count(db, meta.model, account.id)) for meta in ENTITIES]
+    return render(request, "dashboard.html", {"counts": counts, "account": account})
+
+
+@router.get("/healthz", tags=["ops"], responses={503: {"description": "The database is unreachable"}})
+def healthz(db: Db) -> JSONResponse:
+    """Liveness and readiness: runs a real query against the database."""
+    try:
+        db.execute(sa.text("SELECT 1")).scalar_one()
+    except Exception:  # any database failure means "not ready"
+        log.exception("health check failed")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], tags=["ops"], summary="Prometheus metrics")

@@ -1,0 +1,173 @@
+//! `TestContext`: a bare origin, a clone as workspace, the runner's env vars, and the binary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use git2::{Repository, Signature};
+
+/// The sample event shipped in `examples/events/`.
+pub fn sample_event() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/events/issue-opened.json")
+}
+
+/// A fixture file under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// Virtual environments and package caches shared by every test (inside the checkout).
+pub fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-test-cache")
+}
+
+/// One test's world.
+pub struct TestContext {
+    /// Holds everything; removed on drop.
+    pub dir: tempfile::TempDir,
+    /// Bare origin.
+    pub origin: PathBuf,
+    /// Clone used as `GITHUB_WORKSPACE`.
+    pub workspace: PathBuf,
+    /// `RUNNER_TEMP`.
+    pub runner_temp: PathBuf,
+    /// `GITHUB_OUTPUT`.
+    pub output: PathBuf,
+    /// `GITHUB_STEP_SUMMARY`.
+    pub summary: PathBuf,
+    /// Extra env vars for the binary.
+    pub env: BTreeMap<String, String>,
+}
+
+impl TestContext {
+    /// A bare origin with one commit on `main`, cloned as the workspace.
+    pub fn new() -> TestContext {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = dir.path().join("origin.git");
+        let seed = dir.path().join("seed");
+        Repository::init_bare(&origin).unwrap();
+        let repo = Repository::init(&seed).unwrap();
+        std::fs::write(seed.join("README.md"), "# test repo\n").unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new("README.md")).unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = Signature::now("t", "t@example.invalid").unwrap();
+        repo.commit(Some("refs/heads/main"), &sig, &sig, "init", &tree, &[]).unwrap();
+        repo.remote("origin", origin.to_str().unwrap()).unwrap();
+        repo.find_remote("origin").unwrap().push(&["refs/heads/main:refs/heads/main"], None).unwrap();
+        let workspace = dir.path().join("workspace");
+        Repository::clone(origin.to_str().unwrap(), &workspace).unwrap();
+        let runner_temp = dir.path().join("runner-temp");
+        std::fs::create_dir_all(&runner_temp).unwrap();
+        TestContext {
+            output: dir.path().join("github_output"),
+            summary: dir.path().join("step_summary"),
+            origin,
+            workspace,
+            runner_temp,
+            env: BTreeMap::new(),
+            dir,
+        }
+    }
+
+    /// The binary with the runner's environment (and nothing of ours that could leak in).
+    pub fn command(&self, event_name: &str, event: Option<&Path>) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_e2e-action"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", event_name)
+            .env("GITHUB_WORKSPACE", &self.workspace)
+            .env("GITHUB_REPOSITORY", "octo-org/reading-list")
+            .env("GITHUB_OUTPUT", &self.output)
+            .env("GITHUB_STEP_SUMMARY", &self.summary)
+            .env("RUNNER_TEMP", &self.runner_temp);
+        for (k, v) in std::env::vars() {
+            if k.starts_with("PIP_") || k.starts_with("UV_") || k == "SSL_CERT_FILE" {
+                cmd.env(k, v);
+            }
+        }
+        if let Some(e) = event {
+            cmd.env("GITHUB_EVENT_PATH", e);
+        }
+        cmd.envs(&self.env);
+        cmd
+    }
+
+    /// Runs the binary as the action, with a shared package cache.
+    pub fn run_action(&self, event_name: &str, event: Option<&Path>) -> Output {
+        let mut cmd = self.command(event_name, event);
+        cmd.arg("run").arg("--cache-dir").arg(shared_cache());
+        cmd.output().unwrap()
+    }
+
+    /// `GITHUB_OUTPUT` parsed (`name<<DELIM` form).
+    pub fn outputs(&self) -> BTreeMap<String, String> {
+        parse_outputs(&std::fs::read_to_string(&self.output).unwrap_or_default())
+    }
+
+    /// Branches of the origin with their tips.
+    pub fn origin_branches(&self) -> BTreeMap<String, String> {
+        let repo = Repository::open_bare(&self.origin).unwrap();
+        let mut out = BTreeMap::new();
+        for r in repo.references().unwrap() {
+            let r = r.unwrap();
+            if let (Some(name), Some(oid)) = (r.name(), r.target()) {
+                out.insert(name.trim_start_matches("refs/heads/").to_string(), oid.to_string());
+            }
+        }
+        out
+    }
+
+    /// Everything of the workspace's `.git` and files, as a fingerprint for "untouched" checks.
+    pub fn workspace_fingerprint(&self) -> Vec<(String, Vec<u8>)> {
+        fingerprint(&self.workspace)
+    }
+}
+
+/// Parses the `name<<DELIM` … `DELIM` format of `GITHUB_OUTPUT`.
+pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delim)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                value.push(l);
+            }
+            out.insert(name.to_string(), value.join("\n"));
+        } else if let Some((k, v)) = line.split_once('=') {
+            out.insert(k.to_string(), v.to_string());
+        }
+    }
+    out
+}
+
+/// Paths and contents of every file under `root`, sorted.
+pub fn fingerprint(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.push((rel, std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// stdout + stderr of an output, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the binary driven as the runner drives it.
+
+mod helpers;
+
+mod action_contract;
+mod errors;
+mod pipeline;

@@ -1,0 +1,74 @@
+//! The whole pipeline through the binary, as the runner would start it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use git2::Repository;
+
+use crate::helpers::{TestContext, sample_event, shared_cache, text};
+
+/// The venv the pipeline made for these requirements (its `.e2e-ready` holds them).
+fn venv_for(requirements: &str) -> PathBuf {
+    let venvs = shared_cache().join("venvs");
+    std::fs::read_dir(&venvs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p.join(".e2e-ready")).ok().as_deref() == Some(requirements))
+        .expect("a venv for the app's requirements")
+}
+
+fn run_app_tests(app: &Path, requirements: &str) -> std::process::Output {
+    let python = venv_for(requirements).join("bin/python");
+    Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .current_dir(app)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", app)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn issue_event_becomes_a_pushed_branch_with_passing_tests() {
+    let ctx = TestContext::new();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+
+    let outputs = ctx.outputs();
+    let branch = outputs.get("branch").expect("branch output").clone();
+    assert_eq!(branch, "e2e/issue-42-reading-list");
+    assert_eq!(outputs["tests"], "passed");
+    assert_eq!(outputs["app-path"], "apps/reading-list");
+    let branches = ctx.origin_branches();
+    assert_eq!(branches.get(&branch), Some(&outputs["sha"]), "{branches:?}");
+
+    // The step summary has the stage table.
+    let summary = std::fs::read_to_string(&ctx.summary).unwrap();
+    assert!(summary.contains("| ✅ | test |"), "{summary}");
+
+    // The workspace has the branch checked out.
+    let ws = Repository::open(&ctx.workspace).unwrap();
+    assert_eq!(ws.head().unwrap().shorthand(), Some(branch.as_str()));
+
+    // A fresh checkout of the pushed branch holds the app and its tests pass there.
+    let fresh = ctx.dir.path().join("fresh");
+    let mut builder = git2::build::RepoBuilder::new();
+    builder.branch(&branch);
+    builder.clone(ctx.origin.to_str().unwrap(), &fresh).unwrap();
+    let app = fresh.join("apps/reading-list");
+    for f in ["spec.yaml", "SPEC.md", "ARCHITECTURE.md", "PLAN.md", "app/main.py", "requirements.txt"] {
+        assert!(app.join(f).is_file(), "{f} missing");
+    }
+    assert!(std::fs::read_to_string(app.join("ARCHITECTURE.md")).unwrap().contains("```mermaid"));
+    let requirements = std::fs::read_to_string(app.join("requirements.txt")).unwrap();
+    let tests = run_app_tests(&app, &requirements);
+    assert!(tests.status.success(), "{}", text(&tests));
+
+    // A second run on the same issue: same branch, nothing new to commit, no second branch.
+    let ctx2_out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(ctx2_out.status.success(), "{}", text(&ctx2_out));
+    let after = ctx.origin_branches();
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[&branch], branches[&branch], "an identical re-run makes no commit");
+}
