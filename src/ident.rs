@@ -38,6 +38,9 @@
 //! - A remaining duplicate (two entities with the same ident, plural or class name, or two
 //!   fields of one entity with the same ident or `ref` column) gets `_2`, `_3`, … in order
 //!   of appearance: `Книга` then `Kniga` → `kniga`, `kniga_2` (`Kniga2`, `knigas_2`).
+//!   The schema classes the pack derives from a class name (`BookCreate`, `BookUpdate`,
+//!   `BookOut`, `BookPage`) count as taken too, so `Book` then `Book page` → `BookPage2`.
+//!   An ident and a plural share one namespace: `Book` then `Books` → `books_2`.
 
 use std::collections::HashSet;
 
@@ -175,7 +178,9 @@ pub fn app_ident(slug: &str) -> String {
 
 /// Whether `ident` is unusable as the app's package name.
 pub fn is_reserved_app_ident(ident: &str) -> bool {
-    in_list(PYTHON_KEYWORDS, ident) || in_list(PYTHON_BUILTINS, ident) || in_list(PYTHON_MODULES, ident)
+    in_list(PYTHON_KEYWORDS, ident)
+        || in_list(PYTHON_BUILTINS, ident)
+        || in_list(PYTHON_MODULES, ident)
 }
 
 /// Assigns collision-free identifiers to entities given their display labels, in order
@@ -201,12 +206,12 @@ pub fn entity_names<S: AsRef<str>>(labels: &[S]) -> Vec<EntityNames> {
                 !is_reserved_entity(names)
                     && !taken_snake.contains(&names.ident)
                     && !taken_snake.contains(&names.plural)
-                    && !taken_class.contains(&names.name)
+                    && !class_family(&names.name).any(|c| taken_class.contains(&c))
             })
             .expect("some numbered candidate is free");
         taken_snake.insert(names.ident.clone());
         taken_snake.insert(names.plural.clone());
-        taken_class.insert(names.name.clone());
+        taken_class.extend(class_family(&names.name));
         out.push(names);
     }
     out
@@ -232,9 +237,8 @@ pub fn field_idents<S: AsRef<str>>(fields: &[(S, FieldKind)]) -> Vec<String> {
         let ident = (1..)
             .map(|n| numbered(&base, n))
             .find(|ident| {
-                !is_reserved_field(ident, *kind)
-                    && !taken.contains(ident)
-                    && !(is_ref && taken.contains(&ref_column(ident)))
+                let column_taken = is_ref && taken.contains(&ref_column(ident));
+                !is_reserved_field(ident, *kind) && !taken.contains(ident) && !column_taken
             })
             .expect("some numbered candidate is free");
         if is_ref {
@@ -279,6 +283,15 @@ pub fn is_reserved_field(ident: &str, kind: FieldKind) -> bool {
             || in_list(MODEL_ATTRIBUTES, s)
     };
     reserved(ident) || (kind == FieldKind::Ref && reserved(&ref_column(ident)))
+}
+
+/// An entity's class name and the schema classes the pack derives from it.
+fn class_family(name: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(name.to_string()).chain(
+        SCHEMA_CLASS_SUFFIXES
+            .iter()
+            .map(move |suffix| format!("{name}{suffix}")),
+    )
 }
 
 /// The foreign-key column a `ref` field owns.
@@ -379,7 +392,10 @@ fn plural_word(word: &str) -> String {
         // Acronyms: APIs, CSVs.
         return format!("{word}s");
     }
-    if ["s", "x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
+    if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
         format!("{word}es")
     } else if lower.len() > 1
         && lower.ends_with('y')
@@ -400,6 +416,9 @@ fn match_case(original: &str, plural: &str) -> String {
         plural.to_string()
     }
 }
+
+/// Suffixes of the schema classes the pack derives from an entity's class name.
+const SCHEMA_CLASS_SUFFIXES: &[&str] = &["Create", "Update", "Out", "Page"];
 
 const IRREGULAR_PLURALS: &[(&str, &str)] = &[
     ("person", "people"),
@@ -432,182 +451,856 @@ const UNCOUNTABLE: &[&str] = &[
 
 /// Python keywords, soft keywords (`match`, `case`, `type`, `_`) and the literals.
 pub const PYTHON_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-    "try", "while", "with", "yield", "match", "case", "type", "_",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "match", "case", "type", "_",
 ];
 
 /// Python builtins (functions, types, constants) and conventional names that break code
 /// when shadowed.
 pub const PYTHON_BUILTINS: &[&str] = &[
-    "abs", "aiter", "all", "anext", "any", "ascii", "bin", "bool", "breakpoint", "bytearray",
-    "bytes", "callable", "chr", "classmethod", "compile", "complex", "copyright", "credits",
-    "delattr", "dict", "dir", "divmod", "enumerate", "eval", "exec", "exit", "filter", "float",
-    "format", "frozenset", "getattr", "globals", "hasattr", "hash", "help", "hex", "id",
-    "input", "int", "isinstance", "issubclass", "iter", "len", "license", "list", "locals",
-    "map", "max", "memoryview", "min", "next", "object", "oct", "open", "ord", "pow", "print",
-    "property", "quit", "range", "repr", "reversed", "round", "set", "setattr", "slice",
-    "sorted", "staticmethod", "str", "sum", "super", "tuple", "vars", "zip", "self", "cls",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "vars",
+    "zip",
+    "self",
+    "cls",
 ];
 
 /// Modules the generated code imports (standard library and frameworks); an entity or the
 /// app named like one would shadow it.
 pub const PYTHON_MODULES: &[&str] = &[
-    "alembic", "asyncio", "csv", "datetime", "decimal", "enum", "fastapi", "hashlib", "httpx",
-    "io", "jinja2", "json", "logging", "math", "os", "prometheus_client", "pydantic", "pytest",
-    "random", "re", "secrets", "sqlalchemy", "starlette", "string", "sys", "test", "time",
-    "typing", "uuid", "uvicorn",
+    "alembic",
+    "asyncio",
+    "csv",
+    "datetime",
+    "decimal",
+    "enum",
+    "fastapi",
+    "hashlib",
+    "httpx",
+    "io",
+    "jinja2",
+    "json",
+    "logging",
+    "math",
+    "os",
+    "prometheus_client",
+    "pydantic",
+    "pytest",
+    "random",
+    "re",
+    "secrets",
+    "sqlalchemy",
+    "starlette",
+    "string",
+    "sys",
+    "test",
+    "time",
+    "typing",
+    "uuid",
+    "uvicorn",
 ];
 
 /// Names that would shadow a type or helper used inside a generated model class body.
 pub const FIELD_SHADOWS: &[&str] = &[
-    "annotated", "date", "datetime", "decimal", "enum", "field_validator", "func",
-    "mapped", "mapped_column", "optional", "relationship", "time", "typing", "utcnow",
-    "uuid", "validator",
+    "annotated",
+    "date",
+    "datetime",
+    "decimal",
+    "enum",
+    "field_validator",
+    "func",
+    "mapped",
+    "mapped_column",
+    "optional",
+    "relationship",
+    "time",
+    "typing",
+    "utcnow",
+    "uuid",
+    "validator",
 ];
 
 /// SQL reserved words: SQL:2016 reserved, SQLite keywords, PostgreSQL reserved words,
 /// `session`/`role`, and system column names (`rowid`, `oid`, `ctid`, …).
 pub const SQL_RESERVED: &[&str] = &[
     // SQL:2016 reserved words.
-    "abs", "acos", "all", "allocate", "alter", "and", "any", "are", "array", "array_agg",
-    "array_max_cardinality", "as", "asensitive", "asin", "asymmetric", "at", "atan", "atomic",
-    "authorization", "avg", "begin", "begin_frame", "begin_partition", "between", "bigint",
-    "binary", "blob", "boolean", "both", "by", "call", "called", "cardinality", "cascaded",
-    "case", "cast", "ceil", "ceiling", "char", "char_length", "character", "character_length",
-    "check", "classifier", "clob", "close", "coalesce", "collate", "collect", "column",
-    "commit", "condition", "connect", "constraint", "contains", "convert", "copy", "corr",
-    "corresponding", "cos", "cosh", "count", "covar_pop", "covar_samp", "create", "cross",
-    "cube", "cume_dist", "current", "current_catalog", "current_date",
-    "current_default_transform_group", "current_path", "current_role", "current_row",
-    "current_schema", "current_time", "current_timestamp", "current_transform_group_for_type",
-    "current_user", "cursor", "cycle", "date", "day", "deallocate", "dec", "decfloat",
-    "decimal", "declare", "default", "define", "delete", "dense_rank", "deref", "describe",
-    "deterministic", "disconnect", "distinct", "double", "drop", "dynamic", "each", "element",
-    "else", "empty", "end", "end_frame", "end_partition", "end_exec", "equals", "escape",
-    "every", "except", "exec", "execute", "exists", "exp", "external", "extract", "false",
-    "fetch", "filter", "first_value", "float", "floor", "for", "foreign", "frame_row", "free",
-    "from", "full", "function", "fusion", "get", "global", "grant", "group", "grouping",
-    "groups", "having", "hold", "hour", "identity", "in", "indicator", "initial", "inner",
-    "inout", "insensitive", "insert", "int", "integer", "intersect", "intersection",
-    "interval", "into", "is", "join", "json_array", "json_arrayagg", "json_exists",
-    "json_object", "json_objectagg", "json_query", "json_table", "json_table_primitive",
-    "json_value", "lag", "language", "large", "last_value", "lateral", "lead", "leading",
-    "left", "like", "like_regex", "listagg", "ln", "local", "localtime", "localtimestamp",
-    "log", "log10", "lower", "match", "match_number", "match_recognize", "matches", "max",
-    "measures", "member", "merge", "method", "min", "minute", "mod", "modifies", "module",
-    "month", "multiset", "national", "natural", "nchar", "nclob", "new", "no", "none",
-    "normalize", "not", "nth_value", "ntile", "null", "nullif", "numeric",
-    "occurrences_regex", "octet_length", "of", "offset", "old", "omit", "on", "one", "only",
-    "open", "or", "order", "out", "outer", "over", "overlaps", "overlay", "parameter",
-    "partition", "pattern", "per", "percent", "percent_rank", "percentile_cont",
-    "percentile_disc", "period", "portion", "position", "position_regex", "power", "precedes",
-    "precision", "prepare", "primary", "procedure", "ptf", "range", "rank", "reads", "real",
-    "recursive", "ref", "references", "referencing", "regr_avgx", "regr_avgy", "regr_count",
-    "regr_intercept", "regr_r2", "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "release",
-    "result", "return", "returns", "revoke", "right", "rollback", "rollup", "row",
-    "row_number", "rows", "running", "savepoint", "scope", "scroll", "search", "second",
-    "seek", "select", "sensitive", "session_user", "set", "show", "similar", "sin", "sinh",
-    "skip", "smallint", "some", "specific", "specifictype", "sql", "sqlexception", "sqlstate",
-    "sqlwarning", "sqrt", "start", "static", "stddev_pop", "stddev_samp", "submultiset",
-    "subset", "substring", "substring_regex", "succeeds", "sum", "symmetric", "system",
-    "system_time", "system_user", "table", "tablesample", "tan", "tanh", "then", "time",
-    "timestamp", "timezone_hour", "timezone_minute", "to", "trailing", "translate",
-    "translate_regex", "translation", "treat", "trigger", "trim", "trim_array", "true",
-    "truncate", "uescape", "union", "unique", "unknown", "unnest", "update", "upper", "user",
-    "using", "value", "values", "value_of", "var_pop", "var_samp", "varbinary", "varchar",
-    "varying", "versioning", "when", "whenever", "where", "width_bucket", "window", "with",
-    "within", "without", "year",
+    "abs",
+    "acos",
+    "all",
+    "allocate",
+    "alter",
+    "and",
+    "any",
+    "are",
+    "array",
+    "array_agg",
+    "array_max_cardinality",
+    "as",
+    "asensitive",
+    "asin",
+    "asymmetric",
+    "at",
+    "atan",
+    "atomic",
+    "authorization",
+    "avg",
+    "begin",
+    "begin_frame",
+    "begin_partition",
+    "between",
+    "bigint",
+    "binary",
+    "blob",
+    "boolean",
+    "both",
+    "by",
+    "call",
+    "called",
+    "cardinality",
+    "cascaded",
+    "case",
+    "cast",
+    "ceil",
+    "ceiling",
+    "char",
+    "char_length",
+    "character",
+    "character_length",
+    "check",
+    "classifier",
+    "clob",
+    "close",
+    "coalesce",
+    "collate",
+    "collect",
+    "column",
+    "commit",
+    "condition",
+    "connect",
+    "constraint",
+    "contains",
+    "convert",
+    "copy",
+    "corr",
+    "corresponding",
+    "cos",
+    "cosh",
+    "count",
+    "covar_pop",
+    "covar_samp",
+    "create",
+    "cross",
+    "cube",
+    "cume_dist",
+    "current",
+    "current_catalog",
+    "current_date",
+    "current_default_transform_group",
+    "current_path",
+    "current_role",
+    "current_row",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_transform_group_for_type",
+    "current_user",
+    "cursor",
+    "cycle",
+    "date",
+    "day",
+    "deallocate",
+    "dec",
+    "decfloat",
+    "decimal",
+    "declare",
+    "default",
+    "define",
+    "delete",
+    "dense_rank",
+    "deref",
+    "describe",
+    "deterministic",
+    "disconnect",
+    "distinct",
+    "double",
+    "drop",
+    "dynamic",
+    "each",
+    "element",
+    "else",
+    "empty",
+    "end",
+    "end_frame",
+    "end_partition",
+    "end_exec",
+    "equals",
+    "escape",
+    "every",
+    "except",
+    "exec",
+    "execute",
+    "exists",
+    "exp",
+    "external",
+    "extract",
+    "false",
+    "fetch",
+    "filter",
+    "first_value",
+    "float",
+    "floor",
+    "for",
+    "foreign",
+    "frame_row",
+    "free",
+    "from",
+    "full",
+    "function",
+    "fusion",
+    "get",
+    "global",
+    "grant",
+    "group",
+    "grouping",
+    "groups",
+    "having",
+    "hold",
+    "hour",
+    "identity",
+    "in",
+    "indicator",
+    "initial",
+    "inner",
+    "inout",
+    "insensitive",
+    "insert",
+    "int",
+    "integer",
+    "intersect",
+    "intersection",
+    "interval",
+    "into",
+    "is",
+    "join",
+    "json_array",
+    "json_arrayagg",
+    "json_exists",
+    "json_object",
+    "json_objectagg",
+    "json_query",
+    "json_table",
+    "json_table_primitive",
+    "json_value",
+    "lag",
+    "language",
+    "large",
+    "last_value",
+    "lateral",
+    "lead",
+    "leading",
+    "left",
+    "like",
+    "like_regex",
+    "listagg",
+    "ln",
+    "local",
+    "localtime",
+    "localtimestamp",
+    "log",
+    "log10",
+    "lower",
+    "match",
+    "match_number",
+    "match_recognize",
+    "matches",
+    "max",
+    "measures",
+    "member",
+    "merge",
+    "method",
+    "min",
+    "minute",
+    "mod",
+    "modifies",
+    "module",
+    "month",
+    "multiset",
+    "national",
+    "natural",
+    "nchar",
+    "nclob",
+    "new",
+    "no",
+    "none",
+    "normalize",
+    "not",
+    "nth_value",
+    "ntile",
+    "null",
+    "nullif",
+    "numeric",
+    "occurrences_regex",
+    "octet_length",
+    "of",
+    "offset",
+    "old",
+    "omit",
+    "on",
+    "one",
+    "only",
+    "open",
+    "or",
+    "order",
+    "out",
+    "outer",
+    "over",
+    "overlaps",
+    "overlay",
+    "parameter",
+    "partition",
+    "pattern",
+    "per",
+    "percent",
+    "percent_rank",
+    "percentile_cont",
+    "percentile_disc",
+    "period",
+    "portion",
+    "position",
+    "position_regex",
+    "power",
+    "precedes",
+    "precision",
+    "prepare",
+    "primary",
+    "procedure",
+    "ptf",
+    "range",
+    "rank",
+    "reads",
+    "real",
+    "recursive",
+    "ref",
+    "references",
+    "referencing",
+    "regr_avgx",
+    "regr_avgy",
+    "regr_count",
+    "regr_intercept",
+    "regr_r2",
+    "regr_slope",
+    "regr_sxx",
+    "regr_sxy",
+    "regr_syy",
+    "release",
+    "result",
+    "return",
+    "returns",
+    "revoke",
+    "right",
+    "rollback",
+    "rollup",
+    "row",
+    "row_number",
+    "rows",
+    "running",
+    "savepoint",
+    "scope",
+    "scroll",
+    "search",
+    "second",
+    "seek",
+    "select",
+    "sensitive",
+    "session_user",
+    "set",
+    "show",
+    "similar",
+    "sin",
+    "sinh",
+    "skip",
+    "smallint",
+    "some",
+    "specific",
+    "specifictype",
+    "sql",
+    "sqlexception",
+    "sqlstate",
+    "sqlwarning",
+    "sqrt",
+    "start",
+    "static",
+    "stddev_pop",
+    "stddev_samp",
+    "submultiset",
+    "subset",
+    "substring",
+    "substring_regex",
+    "succeeds",
+    "sum",
+    "symmetric",
+    "system",
+    "system_time",
+    "system_user",
+    "table",
+    "tablesample",
+    "tan",
+    "tanh",
+    "then",
+    "time",
+    "timestamp",
+    "timezone_hour",
+    "timezone_minute",
+    "to",
+    "trailing",
+    "translate",
+    "translate_regex",
+    "translation",
+    "treat",
+    "trigger",
+    "trim",
+    "trim_array",
+    "true",
+    "truncate",
+    "uescape",
+    "union",
+    "unique",
+    "unknown",
+    "unnest",
+    "update",
+    "upper",
+    "user",
+    "using",
+    "value",
+    "values",
+    "value_of",
+    "var_pop",
+    "var_samp",
+    "varbinary",
+    "varchar",
+    "varying",
+    "versioning",
+    "when",
+    "whenever",
+    "where",
+    "width_bucket",
+    "window",
+    "with",
+    "within",
+    "without",
+    "year",
     // SQLite keywords not listed above.
-    "abort", "action", "add", "after", "always", "analyze", "asc", "attach", "autoincrement",
-    "before", "cascade", "conflict", "database", "deferrable", "deferred", "desc", "detach",
-    "do", "exclude", "exclusive", "explain", "fail", "first", "following", "generated", "glob",
-    "if", "ignore", "immediate", "index", "indexed", "initially", "instead", "isnull", "key",
-    "last", "limit", "materialized", "nothing", "notnull", "nulls", "others", "plan", "pragma",
-    "preceding", "query", "raise", "regexp", "reindex", "rename", "replace", "restrict",
-    "returning", "temp", "temporary", "ties", "transaction", "unbounded", "vacuum", "view",
+    "abort",
+    "action",
+    "add",
+    "after",
+    "always",
+    "analyze",
+    "asc",
+    "attach",
+    "autoincrement",
+    "before",
+    "cascade",
+    "conflict",
+    "database",
+    "deferrable",
+    "deferred",
+    "desc",
+    "detach",
+    "do",
+    "exclude",
+    "exclusive",
+    "explain",
+    "fail",
+    "first",
+    "following",
+    "generated",
+    "glob",
+    "if",
+    "ignore",
+    "immediate",
+    "index",
+    "indexed",
+    "initially",
+    "instead",
+    "isnull",
+    "key",
+    "last",
+    "limit",
+    "materialized",
+    "nothing",
+    "notnull",
+    "nulls",
+    "others",
+    "plan",
+    "pragma",
+    "preceding",
+    "query",
+    "raise",
+    "regexp",
+    "reindex",
+    "rename",
+    "replace",
+    "restrict",
+    "returning",
+    "temp",
+    "temporary",
+    "ties",
+    "transaction",
+    "unbounded",
+    "vacuum",
+    "view",
     "virtual",
     // PostgreSQL reserved words not listed above.
-    "analyse", "collation", "concurrently", "freeze", "ilike", "placing", "variadic",
+    "analyse",
+    "collation",
+    "concurrently",
+    "freeze",
+    "ilike",
+    "placing",
+    "variadic",
     "verbose",
     // Named as reserved by the pack, and system columns.
-    "session", "role", "rowid", "oid", "_rowid_", "tableoid", "xmin", "xmax", "cmin", "cmax",
+    "session",
+    "role",
+    "rowid",
+    "oid",
+    "_rowid_",
+    "tableoid",
+    "xmin",
+    "xmax",
+    "cmin",
+    "cmax",
     "ctid",
 ];
 
 /// The pack's built-in models, as class names.
 pub const PACK_CLASSES: &[&str] = &[
-    "User", "Account", "Membership", "ApiToken", "Session", "Base", "Team", "Invitation",
+    "User",
+    "Account",
+    "Membership",
+    "ApiToken",
+    "Session",
+    "Base",
+    "Team",
+    "Invitation",
     "Settings",
 ];
 
 /// The pack's built-in models, as snake_case idents.
 pub const PACK_IDENTS: &[&str] = &[
-    "user", "account", "membership", "api_token", "session", "base", "team", "invitation",
+    "user",
+    "account",
+    "membership",
+    "api_token",
+    "session",
+    "base",
+    "team",
+    "invitation",
 ];
 
 /// The pack's built-in tables.
 pub const PACK_TABLES: &[&str] = &[
-    "users", "accounts", "memberships", "api_tokens", "sessions", "teams", "invitations",
+    "users",
+    "accounts",
+    "memberships",
+    "api_tokens",
+    "sessions",
+    "teams",
+    "invitations",
     "alembic_version",
 ];
 
 /// The pack's own Python modules and folders.
 pub const PACK_MODULES: &[&str] = &[
-    "app", "main", "models", "schemas", "db", "auth", "config", "settings", "tests",
-    "conftest", "routers", "api", "deps", "security", "templates", "static", "migrations",
-    "account_routes", "crud", "entities", "extra_routes", "fields", "forms", "meta",
-    "metrics", "rules", "system_routes", "templating",
+    "app",
+    "main",
+    "models",
+    "schemas",
+    "db",
+    "auth",
+    "config",
+    "settings",
+    "tests",
+    "conftest",
+    "routers",
+    "api",
+    "deps",
+    "security",
+    "templates",
+    "static",
+    "migrations",
+    "account_routes",
+    "crud",
+    "entities",
+    "extra_routes",
+    "fields",
+    "forms",
+    "meta",
+    "metrics",
+    "rules",
+    "system_routes",
+    "templating",
 ];
 
 /// Class names the generated code imports (SQLAlchemy, pydantic, FastAPI, Prometheus,
 /// Python builtins); an entity class named like one would shadow it.
 pub const FRAMEWORK_CLASSES: &[&str] = &[
-    "APIRouter", "Annotated", "Any", "AnyUrl", "BaseException", "BaseModel", "BaseSettings",
-    "Body", "Boolean", "CheckConstraint", "Column", "Cookie", "Counter", "Date", "DateTime",
-    "Decimal", "DeclarativeBase", "Depends", "Dict", "Ellipsis", "EmailStr", "Engine", "Enum",
-    "Exception", "FastAPI", "Field", "File", "Float", "ForeignKey", "Form", "Gauge", "HTMLResponse",
-    "HTTPException", "Header", "Histogram", "HttpUrl", "Index", "Integer", "JSONResponse",
-    "Jinja2Templates", "List", "Mapped", "MetaData", "NotImplemented", "Numeric", "Optional",
-    "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request", "Response",
-    "Security", "Select", "StaticFiles", "StreamingResponse", "String", "Table", "Text",
-    "Time", "UUID", "UniqueConstraint", "UploadFile", "Warning",
+    "APIRouter",
+    "Annotated",
+    "Any",
+    "AnyUrl",
+    "BaseException",
+    "BaseModel",
+    "BaseSettings",
+    "Body",
+    "Boolean",
+    "CheckConstraint",
+    "Column",
+    "Cookie",
+    "Counter",
+    "Date",
+    "DateTime",
+    "Decimal",
+    "DeclarativeBase",
+    "Depends",
+    "Dict",
+    "Ellipsis",
+    "EmailStr",
+    "Engine",
+    "Enum",
+    "Exception",
+    "FastAPI",
+    "Field",
+    "File",
+    "Float",
+    "ForeignKey",
+    "Form",
+    "Gauge",
+    "HTMLResponse",
+    "HTTPException",
+    "Header",
+    "Histogram",
+    "HttpUrl",
+    "Index",
+    "Integer",
+    "JSONResponse",
+    "Jinja2Templates",
+    "List",
+    "Mapped",
+    "MetaData",
+    "NotImplemented",
+    "Numeric",
+    "Optional",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Security",
+    "Select",
+    "StaticFiles",
+    "StreamingResponse",
+    "String",
+    "Table",
+    "Text",
+    "Time",
+    "UUID",
+    "UniqueConstraint",
+    "UploadFile",
+    "Warning",
     // The pack's own helpers, imported next to the entity classes.
-    "AccountOut", "BigInteger", "BlankIsNone", "Bool", "ConfigDict", "CsrfForm", "Email",
-    "EntityMeta", "FieldErrors", "FieldSpec", "FormData", "Generic", "Int", "Iterable",
-    "Iterator", "Literal", "LongText", "Page", "PyBool", "PyDate", "PyDateTime", "PyDecimal",
-    "PyInt", "PyStr", "RefId", "Sequence", "TokenOut", "TypeVar", "Url",
+    "AccountOut",
+    "BigInteger",
+    "BlankIsNone",
+    "Bool",
+    "ConfigDict",
+    "CsrfForm",
+    "Email",
+    "EntityMeta",
+    "FieldErrors",
+    "FieldSpec",
+    "FormData",
+    "Generic",
+    "Int",
+    "Iterable",
+    "Iterator",
+    "Literal",
+    "LongText",
+    "Page",
+    "PyBool",
+    "PyDate",
+    "PyDateTime",
+    "PyDecimal",
+    "PyInt",
+    "PyStr",
+    "RefId",
+    "Sequence",
+    "TokenOut",
+    "TypeVar",
+    "Url",
 ];
 
 /// URL segments the pack serves itself (kebab case, as routes are compared).
 pub const RESERVED_ROUTES: &[&str] = &[
-    "account", "accounts", "admin", "api", "api-tokens", "auth", "docs", "favicon-ico",
-    "health", "healthz", "invitations", "login", "logout", "metrics", "openapi",
-    "openapi-json", "redoc", "register", "robots-txt", "settings", "signin", "signout",
-    "signup", "static", "teams", "tokens", "users",
+    "account",
+    "accounts",
+    "admin",
+    "api",
+    "api-tokens",
+    "auth",
+    "docs",
+    "favicon-ico",
+    "health",
+    "healthz",
+    "invitations",
+    "login",
+    "logout",
+    "metrics",
+    "openapi",
+    "openapi-json",
+    "redoc",
+    "register",
+    "robots-txt",
+    "settings",
+    "signin",
+    "signout",
+    "signup",
+    "static",
+    "teams",
+    "tokens",
+    "users",
 ];
 
 /// Columns every generated table has, relationship names the pack adds, and form field
 /// names the pack's pages post beside the entity's fields.
 pub const BUILTIN_COLUMNS: &[&str] = &[
-    "id", "account_id", "owner_id", "team_id", "user_id", "created_at", "updated_at",
-    "account", "owner", "team", "csrf_token",
+    "id",
+    "account_id",
+    "owner_id",
+    "team_id",
+    "user_id",
+    "created_at",
+    "updated_at",
+    "account",
+    "owner",
+    "team",
+    "csrf_token",
 ];
 
 /// pydantic and SQLAlchemy model attributes a field must not shadow.
 pub const MODEL_ATTRIBUTES: &[&str] = &[
-    "metadata", "registry", "query", "query_class", "model_config", "model_fields",
-    "model_computed_fields", "model_extra", "model_fields_set", "model_construct",
-    "model_copy", "model_dump", "model_dump_json", "model_json_schema",
-    "model_parametrized_name", "model_post_init", "model_rebuild", "model_validate",
-    "model_validate_json", "model_validate_strings", "dict", "json", "copy", "parse_obj",
-    "parse_raw", "parse_file", "from_orm", "construct", "schema", "schema_json", "validate",
-    "update_forward_refs", "fields",
+    "metadata",
+    "registry",
+    "query",
+    "query_class",
+    "model_config",
+    "model_fields",
+    "model_computed_fields",
+    "model_extra",
+    "model_fields_set",
+    "model_construct",
+    "model_copy",
+    "model_dump",
+    "model_dump_json",
+    "model_json_schema",
+    "model_parametrized_name",
+    "model_post_init",
+    "model_rebuild",
+    "model_validate",
+    "model_validate_json",
+    "model_validate_strings",
+    "dict",
+    "json",
+    "copy",
+    "parse_obj",
+    "parse_raw",
+    "parse_file",
+    "from_orm",
+    "construct",
+    "schema",
+    "schema_json",
+    "validate",
+    "update_forward_refs",
+    "fields",
 ];
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -710,7 +1403,12 @@ mod tests {
             .collect()
     }
 
-    fn tuple(name: &str, ident: &str, plural: &str, route: &str) -> (String, String, String, String, String) {
+    fn tuple(
+        name: &str,
+        ident: &str,
+        plural: &str,
+        route: &str,
+    ) -> (String, String, String, String, String) {
         (
             name.into(),
             ident.into(),
@@ -739,10 +1437,25 @@ mod tests {
             names(&["User", "Order", "Class", "Setting", "Test", "Form", "None"]),
             vec![
                 tuple("UserRecord", "user_record", "user_records", "user-records"),
-                tuple("OrderRecord", "order_record", "order_records", "order-records"),
-                tuple("ClassRecord", "class_record", "class_records", "class-records"),
+                tuple(
+                    "OrderRecord",
+                    "order_record",
+                    "order_records",
+                    "order-records"
+                ),
+                tuple(
+                    "ClassRecord",
+                    "class_record",
+                    "class_records",
+                    "class-records"
+                ),
                 // Only the route `settings` collides.
-                tuple("SettingRecord", "setting_record", "setting_records", "setting-records"),
+                tuple(
+                    "SettingRecord",
+                    "setting_record",
+                    "setting_records",
+                    "setting-records"
+                ),
                 // Only the plural `tests` (a pack module) collides.
                 tuple("TestRecord", "test_record", "test_records", "test-records"),
                 // Only the class name `Form` (FastAPI) collides.
@@ -770,11 +1483,19 @@ mod tests {
             names(&["User", "User record"]),
             vec![
                 tuple("UserRecord", "user_record", "user_records", "user-records"),
-                tuple("UserRecord2", "user_record_2", "user_records_2", "user-records-2"),
+                tuple(
+                    "UserRecord2",
+                    "user_record_2",
+                    "user_records_2",
+                    "user-records-2"
+                ),
             ]
         );
         // Class names that only collide in PascalCase.
         assert_eq!(names(&["a b1", "a_b_1"])[1].0, "AB12");
+        // A class name that equals a schema class of another entity.
+        assert_eq!(names(&["Book", "Book page"])[1].0, "BookPage2");
+        assert_eq!(names(&["Book out", "Book"])[1].0, "Book2");
     }
 
     #[test]
@@ -832,7 +1553,10 @@ mod tests {
 
     #[test]
     fn ref_field_owns_its_id_column() {
-        let fields = [("owner_ref_id", FieldKind::Int), ("owner ref", FieldKind::Ref)];
+        let fields = [
+            ("owner_ref_id", FieldKind::Int),
+            ("owner ref", FieldKind::Ref),
+        ];
         assert_eq!(field_idents(&fields), vec!["owner_ref_id", "owner_ref_2"]);
     }
 
@@ -861,6 +1585,144 @@ mod tests {
         ] {
             for word in list {
                 assert_eq!(*word, word.to_ascii_lowercase());
+            }
+        }
+    }
+
+    /// `[a-z_][a-z0-9_]*`
+    pub(crate) fn is_snake(s: &str) -> bool {
+        s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }
+
+    /// `[A-Z][A-Za-z0-9]*`
+    pub(crate) fn is_pascal(s: &str) -> bool {
+        s.starts_with(|c: char| c.is_ascii_uppercase())
+            && s.chars().all(|c| c.is_ascii_alphanumeric())
+    }
+
+    /// `[a-z0-9]+(-[a-z0-9]+)*`
+    pub(crate) fn is_kebab(s: &str) -> bool {
+        !s.is_empty()
+            && s.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+    }
+
+    /// Labels that exercise the renaming rules, mixed with arbitrary text.
+    pub(crate) fn label_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            prop::sample::select(vec![
+                "User",
+                "Order",
+                "class",
+                "from",
+                "id",
+                "type",
+                "Книга",
+                "Kniga",
+                "📚",
+                "2024",
+                "Book title",
+                "book_title",
+                "A",
+                "None",
+                "Setting",
+                "Form",
+                "Page",
+                "Series",
+                "Book",
+                "Books",
+                "Book page",
+                "model_config",
+                "account",
+                "created at",
+                "status",
+                "api",
+                "Doc",
+                "Test",
+                "order_record",
+                "user_records",
+            ])
+            .prop_map(String::from),
+            "\\PC{0,16}",
+            "[A-Za-z ]{0,12}",
+        ]
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn kind_strategy() -> impl Strategy<Value = FieldKind> {
+            prop::sample::select(vec![
+                FieldKind::Text,
+                FieldKind::Longtext,
+                FieldKind::Int,
+                FieldKind::Decimal,
+                FieldKind::Bool,
+                FieldKind::Date,
+                FieldKind::Datetime,
+                FieldKind::Email,
+                FieldKind::Url,
+                FieldKind::Enum,
+                FieldKind::Ref,
+            ])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn slugify_is_a_slug_or_the_fallback(name in any::<String>()) {
+                let slug = slugify(&name, "issue-1");
+                prop_assert!(is_kebab(&slug), "{slug:?}");
+                prop_assert!(slug.len() <= MAX_SLUG_LEN);
+                let ident = app_ident(&slug);
+                prop_assert!(is_snake(&ident) && !is_reserved_app_ident(&ident), "{ident:?}");
+            }
+
+            #[test]
+            fn entity_names_are_safe_and_distinct(labels in prop::collection::vec(label_strategy(), 0..10)) {
+                let all = entity_names(&labels);
+                prop_assert_eq!(all.len(), labels.len());
+                let mut snake = HashSet::new();
+                let mut classes = HashSet::new();
+                for n in &all {
+                    prop_assert!(is_snake(&n.ident) && is_snake(&n.plural) && is_snake(&n.table), "{n:?}");
+                    prop_assert!(is_kebab(&n.route) && is_pascal(&n.name), "{n:?}");
+                    prop_assert!(!is_reserved_entity(n), "{n:?}");
+                    prop_assert!(n.table.len() <= 63, "{n:?}");
+                    prop_assert!(snake.insert(n.ident.clone()) && snake.insert(n.plural.clone()), "{n:?}");
+                    prop_assert!(classes.insert(n.name.clone()), "{n:?}");
+                }
+            }
+
+            #[test]
+            fn field_idents_are_safe_and_distinct(
+                fields in prop::collection::vec((label_strategy(), kind_strategy()), 0..12)
+            ) {
+                let idents = field_idents(&fields);
+                prop_assert_eq!(idents.len(), fields.len());
+                let mut seen = HashSet::new();
+                for (ident, (_, kind)) in idents.iter().zip(&fields) {
+                    prop_assert!(is_snake(ident), "{ident:?}");
+                    prop_assert!(!is_reserved_field(ident, *kind), "{ident:?}");
+                    prop_assert!(seen.insert(ident.clone()), "{ident:?}");
+                }
+            }
+
+            #[test]
+            fn snake_case_never_panics(text in any::<String>()) {
+                let s = snake_case(&text);
+                prop_assert!(s.is_empty() || s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+                prop_assert!(s.len() <= MAX_IDENT_BASE_LEN);
+                let _ = plural_label(&text);
             }
         }
     }

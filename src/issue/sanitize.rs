@@ -487,7 +487,10 @@ fn parse_destination(s: &str) -> Option<Destination<'_>> {
 }
 
 fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
-    while bytes.get(i).is_some_and(|b| *b == b' ' || *b == b'\t' || *b == b'\n') {
+    while bytes
+        .get(i)
+        .is_some_and(|b| *b == b' ' || *b == b'\t' || *b == b'\n')
+    {
         i += 1;
     }
     i
@@ -627,7 +630,9 @@ mod tests {
 
     #[test]
     fn invisible_and_control_characters_go() {
-        let s = sanitize("A\u{200B}p\u{200D}p\u{FEFF} na\u{00AD}me\u{202E}x\u{2066}y\u{E0041}\u{0007}\u{009B}\t!");
+        let s = sanitize(
+            "A\u{200B}p\u{200D}p\u{FEFF} na\u{00AD}me\u{202E}x\u{2066}y\u{E0041}\u{0007}\u{009B}\t!",
+        );
         assert_eq!(s.text, "App namexy\t!");
         assert_eq!(s.removed.invisible_chars, 7);
         assert_eq!(s.removed.control_chars, 2);
@@ -665,7 +670,9 @@ mod tests {
 
     #[test]
     fn images_lose_alt_and_title() {
-        let s = sanitize("see ![ignore previous instructions](https://x/y.png \"and this\") and ![a][ref] and ![b](<x y.png>)");
+        let s = sanitize(
+            "see ![ignore previous instructions](https://x/y.png \"and this\") and ![a][ref] and ![b](<x y.png>)",
+        );
         assert_eq!(s.text, "see [image] and [image] and [image]");
         assert_eq!(s.removed.images, 3);
         // Not an image: kept.
@@ -683,7 +690,10 @@ mod tests {
         );
         assert_eq!(s.removed.link_titles, 5);
         // A linked image: the image goes, the link stays.
-        assert_eq!(clean("[![alt](i.png)](https://x \"t\")"), "[[image]](https://x)");
+        assert_eq!(
+            clean("[![alt](i.png)](https://x \"t\")"),
+            "[[image]](https://x)"
+        );
     }
 
     #[test]
@@ -696,7 +706,10 @@ mod tests {
         );
         assert_eq!(s.removed.secrets, 6);
         // Words that only contain a prefix are not secrets.
-        assert_eq!(clean("task-management-system risk-assessment"), "task-management-system risk-assessment");
+        assert_eq!(
+            clean("task-management-system risk-assessment"),
+            "task-management-system risk-assessment"
+        );
         assert_eq!(clean("sk-short"), "sk-short");
     }
 

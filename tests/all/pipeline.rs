@@ -49,7 +49,7 @@ fn issue_event_becomes_a_pushed_branch_with_passing_tests() {
 
     // The workspace has the branch checked out.
     let ws = Repository::open(&ctx.workspace).unwrap();
-    assert_eq!(ws.head().unwrap().shorthand(), Some(branch.as_str()));
+    assert_eq!(ws.head().unwrap().shorthand().unwrap(), branch.as_str());
 
     // A fresh checkout of the pushed branch holds the app and its tests pass there.
     let fresh = ctx.dir.path().join("fresh");

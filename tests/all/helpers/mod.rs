@@ -113,7 +113,7 @@ impl TestContext {
         let mut out = BTreeMap::new();
         for r in repo.references().unwrap() {
             let r = r.unwrap();
-            if let (Some(name), Some(oid)) = (r.name(), r.target()) {
+            if let (Ok(name), Some(oid)) = (r.name(), r.target()) {
                 out.insert(name.trim_start_matches("refs/heads/").to_string(), oid.to_string());
             }
         }

@@ -137,13 +137,17 @@ def check_refs(db: orm.Session, account_id: int, data: dict[str, Any], targets: 
         raise FieldErrors(missing, kind="ref")
 
 
-def commit(db: orm.Session) -> None:
-    """Commit; a constraint violation that slipped past the checks becomes a 409, not a 500."""
+def save(db: orm.Session, row: Any) -> None:
+    """Commit and reload the row, so responses show the stored values (e.g. decimal scale).
+
+    A constraint violation that slipped past the checks (a concurrent insert) becomes a 409, not a 500.
+    """
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
         raise FieldErrors({"__all__": "The change conflicts with existing data."}, status.HTTP_409_CONFLICT, "conflict") from None
+    db.refresh(row)
 
 
 def delete(db: orm.Session, row: Any) -> None:

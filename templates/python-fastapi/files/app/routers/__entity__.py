@@ -99,7 +99,7 @@ def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, account: ApiAccount, 
     data = _check(db, account, body.model_dump())
     row = model.[[ M ]](account_id=account.id, **data)
     db.add(row)
-    crud.commit(db)
+    crud.save(db, row)
     return row
 
 
@@ -112,7 +112,7 @@ def get_[[ entity.ident ]](item_id: int, account: ApiAccount, db: Db) -> model.[
 def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, account: ApiAccount, db: Db) -> model.[[ M ]]:
     row = _get(db, account, item_id)
     _apply(row, _check(db, account, body.model_dump(), item_id))
-    crud.commit(db)
+    crud.save(db, row)
     return row
 
 
@@ -122,7 +122,7 @@ def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, account
     current = {f.name: getattr(row, f.name) for f in model.FIELDS}
     merged = crud.revalidate(schemas.[[ M ]]Create, {**current, **body.model_dump(exclude_unset=True)})
     _apply(row, _check(db, account, merged, item_id))
-    crud.commit(db)
+    crud.save(db, row)
     return row
 
 
@@ -198,7 +198,7 @@ def [[ entity.ident ]]_create_page(request: Request, account: PageAccount, form:
     try:
         row = model.[[ M ]](account_id=account.id, **_from_form(db, account, values))
         db.add(row)
-        crud.commit(db)
+        crud.save(db, row)
     except crud.FieldErrors as exc:
         return _form_page(request, db, account, values, exc.errors, status_code=exc.status_code)
     flash(request, f"{model.LABEL} created.", "success")
@@ -219,7 +219,7 @@ def [[ entity.ident ]]_update_page(
     values = forms.form_values(model.FIELDS, form)
     try:
         _apply(row, _from_form(db, account, values, item_id))
-        crud.commit(db)
+        crud.save(db, row)
     except crud.FieldErrors as exc:
         db.rollback()
         return _form_page(request, db, account, values, exc.errors, row=row, status_code=exc.status_code)

@@ -1,0 +1,1 @@
+"""Generated tests, one module per entity."""

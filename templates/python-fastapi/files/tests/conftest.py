@@ -1,0 +1,47 @@
+"""Test setup: a fresh temporary SQLite database per test session; no network.
+
+The environment is set before `app` is imported, because settings are read at import time.
+"""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+_TMP = tempfile.mkdtemp(prefix="app-tests-")
+os.environ["APP_ENV"] = "test"
+os.environ["DATABASE_URL"] = f"sqlite:///{_TMP}/test.db"
+os.environ["SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"
+os.environ["DB_CREATE_TABLES"] = "1"
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from app.main import app  # noqa: E402
+from tests.helpers import User, new_user  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def started_app() -> Iterator[TestClient]:
+    """Runs the app's lifespan (creates the tables) once for the whole session."""
+    with TestClient(app) as client:
+        yield client
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture
+def anon() -> TestClient:
+    """A client without credentials (redirects are not followed, so they can be checked)."""
+    return TestClient(app, follow_redirects=False)
+
+
+@pytest.fixture(scope="module")
+def user_a(started_app: TestClient) -> User:
+    """An account with data (fresh for each test module)."""
+    return new_user("alice")
+
+
+@pytest.fixture(scope="module")
+def user_b(started_app: TestClient) -> User:
+    """Another account: must never see or change user_a's data."""
+    return new_user("bob")

@@ -1,0 +1,1 @@
+"""One test module per entity of the spec."""

@@ -1,0 +1,170 @@
+"""Helpers shared by the tests: users with a bearer token and a logged-in browser, and
+valid or invalid sample values built from each entity's field metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.entities import BY_NAME
+from app.fields import EntityMeta, FieldSpec
+from app.main import app
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def select_options(html: str, name: str) -> set[str]:
+    """The option values of the <select name=...> in a page."""
+    match = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    assert match, f"no select box {name!r}"
+    return set(re.findall(r'<option value="([^"]*)"', match.group(1)))
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@dataclass
+class User:
+    """One account: `api` sends its bearer token, `browser` holds its session cookie."""
+
+    email: str
+    api: TestClient
+    browser: TestClient
+    csrf: str = field(default="")
+
+    def post_form(self, path: str, data: dict[str, Any]) -> Any:
+        """Submit a page form with this user's CSRF token."""
+        return self.browser.post(path, data={**data, "csrf_token": self.csrf})
+
+
+def new_user(name: str) -> User:
+    email = f"{name}-{next(_counter)}@example.com"
+    api = TestClient(app, follow_redirects=False)
+    assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
+    token = api.post("/api/auth/token", data={"username": email, "password": PASSWORD})
+    assert token.status_code == 200, token.text
+    api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+    browser = TestClient(app, follow_redirects=False)
+    login_page = browser.get("/login")
+    response = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(login_page.text), "next": "/"}
+    )
+    assert response.status_code == 303, response.text
+    user = User(email=email, api=api, browser=browser)
+    user.csrf = csrf_of(browser.get("/").text)  # the session's token after login
+    return user
+
+
+# --- sample values ---------------------------------------------------------------------
+
+
+def sample_value(f: FieldSpec, n: int) -> Any:
+    """A valid JSON value for a field (distinct for every n, so `unique` fields do not clash)."""
+    kind = f.kind
+    if kind == "text":
+        return f"Sample {f.name} {n}"
+    if kind == "longtext":
+        return f"Line one of {n}\nLine two"
+    if kind == "int":
+        return n
+    if kind == "decimal":
+        return f"{n}.25"
+    if kind == "bool":
+        return n % 2 == 1
+    if kind == "date":
+        return (dt.date(2024, 1, 1) + dt.timedelta(days=n)).isoformat()
+    if kind == "datetime":
+        return (dt.datetime(2024, 1, 1, 9, 30) + dt.timedelta(days=n, minutes=n)).isoformat()
+    if kind == "email":
+        return f"person{n}@example.com"
+    if kind == "url":
+        return f"https://example.com/item/{n}"
+    if kind == "enum":
+        return f.choices[n % len(f.choices)] if f.choices else f"Choice {n}"
+    raise AssertionError(f"no sample for {kind}")
+
+
+# Invalid JSON values per kind: each must be answered with 422.
+INVALID: dict[str, Any] = {
+    "text": "x" * 201,
+    "longtext": "x" * 20_001,
+    "int": "not a number",
+    "decimal": "12.3.4",
+    "bool": "maybe",
+    "date": "2024-13-45",
+    "datetime": "yesterday",
+    "email": "not-an-email",
+    "url": "javascript:alert(1)",
+    "enum": "__not_a_choice__",
+    "ref": "abc",
+}
+
+
+# Rows made so far per (user, entity): unique enum/bool fields take the next unused value.
+_made: Counter[tuple[str, str]] = Counter()
+
+
+def payload(user: User, meta: EntityMeta, depth: int = 0, **overrides: Any) -> dict[str, Any]:
+    """A valid API body; required `ref` targets are created first, in the same account."""
+    n = next(_counter)
+    k = _made[user.email, meta.name]
+    _made[user.email, meta.name] += 1
+    body: dict[str, Any] = {}
+    for f in meta.fields:
+        if f.name in overrides:
+            continue
+        if f.unique and f.kind in ("enum", "bool"):
+            body[f.name] = sample_value(f, k)
+        elif f.kind == "ref":
+            if f.required:
+                assert depth < 10, f"required refs of {meta.name} form a cycle"
+                body[f.name] = create(user, BY_NAME[f.target or ""], depth + 1)["id"]
+            else:
+                body[f.name] = None
+        else:
+            body[f.name] = sample_value(f, n)
+    body.update(overrides)
+    return body
+
+
+def create(user: User, meta: EntityMeta, depth: int = 0, **overrides: Any) -> dict[str, Any]:
+    """Create a row through the API and return its JSON."""
+    response = user.api.post(f"/api/{meta.route}", json=payload(user, meta, depth, **overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def as_form(meta: EntityMeta, body: dict[str, Any]) -> dict[str, str]:
+    """An API body as an HTML form would submit it (unchecked boxes are absent)."""
+    form: dict[str, str] = {}
+    for f in meta.fields:
+        value = body.get(f.name)
+        if f.kind == "bool":
+            if value:
+                form[f.name] = "on"
+        elif value is None:
+            form[f.name] = ""
+        elif f.kind == "datetime":
+            form[f.name] = str(value)[:16]
+        else:
+            form[f.name] = str(value)
+    return form
+
+
+def unique_capacity(meta: EntityMeta) -> int:
+    """How many rows one account can hold before a unique enum/bool field must repeat."""
+    caps = [len(f.choices) for f in meta.fields if f.unique and f.kind == "enum" and f.choices]
+    caps += [2 for f in meta.fields if f.unique and f.kind == "bool"]
+    return min(caps, default=1_000_000)

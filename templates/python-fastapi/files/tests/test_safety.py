@@ -1,0 +1,53 @@
+"""Texts from the issue are data: pages print them escaped, never evaluate them."""
+
+from fastapi.testclient import TestClient
+from markupsafe import escape
+
+from app import meta
+from app.entities import ENTITIES
+from tests.helpers import User
+
+
+def _esc(text: str) -> str:
+    """Text as the (auto-escaping) templates print it."""
+    return str(escape(text))
+
+
+def test_app_name_is_escaped_on_pages(anon: TestClient) -> None:
+    page = anon.get("/login").text
+    assert _esc(meta.APP_NAME) in page
+    if meta.APP_SUMMARY:
+        assert _esc(meta.APP_SUMMARY) in page
+
+
+def test_labels_are_escaped_on_pages(user_a: User) -> None:
+    for entity in ENTITIES:
+        listing = user_a.browser.get(f"/{entity.route}").text
+        assert _esc(entity.plural_label) in listing
+        form = user_a.browser.get(f"/{entity.route}/new").text
+        for f in entity.fields:
+            assert _esc(f.label) in form
+            for choice in f.choices:
+                assert _esc(choice) in form
+
+
+def test_stored_values_are_escaped(user_a: User) -> None:
+    entity = next((e for e in ENTITIES if any(f.kind == "text" for f in e.fields)), None)
+    if entity is None:
+        return
+    from tests.helpers import payload
+
+    field = next(f for f in entity.fields if f.kind == "text")
+    hostile = "<script>alert(1)</script> {{ 7*7 }}"
+    response = user_a.api.post(f"/api/{entity.route}", json=payload(user_a, entity, **{field.name: hostile}))
+    assert response.status_code == 201, response.text
+    page = user_a.browser.get(f"/{entity.route}", params={"sort": "-id"}).text
+    assert "<script>alert(1)</script>" not in page
+    assert _esc(hostile) in page
+
+
+def test_security_headers_on_session_cookie(anon: TestClient) -> None:
+    response = anon.get("/login")
+    cookie = response.headers.get("set-cookie", "")
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
