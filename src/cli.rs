@@ -135,8 +135,16 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         event_name: args
             .event_name
             .or_else(|| var(&get, "GITHUB_EVENT_NAME"))
-            .unwrap_or_else(|| if args.event.is_some() { "issues".into() } else { String::new() }),
-        event_path: args.event.or_else(|| var(&get, "GITHUB_EVENT_PATH").map(PathBuf::from)),
+            .unwrap_or_else(|| {
+                if args.event.is_some() {
+                    "issues".into()
+                } else {
+                    String::new()
+                }
+            }),
+        event_path: args
+            .event
+            .or_else(|| var(&get, "GITHUB_EVENT_PATH").map(PathBuf::from)),
         workspace: args
             .repo
             .or_else(|| var(&get, "GITHUB_WORKSPACE").map(PathBuf::from))
@@ -178,7 +186,11 @@ mod tests {
             ("INPUT_GITHUB-TOKEN", ""),
             ("GITHUB_TOKEN", "ghs_x"),
         ];
-        let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let get = |k: &str| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
         let req = run_request(
             RunArgs {
                 stack: Some("other".into()),

@@ -239,7 +239,10 @@ impl Settings {
                 .or_else(|| file.stack.clone())
                 .unwrap_or(d.stack),
             app_dir,
-            base_branch: inputs.base_branch.clone().or_else(|| file.base_branch.clone()),
+            base_branch: inputs
+                .base_branch
+                .clone()
+                .or_else(|| file.base_branch.clone()),
             push,
             push_on_failure,
             test_timeout_secs,
@@ -284,7 +287,8 @@ mod tests {
 
     #[test]
     fn inputs_override_file_which_overrides_defaults() {
-        let file = parse_config_file("stack: from-file\npush: false\napp-dir: web/<slug>\n").unwrap();
+        let file =
+            parse_config_file("stack: from-file\npush: false\napp-dir: web/<slug>\n").unwrap();
         let inputs = Inputs {
             stack: Some("from-input".into()),
             ..Inputs::default()

@@ -35,14 +35,26 @@ pub struct DemoResult {
 pub fn make_repos(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let origin = root.join("origin.git");
     let ws = root.join("workspace");
-    Repository::init_bare(&origin).context("creating the demo origin")?;
+    Repository::init_bare(&origin)
+        .and_then(|r| r.set_head("refs/heads/main"))
+        .context("creating the demo origin")?;
     let repo = Repository::init(&ws).context("creating the demo workspace")?;
-    std::fs::write(ws.join("README.md"), "# Demo repository\n\nA throw-away repository made by `e2e-action demo`.\n")?;
+    std::fs::write(
+        ws.join("README.md"),
+        "# Demo repository\n\nA throw-away repository made by `e2e-action demo`.\n",
+    )?;
     let mut index = repo.index()?;
     index.add_path(Path::new("README.md"))?;
     let tree = repo.find_tree(index.write_tree()?)?;
     let sig = Signature::now("e2e-action demo", "demo@example.invalid")?;
-    repo.commit(Some("refs/heads/main"), &sig, &sig, "Initial commit", &tree, &[])?;
+    repo.commit(
+        Some("refs/heads/main"),
+        &sig,
+        &sig,
+        "Initial commit",
+        &tree,
+        &[],
+    )?;
     repo.set_head("refs/heads/main")?;
     repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
     repo.remote("origin", origin.to_str().context("non-UTF-8 demo path")?)?;
@@ -52,7 +64,11 @@ pub fn make_repos(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
 }
 
 /// Runs the demo under `root` (created if missing).
-pub async fn demo(root: &Path, cache_dir: PathBuf, reporter: &Reporter) -> anyhow::Result<DemoResult> {
+pub async fn demo(
+    root: &Path,
+    cache_dir: PathBuf,
+    reporter: &Reporter,
+) -> anyhow::Result<DemoResult> {
     std::fs::create_dir_all(root)?;
     let (origin, workspace) = make_repos(root)?;
     let event = root.join("issue-opened.json");
@@ -73,7 +89,12 @@ pub async fn demo(root: &Path, cache_dir: PathBuf, reporter: &Reporter) -> anyho
         templates_dir: None,
     };
     let outcome = pipeline::run(&req, reporter).await?;
-    Ok(DemoResult { root: root.to_path_buf(), origin, workspace, outcome })
+    Ok(DemoResult {
+        root: root.to_path_buf(),
+        origin,
+        workspace,
+        outcome,
+    })
 }
 
 /// Where `generate` takes its spec from.
@@ -89,7 +110,10 @@ pub enum SpecSource<'a> {
 /// Reads the spec for `generate`.
 pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
     let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| E2eError::Event { path: p.to_path_buf(), reason: e.to_string() })
+        std::fs::read_to_string(p).map_err(|e| E2eError::Event {
+            path: p.to_path_buf(),
+            reason: e.to_string(),
+        })
     };
     match source {
         SpecSource::Event(p) => match crate::event::read_event("issues", p)? {
@@ -99,18 +123,29 @@ pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
         SpecSource::SpecFile(p) => yaml_serde::from_str(&read(p)?)
             .map_err(|e| E2eError::Issue(format!("{}: {e}", p.display()))),
         SpecSource::IssueBody(p) => {
-            let issue = IssueRef { number: 1, title: String::new(), url: String::new() };
-            crate::issue::form::parse_issue_form(&issue, &read(p)?).map_err(|e| E2eError::Issue(e.to_string()))
+            let issue = IssueRef {
+                number: 1,
+                title: String::new(),
+                url: String::new(),
+            };
+            crate::issue::form::parse_issue_form(&issue, &read(p)?)
+                .map_err(|e| E2eError::Issue(e.to_string()))
         }
     }
 }
 
 /// Renders the app for `spec` into `out`; returns the number of files.
-pub fn generate(spec: &Spec, stack: &str, templates_dir: Option<&Path>, out: &Path) -> Result<usize, E2eError> {
+pub fn generate(
+    spec: &Spec,
+    stack: &str,
+    templates_dir: Option<&Path>,
+    out: &Path,
+) -> Result<usize, E2eError> {
     let source = templates_dir.map_or(PackSource::Embedded, PackSource::Dir);
     let pack = scaffold::load_pack(&source, stack)?;
     let files = pipeline::render_app(spec, &pack)?;
-    std::fs::create_dir_all(out).map_err(|e| E2eError::Workspace(format!("{}: {e}", out.display())))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| E2eError::Workspace(format!("{}: {e}", out.display())))?;
     files.write_to(out)?;
     Ok(files.files.len())
 }

@@ -55,9 +55,10 @@ impl E2eError {
             | E2eError::Issue(_)
             | E2eError::Stack(_)
             | E2eError::Workspace(_) => EXIT_USER,
-            E2eError::TestsFailed(_) | E2eError::Push(_) | E2eError::GitHub(_) | E2eError::Llm(_) => {
-                EXIT_EXTERNAL
-            }
+            E2eError::TestsFailed(_)
+            | E2eError::Push(_)
+            | E2eError::GitHub(_)
+            | E2eError::Llm(_) => EXIT_EXTERNAL,
         }
     }
 }

@@ -188,8 +188,12 @@ mod tests {
     #[test]
     fn other_actions_and_events_are_skipped() {
         let closed = OPENED.replacen("\"opened\"", "\"closed\"", 1);
-        assert!(matches!(parse_event("issues", &closed).unwrap(), Intake::Skip(m) if m.contains("closed")));
-        assert!(matches!(parse_event("push", "{}").unwrap(), Intake::Skip(m) if m.contains("push")));
+        assert!(
+            matches!(parse_event("issues", &closed).unwrap(), Intake::Skip(m) if m.contains("closed"))
+        );
+        assert!(
+            matches!(parse_event("push", "{}").unwrap(), Intake::Skip(m) if m.contains("push"))
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub fn check(trigger: &Trigger, allowed: &[String]) -> Result<(), String> {
         Err(format!(
             "the issue author `{}` is {} and only {} may trigger a build",
             trigger.issue.author.login,
-            if assoc.is_empty() { "of unknown association" } else { assoc },
+            if assoc.is_empty() {
+                "of unknown association"
+            } else {
+                assoc
+            },
             allowed.join(", ")
         ))
     }
@@ -42,7 +46,10 @@ mod tests {
     use crate::event::{Actor, Issue};
 
     fn trigger(assoc: &str, login: &str, kind: &str) -> Trigger {
-        let actor = Actor { login: login.into(), kind: kind.into() };
+        let actor = Actor {
+            login: login.into(),
+            kind: kind.into(),
+        };
         Trigger {
             event_name: "issues".into(),
             action: "opened".into(),
@@ -67,9 +74,19 @@ mod tests {
     #[test]
     fn each_association() {
         for a in ["OWNER", "MEMBER", "COLLABORATOR"] {
-            assert!(check(&trigger(a, "octocat", "User"), &allowed()).is_ok(), "{a}");
+            assert!(
+                check(&trigger(a, "octocat", "User"), &allowed()).is_ok(),
+                "{a}"
+            );
         }
-        for a in ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE", "MANNEQUIN", ""] {
+        for a in [
+            "CONTRIBUTOR",
+            "FIRST_TIME_CONTRIBUTOR",
+            "FIRST_TIMER",
+            "NONE",
+            "MANNEQUIN",
+            "",
+        ] {
             let err = check(&trigger(a, "octocat", "User"), &allowed()).unwrap_err();
             assert!(err.contains("only OWNER, MEMBER, COLLABORATOR"), "{err}");
         }

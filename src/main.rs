@@ -13,8 +13,12 @@ fn main() {
     let env = |k: &str| std::env::var(k).ok();
     let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
     let reporter = Reporter {
-        output_file: env("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(Into::into),
-        summary_file: env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(Into::into),
+        output_file: env("GITHUB_OUTPUT")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+        summary_file: env("GITHUB_STEP_SUMMARY")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
         workflow_commands: in_actions,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

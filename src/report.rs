@@ -20,7 +20,9 @@ pub struct Reporter {
 
 /// Escapes a workflow-command message (`%`, CR, LF) as the runner expects.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Neutralises text we did not write (issue text, tool output) so a line of it can never be
@@ -170,7 +172,10 @@ mod tests {
 
     #[test]
     fn foreign_text_cannot_issue_workflow_commands() {
-        assert_eq!(inert("ok\n::set-env name=X::1"), "ok\n : :set-env name=X: :1");
+        assert_eq!(
+            inert("ok\n::set-env name=X::1"),
+            "ok\n : :set-env name=X: :1"
+        );
         assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
     }
 }

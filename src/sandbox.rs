@@ -66,9 +66,18 @@ const INSTALL_PASSTHROUGH: &[&str] = &[
 /// Whether a variable name looks like it holds a secret.
 pub fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "AUTH", "CREDENTIAL", "COOKIE"]
-        .iter()
-        .any(|w| upper.contains(w))
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "KEY",
+        "AUTH",
+        "CREDENTIAL",
+        "COOKIE",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
 }
 
 /// The base environment of every sandboxed command.
@@ -95,7 +104,9 @@ pub fn add_install_passthrough(
 ) {
     for (k, v) in parent {
         let wanted = INSTALL_PASSTHROUGH.contains(&k.as_str())
-            || INSTALL_PASSTHROUGH_PREFIXES.iter().any(|p| k.starts_with(p));
+            || INSTALL_PASSTHROUGH_PREFIXES
+                .iter()
+                .any(|p| k.starts_with(p));
         if wanted && !looks_secret(&k) && !has_userinfo(&v) {
             env.insert(k, v);
         }
@@ -209,7 +220,10 @@ impl CappedBuffer {
     fn text(&self) -> String {
         let mut s = String::from_utf8_lossy(&self.head).into_owned();
         if self.dropped > 0 {
-            s.push_str(&format!("\n[… {} bytes of output dropped …]\n", self.dropped));
+            s.push_str(&format!(
+                "\n[… {} bytes of output dropped …]\n",
+                self.dropped
+            ));
         }
         let tail: Vec<u8> = self.tail.iter().copied().collect();
         s.push_str(&String::from_utf8_lossy(&tail));
@@ -256,7 +270,9 @@ mod tests {
 
     #[tokio::test]
     async fn output_is_capped_head_and_tail() {
-        let out = run(&cmd("head -c 300000 /dev/zero | tr '\\0' a; echo END", 10)).await.unwrap();
+        let out = run(&cmd("head -c 300000 /dev/zero | tr '\\0' a; echo END", 10))
+            .await
+            .unwrap();
         assert!(out.output.len() < 2 * OUTPUT_CAP + 100);
         assert!(out.output.contains("bytes of output dropped"));
         assert!(out.output.trim_end().ends_with("END"));
@@ -273,7 +289,10 @@ mod tests {
             ("GITHUB_TOKEN", "ghs_x"),
             ("HTTPS_PROXY", "http://proxy:3128"),
         ];
-        add_install_passthrough(&mut env, parent.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        add_install_passthrough(
+            &mut env,
+            parent.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         let keys: Vec<&str> = env.keys().map(String::as_str).collect();
         assert_eq!(keys, ["HTTPS_PROXY", "PIP_CERT", "PIP_INDEX_URL"]);
     }

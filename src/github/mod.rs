@@ -28,7 +28,9 @@ struct CommentRef {
 fn api_err(what: &str, e: octocrab::Error) -> E2eError {
     // octocrab's Display for GitHub errors carries GitHub's message, never our token.
     let detail = match &e {
-        octocrab::Error::GitHub { source, .. } => format!("{} ({})", source.message, source.status_code),
+        octocrab::Error::GitHub { source, .. } => {
+            format!("{} ({})", source.message, source.status_code)
+        }
         other => other.to_string(),
     };
     E2eError::GitHub(format!("{what}: {detail}"))
@@ -40,7 +42,11 @@ impl GitHub {
         let (owner, repo) = repository
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
-            .ok_or_else(|| E2eError::Config(format!("GITHUB_REPOSITORY {repository:?} is not owner/name")))?;
+            .ok_or_else(|| {
+                E2eError::Config(format!(
+                    "GITHUB_REPOSITORY {repository:?} is not owner/name"
+                ))
+            })?;
         let client = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| E2eError::Config(format!("GITHUB_API_URL {api_url:?}: {e}")))?
@@ -56,7 +62,10 @@ impl GitHub {
 
     /// Posts a new comment on issue `number`; returns its id.
     pub async fn create_comment(&self, number: u64, body: &str) -> Result<u64, E2eError> {
-        let route = format!("/repos/{}/{}/issues/{number}/comments", self.owner, self.repo);
+        let route = format!(
+            "/repos/{}/{}/issues/{number}/comments",
+            self.owner, self.repo
+        );
         let c: CommentRef = self
             .client
             .post(route, Some(&json!({ "body": body })))
@@ -88,7 +97,10 @@ impl GitHub {
                 .get(route, None::<&()>)
                 .await
                 .map_err(|e| api_err("listing issue comments", e))?;
-            if let Some(c) = list.iter().find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))) {
+            if let Some(c) = list
+                .iter()
+                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
+            {
                 return Ok(Some(c.id));
             }
             if list.len() < 100 {

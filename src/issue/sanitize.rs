@@ -22,6 +22,13 @@
 //!
 //! Code blocks are not special: markup inside them is removed too (the form parser does
 //! not need it). The result reports what was removed, for the run report.
+//!
+//! Every step is linear in the text (brackets are paired in one pass, failed searches are
+//! remembered), so a hostile body cannot make it slow; input past 4 × [`MAX_ISSUE_CHARS`]
+//! bytes is dropped first. Where a bound applies (an HTML attribute list or a link url
+//! longer than 2048 bytes) the parser fails safe: the tag ends at the next `>`, the image
+//! still loses its alt text. Known gap: a link whose url alone exceeds that bound keeps its
+//! title.
 
 use std::fmt;
 
@@ -44,8 +51,8 @@ const MAX_INPUT_BYTES: usize = 4 * MAX_ISSUE_CHARS;
 /// Passes of markup removal before the fallback that drops every remaining `<` and `>`.
 const MAX_MARKUP_PASSES: usize = 16;
 
-/// Longest HTML tag, link text or link destination that is recognised as one (bounds the
-/// work per `<` or `[`).
+/// Longest HTML tag or link url that is recognised as one (bounds the work per `<` or
+/// `(`); an image whose url is longer still loses its alt text.
 const MAX_CONSTRUCT_LEN: usize = 2048;
 
 /// Elements whose content is hidden from a reader and removed with the element.
@@ -211,62 +218,82 @@ fn filter_chars(text: &str, removed: &mut Removed) -> String {
 /// One pass over HTML comments and tags.
 fn strip_html(text: &str, removed: &mut Removed) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        let at = &rest[lt..];
-        if at.starts_with("<!--") {
+    let mut gt = NextGt::default();
+    let mut pos = 0;
+    while let Some(lt) = text[pos..].find('<').map(|i| pos + i) {
+        out.push_str(&text[pos..lt]);
+        if text[lt..].starts_with("<!--") {
             removed.html_comments += 1;
             // `<!-->` and `<!--->` are complete (empty) comments too.
-            let after_open = &at[2..];
+            let after_open = lt + 2;
             let end = [
-                after_open.find("-->").map(|i| i + 3),
-                after_open.find("--!>").map(|i| i + 4),
+                text[after_open..].find("-->").map(|i| i + 3),
+                text[after_open..].find("--!>").map(|i| i + 4),
             ]
             .into_iter()
             .flatten()
             .min();
-            rest = end.map_or("", |end| &after_open[end..]);
+            pos = end.map_or(text.len(), |end| after_open + end);
             continue;
         }
-        match parse_tag(at) {
+        match parse_tag(text, lt, &mut gt) {
             Some(tag) => {
                 removed.html_tags += 1;
-                let after = &at[tag.len..];
                 if !tag.closing && HIDDEN_ELEMENTS.contains(&tag.name.as_str()) {
                     removed.hidden_elements += 1;
-                    rest = match find_closing_tag(after, &tag.name) {
-                        Some(end) => &after[end..],
-                        None => "",
-                    };
+                    pos = find_closing_tag(text, tag.end, &tag.name, &mut gt).unwrap_or(text.len());
                 } else {
                     if matches!(tag.name.as_str(), "br" | "hr") {
                         out.push('\n');
                     }
-                    rest = after;
+                    pos = tag.end;
                 }
             }
             None => {
                 out.push('<');
-                rest = &at[1..];
+                pos = lt + 1;
             }
         }
     }
-    out.push_str(rest);
+    out.push_str(&text[pos..]);
     out
+}
+
+/// Finds the first `>` at or after a position, remembering the last answer so that many
+/// unterminated tags cost linear time.
+#[derive(Default)]
+struct NextGt {
+    /// (searched from, first `>` at or after it).
+    last: Option<(usize, Option<usize>)>,
+}
+
+impl NextGt {
+    fn find(&mut self, text: &str, from: usize) -> Option<usize> {
+        if let Some((searched, found)) = self.last
+            && searched <= from
+            && found.is_none_or(|f| f >= from)
+        {
+            return found;
+        }
+        let found = text[from..].find('>').map(|i| from + i);
+        self.last = Some((from, found));
+        found
+    }
 }
 
 struct Tag {
     /// Lowercase tag name (empty for `<!…>` and `<?…>` declarations).
     name: String,
     closing: bool,
-    /// Byte length of the whole tag, `<` to `>`.
-    len: usize,
+    /// Byte just past the tag's `>`.
+    end: usize,
 }
 
-/// Recognises an HTML tag at the start of `s` (which starts with `<`).
-fn parse_tag(s: &str) -> Option<Tag> {
-    let bytes = s.as_bytes();
+/// Recognises an HTML tag at byte `start` of `text` (a `<`). Quotes in attributes are
+/// honoured for [`MAX_CONSTRUCT_LEN`] bytes; past that, or when a quote never closes, the
+/// tag ends at the next `>` (so a long attribute cannot hide text by outlasting the scan).
+fn parse_tag(text: &str, start: usize, gt: &mut NextGt) -> Option<Tag> {
+    let bytes = &text.as_bytes()[start..];
     let mut i = 1;
     let mut closing = false;
     let mut name = String::new();
@@ -297,7 +324,10 @@ fn parse_tag(s: &str) -> Option<Tag> {
         Some(b) if b.is_ascii_whitespace() => {}
         _ => return None,
     }
-    // Scan attributes to the closing `>`, honouring quotes.
+    let name = if declaration { String::new() } else { name };
+    let name_end = i;
+    // No `>` anywhere after: literal text, as a renderer shows it.
+    gt.find(text, start + name_end)?;
     let mut quote: Option<u8> = None;
     while i < bytes.len() && i < MAX_CONSTRUCT_LEN {
         let b = bytes[i];
@@ -307,33 +337,36 @@ fn parse_tag(s: &str) -> Option<Tag> {
             None if b == b'"' || b == b'\'' => quote = Some(b),
             None if b == b'>' => {
                 return Some(Tag {
-                    name: if declaration { String::new() } else { name },
+                    name,
                     closing,
-                    len: i + 1,
+                    end: start + i + 1,
                 });
             }
             None => {}
         }
         i += 1;
     }
-    None
+    gt.find(text, start + name_end).map(|at| Tag {
+        name,
+        closing,
+        end: at + 1,
+    })
 }
 
-/// Byte offset just past `</name>` (case-insensitive) in `s`, if any.
-fn find_closing_tag(s: &str, name: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut from = 0;
-    while let Some(pos) = s[from..].find("</") {
-        let start = from + pos;
+/// Byte just past the first `</name>` (case-insensitive) at or after `from`, if any.
+fn find_closing_tag(text: &str, from: usize, name: &str, gt: &mut NextGt) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = from;
+    while let Some(start) = text[from..].find("</").map(|i| from + i) {
         let name_end = start + 2 + name.len();
         if bytes
             .get(start + 2..name_end)
             .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-            && let Some(tag) = parse_tag(&s[start..])
+            && let Some(tag) = parse_tag(text, start, gt)
             && tag.closing
             && tag.name == name
         {
-            return Some(start + tag.len);
+            return Some(tag.end);
         }
         from = start + 2;
     }
@@ -343,6 +376,7 @@ fn find_closing_tag(s: &str, name: &str) -> Option<usize> {
 /// One pass over markdown images, inline links and link definitions.
 fn strip_links(text: &str, removed: &mut Removed) -> String {
     let text = strip_definition_titles(text, removed);
+    let mut scan = LinkScan::new(&text);
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -355,36 +389,41 @@ fn strip_links(text: &str, removed: &mut Removed) -> String {
             continue;
         }
         let open = if image { i + 1 } else { i };
-        let Some(close) = matching_bracket(&text, open) else {
+        let Some(close) = scan.closing_bracket(open) else {
             i += 1;
             continue;
         };
-        let after = &text[close + 1..];
+        let next = close + 1;
         if image {
-            let consumed = if after.starts_with('(') {
-                parse_destination(after).map(|d| d.len)
-            } else if after.starts_with('[') {
-                matching_bracket(after, 0).map(|c| c + 1)
-            } else {
-                None
+            let end = match bytes.get(next) {
+                Some(b'(') => match scan.destination(next) {
+                    Parsed::Link(dest) => Some(dest.end),
+                    // Fail safe: the alt text goes even when the destination is too long
+                    // to be sure it is an image.
+                    Parsed::TooLong => Some(next),
+                    Parsed::NotALink => None,
+                },
+                Some(b'[') => scan.closing_bracket(next).map(|c| c + 1),
+                _ => None,
             };
-            if let Some(consumed) = consumed {
+            if let Some(end) = end {
                 out.push_str(&text[copied..i]);
                 out.push_str(IMAGE_PLACEHOLDER);
                 removed.images += 1;
-                i = close + 1 + consumed;
+                i = end;
                 copied = i;
                 continue;
             }
-        } else if let Some(dest) = parse_destination(after)
+        } else if bytes.get(next) == Some(&b'(')
+            && let Parsed::Link(dest) = scan.destination(next)
             && dest.has_title
         {
-            out.push_str(&text[copied..=close]);
+            out.push_str(&text[copied..next]);
             out.push('(');
-            out.push_str(dest.url);
+            out.push_str(&text[dest.url.clone()]);
             out.push(')');
             removed.link_titles += 1;
-            i = close + 1 + dest.len;
+            i = dest.end;
             copied = i;
             continue;
         }
@@ -394,7 +433,8 @@ fn strip_links(text: &str, removed: &mut Removed) -> String {
     out
 }
 
-/// Byte index of the `]` matching the `[` at `open`, on the same paragraph.
+/// Byte index of the `]` matching the `[` at `open`, on the same paragraph, scanning at
+/// most [`MAX_CONSTRUCT_LEN`] bytes (for short texts such as one line).
 fn matching_bracket(text: &str, open: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
@@ -417,73 +457,138 @@ fn matching_bracket(text: &str, open: usize) -> Option<usize> {
     None
 }
 
-struct Destination<'a> {
-    url: &'a str,
+/// A parsed inline destination `(url "title")`.
+struct Destination {
+    /// Byte range of the url.
+    url: std::ops::Range<usize>,
     has_title: bool,
-    /// Bytes from `(` to `)` inclusive.
-    len: usize,
+    /// Byte just past the closing `)`.
+    end: usize,
 }
 
-/// Parses `(url "title")` at the start of `s`.
-fn parse_destination(s: &str) -> Option<Destination<'_>> {
-    let bytes = s.as_bytes();
-    if bytes.first() != Some(&b'(') {
-        return None;
-    }
-    let mut i = skip_spaces(bytes, 1);
-    let url_start = i;
-    if bytes.get(i) == Some(&b'<') {
-        while i < bytes.len() && bytes[i] != b'>' && bytes[i] != b'\n' {
-            i += 1;
-        }
-        if bytes.get(i) != Some(&b'>') {
-            return None;
-        }
-        i += 1;
-    } else {
-        let mut depth = 0usize;
-        while i < bytes.len() && i < MAX_CONSTRUCT_LEN {
+enum Parsed {
+    Link(Destination),
+    NotALink,
+    /// The url is longer than [`MAX_CONSTRUCT_LEN`].
+    TooLong,
+}
+
+/// Link parsing over one text in linear time: brackets are paired in one pass, and a
+/// search for a closing quote that failed is not repeated.
+struct LinkScan<'a> {
+    bytes: &'a [u8],
+    /// For each `[` byte, the byte of its `]` (`usize::MAX` when unmatched).
+    closes: Vec<usize>,
+    /// Per closer (`"`, `'`, `)`, `>`): searches starting before this byte fail.
+    fails_before: [usize; 4],
+}
+
+impl<'a> LinkScan<'a> {
+    fn new(text: &'a str) -> Self {
+        let bytes = text.as_bytes();
+        let mut closes = vec![usize::MAX; bytes.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
             match bytes[i] {
                 b'\\' => i += 1,
-                b'(' => depth += 1,
-                b')' if depth == 0 => break,
-                b')' => depth -= 1,
-                b if b.is_ascii_whitespace() => break,
+                b'[' => stack.push(i),
+                b']' => {
+                    if let Some(open) = stack.pop() {
+                        closes[open] = i;
+                    }
+                }
+                b'\n' if bytes.get(i + 1) == Some(&b'\n') => stack.clear(),
                 _ => {}
             }
             i += 1;
         }
+        LinkScan {
+            bytes,
+            closes,
+            fails_before: [0; 4],
+        }
     }
-    let url_end = i.min(bytes.len());
-    let url = s.get(url_start..url_end)?;
-    i = skip_spaces(bytes, url_end);
-    let mut has_title = false;
-    if let Some(&q) = bytes.get(i)
-        && (q == b'"' || q == b'\'' || q == b'(')
-        && i > url_end
-    {
-        let close = if q == b'(' { b')' } else { q };
-        let mut j = i + 1;
-        while j < bytes.len() && bytes[j] != close && j < MAX_CONSTRUCT_LEN {
-            if bytes[j] == b'\\' {
-                j += 1;
+
+    fn closing_bracket(&self, open: usize) -> Option<usize> {
+        self.closes.get(open).copied().filter(|c| *c != usize::MAX)
+    }
+
+    /// Byte of the first unescaped `closer` from `from`, within the paragraph.
+    fn find_closer(&mut self, from: usize, closer: u8) -> Option<usize> {
+        let slot = match closer {
+            b'"' => 0,
+            b'\'' => 1,
+            b')' => 2,
+            _ => 3,
+        };
+        if from < self.fails_before[slot] {
+            return None;
+        }
+        let mut j = from;
+        while j < self.bytes.len() {
+            match self.bytes[j] {
+                b if b == closer => return Some(j),
+                b'\\' => j += 1,
+                b'\n' if closer == b'>' || self.bytes.get(j + 1) == Some(&b'\n') => break,
+                _ => {}
             }
             j += 1;
         }
-        if bytes.get(j) != Some(&close) {
-            return None;
+        self.fails_before[slot] = j;
+        None
+    }
+
+    /// Parses `(url "title")` starting at the `(` at `open`.
+    fn destination(&mut self, open: usize) -> Parsed {
+        let bytes = self.bytes;
+        let mut i = skip_spaces(bytes, open + 1);
+        let url_start = i;
+        if bytes.get(i) == Some(&b'<') {
+            match self.find_closer(i + 1, b'>') {
+                Some(gt) => i = gt + 1,
+                None => return Parsed::NotALink,
+            }
+        } else {
+            let mut depth = 0usize;
+            while i < bytes.len() {
+                if i - url_start >= MAX_CONSTRUCT_LEN {
+                    return Parsed::TooLong;
+                }
+                match bytes[i] {
+                    b'\\' => i += 1,
+                    b'(' => depth += 1,
+                    b')' if depth == 0 => break,
+                    b')' => depth -= 1,
+                    b if b.is_ascii_whitespace() => break,
+                    _ => {}
+                }
+                i += 1;
+            }
         }
-        has_title = true;
-        i = skip_spaces(bytes, j + 1);
+        let url_end = i.min(bytes.len());
+        i = skip_spaces(bytes, url_end);
+        let mut has_title = false;
+        if let Some(&quote) = bytes.get(i)
+            && matches!(quote, b'"' | b'\'' | b'(')
+            && i > url_end
+        {
+            let closer = if quote == b'(' { b')' } else { quote };
+            let Some(j) = self.find_closer(i + 1, closer) else {
+                return Parsed::NotALink;
+            };
+            has_title = true;
+            i = skip_spaces(bytes, j + 1);
+        }
+        if bytes.get(i) != Some(&b')') {
+            return Parsed::NotALink;
+        }
+        Parsed::Link(Destination {
+            url: url_start..url_end,
+            has_title,
+            end: i + 1,
+        })
     }
-    if bytes.get(i) != Some(&b')') {
-        return None;
-    }
-    Some(Destination {
-        url,
-        has_title,
-        len: i + 1,
-    })
 }
 
 fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
@@ -697,6 +802,25 @@ mod tests {
     }
 
     #[test]
+    fn long_hidden_markup_does_not_outlast_the_scans() {
+        let alt = "hidden words ".repeat(400);
+        assert_eq!(clean(&format!("a ![{alt}](x.png) b")), "a [image] b");
+        let url = "u".repeat(MAX_CONSTRUCT_LEN + 10);
+        assert_eq!(
+            clean(&format!("a ![{alt}](http://{url}) b")),
+            format!("a [image](http://{url}) b")
+        );
+        let title = "t".repeat(MAX_CONSTRUCT_LEN + 10);
+        assert_eq!(clean(&format!("[a](u \"{title}\")")), "[a](u)");
+        let attr = "x".repeat(MAX_CONSTRUCT_LEN + 10);
+        assert_eq!(clean(&format!("a <img alt=\"{attr}\"> b")), "a  b");
+        // A quote that never closes: the tag ends at the next `>`.
+        assert_eq!(clean("a <span title=\"x> b"), "a  b");
+        // No `>` at all: not a tag.
+        assert_eq!(clean("a <span title=x"), "a <span title=x");
+    }
+
+    #[test]
     fn secrets_are_redacted() {
         let text = "a ghp_0123456789abcdef b github_pat_11ABCDEFG_0123456789xyz c=sk-ant-api03-abcdefghij d sk-proj-0123456789 e gho_x ghs_1234567890 AKIAABCDEFGHIJKLMNOP";
         let s = sanitize(text);
@@ -747,5 +871,67 @@ mod tests {
             s.removed.to_string(),
             "removed 1 HTML comment, 1 invisible character, 2 HTML tags, 1 token-like secret"
         );
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn markup_soup() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(vec![
+                        "<",
+                        ">",
+                        "<!--",
+                        "-->",
+                        "<b>",
+                        "</b>",
+                        "<script>",
+                        "</script>",
+                        "![",
+                        "[",
+                        "]",
+                        "(",
+                        ")",
+                        "\"",
+                        "'",
+                        " ",
+                        "\n",
+                        "\r",
+                        "\u{200B}",
+                        "\u{202E}",
+                        "ghp_",
+                        "sk-",
+                        "0123456789",
+                        "x",
+                        "я",
+                        ":",
+                        "-",
+                    ])
+                    .prop_map(String::from),
+                    "\\PC{0,4}",
+                ],
+                0..64,
+            )
+            .prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn output_is_clean(text in prop_oneof![any::<String>(), markup_soup()]) {
+                let out = sanitize(&text).text;
+                prop_assert!(out.chars().count() <= MAX_ISSUE_CHARS);
+                prop_assert!(!out.contains("<!--"), "{out:?}");
+                prop_assert!(!out.contains('\r'));
+                prop_assert!(
+                    !out.chars().any(|c| is_invisible(c) || (c.is_control() && c != '\n' && c != '\t')),
+                    "{out:?}"
+                );
+                prop_assert!(!out.contains("<script"), "{out:?}");
+            }
+        }
     }
 }

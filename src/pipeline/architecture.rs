@@ -60,10 +60,16 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
     }
     for r in &relations {
         let card = if r.required { "||" } else { "|o" };
-        er.push_str(&format!("    {} }}o--{card} {} : {}\n", r.from, r.to, r.field));
+        er.push_str(&format!(
+            "    {} }}o--{card} {} : {}\n",
+            r.from, r.to, r.field
+        ));
     }
     for e in &spec.entities {
-        er.push_str(&format!("    {} {{\n        int id PK\n        int account_id FK\n", e.name));
+        er.push_str(&format!(
+            "    {} {{\n        int id PK\n        int account_id FK\n",
+            e.name
+        ));
         for f in &e.fields {
             let ty = match f.kind {
                 FieldKind::Ref => "int",

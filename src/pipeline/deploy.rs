@@ -42,7 +42,11 @@ impl Delivery {
     /// The action's outputs (names as in [`OUTPUT_NAMES`]).
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let values = [&self.branch, &self.sha, &self.app_path, &self.tests];
-        OUTPUT_NAMES.iter().copied().zip(values.into_iter().cloned()).collect()
+        OUTPUT_NAMES
+            .iter()
+            .copied()
+            .zip(values.into_iter().cloned())
+            .collect()
     }
 
     /// One line for logs and the progress comment.
@@ -84,7 +88,8 @@ pub fn deploy(
         return Ok(delivery);
     };
     if !tests.passed() && !settings.push_on_failure {
-        delivery.not_pushed_because = Some("the tests failed (set push-on-failure: true to push anyway)".into());
+        delivery.not_pushed_because =
+            Some("the tests failed (set push-on-failure: true to push anyway)".into());
         return Ok(delivery);
     }
     if !integration.changed && integration.existed_on_remote {
@@ -94,7 +99,8 @@ pub fn deploy(
     ws.push(url, &integration.branch, &auth(req))?;
     delivery.pushed = true;
     if !tests.passed() {
-        reporter.warning("the tests failed and the branch was pushed because push-on-failure is true");
+        reporter
+            .warning("the tests failed and the branch was pushed because push-on-failure is true");
     }
     Ok(delivery)
 }

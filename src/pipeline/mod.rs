@@ -96,7 +96,13 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
         Intake::Build(t) => *t,
     };
     // 2. guard
-    if let Err(reason) = crate::guard::check(&trigger, &crate::guard::DEFAULT_ALLOWED.iter().map(|s| s.to_string()).collect::<Vec<_>>()) {
+    if let Err(reason) = crate::guard::check(
+        &trigger,
+        &crate::guard::DEFAULT_ALLOWED
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+    ) {
         reporter.notice(&format!("e2e-action: not building: {reason}"));
         return Ok(RunOutcome::Skipped { reason });
     }
@@ -118,8 +124,24 @@ async fn build(
     progress: &mut Progress<'_>,
     reporter: &Reporter,
 ) -> anyhow::Result<RunOutcome> {
-    progress.done(Stage::Intake, &format!("{} event, issue #{}", trigger.event_name, trigger.issue.number)).await;
-    progress.done(Stage::Guard, &format!("{} is {}", trigger.issue.author.login, trigger.issue.author_association)).await;
+    progress
+        .done(
+            Stage::Intake,
+            &format!(
+                "{} event, issue #{}",
+                trigger.event_name, trigger.issue.number
+            ),
+        )
+        .await;
+    progress
+        .done(
+            Stage::Guard,
+            &format!(
+                "{} is {}",
+                trigger.issue.author.login, trigger.issue.author_association
+            ),
+        )
+        .await;
 
     // Configuration and the pack are checked before any stage writes anything.
     let file = config::read_config_file(&config::config_path(&req.workspace, &req.inputs))?;
@@ -139,25 +161,66 @@ async fn build(
     progress.start(Stage::Spec).await;
     let spec = spec::from_issue(trigger)?;
     progress.set_spec(&spec);
-    progress.done(Stage::Spec, &format!("{}: {} entities", spec.app.name, spec.entities.len())).await;
+    progress
+        .done(
+            Stage::Spec,
+            &format!("{}: {} entities", spec.app.name, spec.entities.len()),
+        )
+        .await;
 
     // 4–6. architecture, plan, develop: pure, fast, in memory.
     let t = Instant::now();
     let arch = architecture::design(&spec, &pack);
-    progress.done_timed(Stage::Architecture, &format!("{} components, {} relations", arch.components.len(), arch.relations.len()), t.elapsed()).await;
+    progress
+        .done_timed(
+            Stage::Architecture,
+            &format!(
+                "{} components, {} relations",
+                arch.components.len(),
+                arch.relations.len()
+            ),
+            t.elapsed(),
+        )
+        .await;
     let t = Instant::now();
     let plan = plan::build(&spec, &pack)?;
-    progress.done_timed(Stage::Plan, &format!("{} file tasks", plan.tasks.len()), t.elapsed()).await;
+    progress
+        .done_timed(
+            Stage::Plan,
+            &format!("{} file tasks", plan.tasks.len()),
+            t.elapsed(),
+        )
+        .await;
     let t = Instant::now();
     let files = develop::develop(&spec, &arch, &plan, &pack)?;
-    progress.done_timed(Stage::Develop, &format!("{} files, {} KiB", files.files.len(), files.bytes() / 1024), t.elapsed()).await;
+    progress
+        .done_timed(
+            Stage::Develop,
+            &format!("{} files, {} KiB", files.files.len(), files.bytes() / 1024),
+            t.elapsed(),
+        )
+        .await;
 
     // 7. integrate
     progress.start(Stage::Integrate).await;
     let app_dir = settings.app_dir_for(&spec.app.slug, spec.issue.number);
-    let integration = integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
+    let integration =
+        integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
     progress.set_branch(&integration.branch);
-    progress.done(Stage::Integrate, &format!("{} on {}", if integration.changed { "committed" } else { "unchanged" }, integration.branch)).await;
+    progress
+        .done(
+            Stage::Integrate,
+            &format!(
+                "{} on {}",
+                if integration.changed {
+                    "committed"
+                } else {
+                    "unchanged"
+                },
+                integration.branch
+            ),
+        )
+        .await;
 
     // 8. test
     progress.start(Stage::Test).await;
@@ -165,18 +228,35 @@ async fn build(
         work: test::work_dir(&req.runner_temp, spec.issue.number),
         cache: req.cache_dir.clone(),
     };
-    let timeout = Duration::from_secs(pack.manifest.test_timeout_secs.unwrap_or(settings.test_timeout_secs).min(settings.test_timeout_secs));
+    let timeout = Duration::from_secs(
+        pack.manifest
+            .test_timeout_secs
+            .unwrap_or(settings.test_timeout_secs)
+            .min(settings.test_timeout_secs),
+    );
     let report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
     if report.passed() {
         progress.done(Stage::Test, &report.summary).await;
     } else {
-        reporter.info(&format!("test log ({}):\n{}", report.log_path.display(), report.log_tail));
+        reporter.info(&format!(
+            "test log ({}):\n{}",
+            report.log_path.display(),
+            report.log_tail
+        ));
         progress.failed(Stage::Test, &report.summary).await;
     }
 
     // 9. deploy
     progress.start(Stage::Deploy).await;
-    let delivery = deploy::deploy(&workspace, &settings, &integration, &report, req, &app_dir, reporter)?;
+    let delivery = deploy::deploy(
+        &workspace,
+        &settings,
+        &integration,
+        &report,
+        req,
+        &app_dir,
+        reporter,
+    )?;
     progress.done(Stage::Deploy, &delivery.describe()).await;
 
     // 10. report
@@ -196,7 +276,11 @@ async fn build(
         return Err(E2eError::TestsFailed(format!(
             "{}; {}; full log: {}",
             report.summary,
-            if delivery.pushed { "the branch was pushed anyway (push-on-failure)" } else { "nothing was pushed" },
+            if delivery.pushed {
+                "the branch was pushed anyway (push-on-failure)"
+            } else {
+                "nothing was pushed"
+            },
             report.log_path.display()
         ))
         .into());
@@ -205,7 +289,10 @@ async fn build(
 }
 
 /// Stages 4–6 without git or tests: the files of the app for `spec` on `pack`.
-pub fn render_app(spec: &crate::spec::Spec, pack: &scaffold::Pack) -> Result<develop::Files, E2eError> {
+pub fn render_app(
+    spec: &crate::spec::Spec,
+    pack: &scaffold::Pack,
+) -> Result<develop::Files, E2eError> {
     let arch = architecture::design(spec, pack);
     let plan = plan::build(spec, pack)?;
     develop::develop(spec, &arch, &plan, pack)

@@ -57,7 +57,13 @@ pub fn build(spec: &Spec, pack: &Pack) -> Result<Plan, E2eError> {
             .collect();
         if template.contains(ENTITY_MARKER) {
             for e in &spec.entities {
-                tasks.push(task(pack, template, template.replace(ENTITY_MARKER, &e.ident), Some(e.name.clone()), &holes)?);
+                tasks.push(task(
+                    pack,
+                    template,
+                    template.replace(ENTITY_MARKER, &e.ident),
+                    Some(e.name.clone()),
+                    &holes,
+                )?);
             }
         } else {
             tasks.push(task(pack, template, template.clone(), None, &holes)?);
@@ -70,7 +76,13 @@ pub fn build(spec: &Spec, pack: &Pack) -> Result<Plan, E2eError> {
     Ok(Plan { tasks })
 }
 
-fn task(pack: &Pack, template: &str, path: String, entity: Option<String>, holes: &[String]) -> Result<Task, E2eError> {
+fn task(
+    pack: &Pack,
+    template: &str,
+    path: String,
+    entity: Option<String>,
+    holes: &[String],
+) -> Result<Task, E2eError> {
     let path = confine::validate_relative(&path)
         .map_err(|e| E2eError::Stack(format!("pack {}: {e}", pack.manifest.name)))?;
     Ok(Task {
@@ -104,7 +116,9 @@ fn dependencies(spec: &Spec, t: &Task, all: &[Task]) -> Vec<String> {
                         .collect()
                 })
                 .unwrap_or_default();
-            backend(&|o| o.template == t.template && o.entity.as_deref().is_some_and(|e| refs.contains(&e)))
+            backend(&|o| {
+                o.template == t.template && o.entity.as_deref().is_some_and(|e| refs.contains(&e))
+            })
         }
         (_, Some(name)) => backend(&|o| o.entity.as_deref() == Some(name.as_str())),
         ("tests", None) => backend(&|_| true),

@@ -112,6 +112,7 @@ pub struct Progress<'a> {
     branch: Option<String>,
     failure: Option<String>,
     run_started: Instant,
+    group_open: bool,
 }
 
 /// `run-report.json`.
@@ -152,11 +153,20 @@ pub struct LlmUsage {
 
 impl<'a> Progress<'a> {
     /// Starts tracking; creates (or finds again) the progress comment when a client is given.
-    pub async fn new(trigger: &Trigger, github: Option<&'a GitHub>, reporter: &'a Reporter) -> Progress<'a> {
+    pub async fn new(
+        trigger: &Trigger,
+        github: Option<&'a GitHub>,
+        reporter: &'a Reporter,
+    ) -> Progress<'a> {
         let mut p = Progress {
             stages: STAGES
                 .iter()
-                .map(|&stage| StageRecord { stage, state: State::Pending, ms: 0, note: String::new() })
+                .map(|&stage| StageRecord {
+                    stage,
+                    state: State::Pending,
+                    ms: 0,
+                    note: String::new(),
+                })
                 .collect(),
             started: None,
             github,
@@ -167,6 +177,7 @@ impl<'a> Progress<'a> {
             branch: None,
             failure: None,
             run_started: Instant::now(),
+            group_open: false,
         };
         if let Some(gh) = github {
             let found = match gh.find_comment(p.issue, PROGRESS_MARKER).await {
@@ -196,12 +207,17 @@ impl<'a> Progress<'a> {
     }
 
     fn current(&self) -> Option<Stage> {
-        self.stages.iter().find(|s| s.state == State::Running).map(|s| s.stage)
+        self.stages
+            .iter()
+            .find(|s| s.state == State::Running)
+            .map(|s| s.stage)
     }
 
     /// Marks `stage` as running.
     pub async fn start(&mut self, stage: Stage) {
-        self.reporter.group(&format!("e2e-action: {}", stage.name()));
+        self.reporter
+            .group(&format!("e2e-action: {}", stage.name()));
+        self.group_open = true;
         self.started = Some(Instant::now());
         self.record(stage).state = State::Running;
         self.sync().await;
@@ -231,13 +247,20 @@ impl<'a> Progress<'a> {
         r.note = note.to_string();
         let line = format!("{:<12} {:>7} ms  {}", stage.name(), r.ms, note);
         self.reporter.info(&line);
-        self.reporter.end_group();
+        if self.group_open {
+            self.reporter.end_group();
+            self.group_open = false;
+        }
         self.sync().await;
     }
 
     /// Records the spec's summary for the comment.
     pub fn set_spec(&mut self, spec: &Spec) {
-        let names: Vec<String> = spec.entities.iter().map(|e| filters::mdcell(e.label.as_str().into())).collect();
+        let names: Vec<String> = spec
+            .entities
+            .iter()
+            .map(|e| filters::mdcell(e.label.as_str().into()))
+            .collect();
         self.spec_summary = Some(format!(
             "**{}** — {} entities: {}",
             filters::mdcell(spec.app.name.as_str().into()),
@@ -255,7 +278,12 @@ impl<'a> Progress<'a> {
     pub async fn fail(&mut self, reason: &str) {
         let stage = self
             .current()
-            .or_else(|| self.stages.iter().find(|s| s.state == State::Pending).map(|s| s.stage))
+            .or_else(|| {
+                self.stages
+                    .iter()
+                    .find(|s| s.state == State::Pending)
+                    .map(|s| s.stage)
+            })
             .unwrap_or(Stage::Report);
         self.failure = Some(format!("{}: {reason}", stage.name()));
         self.failed(stage, reason).await;
@@ -269,11 +297,20 @@ impl<'a> Progress<'a> {
 
     /// The action's own time: every stage but test, in ms.
     pub fn own_ms(&self) -> u128 {
-        self.stages.iter().filter(|s| s.stage != Stage::Test).map(|s| s.ms).sum()
+        self.stages
+            .iter()
+            .filter(|s| s.stage != Stage::Test)
+            .map(|s| s.ms)
+            .sum()
     }
 
     /// `run-report.json`.
-    pub fn run_report<'b>(&'b self, spec: &'b Spec, delivery: &'b Delivery, tests: &'b TestReport) -> RunReport<'b> {
+    pub fn run_report<'b>(
+        &'b self,
+        spec: &'b Spec,
+        delivery: &'b Delivery,
+        tests: &'b TestReport,
+    ) -> RunReport<'b> {
         RunReport {
             version: env!("CARGO_PKG_VERSION"),
             issue: spec.issue.number,
@@ -296,8 +333,16 @@ impl<'a> Progress<'a> {
                 State::Done => "✅",
                 State::Failed => "❌",
             };
-            let ms = if r.state == State::Pending { String::new() } else { format!("{} ms", r.ms) };
-            s.push_str(&format!("| {icon} | {} | {ms} | {} |\n", r.stage.name(), filters::mdcell(r.note.as_str().into())));
+            let ms = if r.state == State::Pending {
+                String::new()
+            } else {
+                format!("{} ms", r.ms)
+            };
+            s.push_str(&format!(
+                "| {icon} | {} | {ms} | {} |\n",
+                r.stage.name(),
+                filters::mdcell(r.note.as_str().into())
+            ));
         }
         s
     }
@@ -318,7 +363,10 @@ impl<'a> Progress<'a> {
             self.run_started.elapsed().as_millis()
         ));
         if let Some(f) = &self.failure {
-            s.push_str(&format!("\n**Failed** — {}\n", filters::md(f.as_str().into())));
+            s.push_str(&format!(
+                "\n**Failed** — {}\n",
+                filters::md(f.as_str().into())
+            ));
         }
         s
     }
@@ -342,7 +390,9 @@ impl<'a> Progress<'a> {
     }
 
     async fn sync(&mut self) {
-        let (Some(gh), Some(id)) = (self.github, self.comment_id) else { return };
+        let (Some(gh), Some(id)) = (self.github, self.comment_id) else {
+            return;
+        };
         if let Err(e) = gh.update_comment(id, &self.comment_body()).await {
             self.reporter.warning(&format!("progress comment: {e}"));
         }

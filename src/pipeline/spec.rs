@@ -25,6 +25,9 @@ pub fn from_issue(trigger: &Trigger) -> Result<Spec, E2eError> {
             issue.number
         )));
     }
-    form::parse_issue_form(&issue, &trigger.issue.body)
-        .map_err(|e| E2eError::Issue(format!("{e}; fix the issue body and edit the issue to retry")))
+    form::parse_issue_form(&issue, &trigger.issue.body).map_err(|e| {
+        E2eError::Issue(format!(
+            "{e}; fix the issue body and edit the issue to retry"
+        ))
+    })
 }

@@ -107,7 +107,11 @@ pub async fn run_tests(
         )));
     }
     let deadline = std::time::Instant::now() + timeout;
-    let remaining = || deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_secs(1));
+    let remaining = || {
+        deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .max(Duration::from_secs(1))
+    };
 
     // Install.
     let requirements = match &manifest.requirements {
@@ -116,7 +120,9 @@ pub async fn run_tests(
             .iter()
             .find(|f| &f.path == r)
             .map(|f| f.content.clone())
-            .ok_or_else(|| E2eError::Stack(format!("pack {} did not generate {r}", manifest.name)))?,
+            .ok_or_else(|| {
+                E2eError::Stack(format!("pack {} did not generate {r}", manifest.name))
+            })?,
         None => String::new(),
     };
     let python = find_python()?;
@@ -139,38 +145,85 @@ pub async fn run_tests(
         }
         let mut env = sandbox::base_env(&[], &home);
         sandbox::add_install_passthrough(&mut env, std::env::vars());
-        env.insert("UV_CACHE_DIR".into(), dirs.cache.join("uv").display().to_string());
-        env.insert("PIP_CACHE_DIR".into(), dirs.cache.join("pip").display().to_string());
+        env.insert(
+            "UV_CACHE_DIR".into(),
+            dirs.cache.join("uv").display().to_string(),
+        );
+        env.insert(
+            "PIP_CACHE_DIR".into(),
+            dirs.cache.join("pip").display().to_string(),
+        );
         let venv_s = venv.display().to_string();
         let py_s = python.display().to_string();
         let steps: Vec<Vec<String>> = match &uv {
             Some(uv) => {
                 let uv = uv.display().to_string();
-                let mut s = vec![vec![uv.clone(), "venv".into(), "--quiet".into(), "--python".into(), py_s, venv_s.clone()]];
+                let mut s = vec![vec![
+                    uv.clone(),
+                    "venv".into(),
+                    "--quiet".into(),
+                    "--python".into(),
+                    py_s,
+                    venv_s.clone(),
+                ]];
                 if manifest.requirements.is_some() {
-                    s.push(vec![uv, "pip".into(), "install".into(), "--quiet".into(), "--python".into(), format!("{venv_s}/bin/python"), "-r".into(), app.join(manifest.requirements.as_deref().unwrap_or_default()).display().to_string()]);
+                    s.push(vec![
+                        uv,
+                        "pip".into(),
+                        "install".into(),
+                        "--quiet".into(),
+                        "--python".into(),
+                        format!("{venv_s}/bin/python"),
+                        "-r".into(),
+                        app.join(manifest.requirements.as_deref().unwrap_or_default())
+                            .display()
+                            .to_string(),
+                    ]);
                 }
                 s
             }
             None => {
                 let mut s = vec![vec![py_s, "-m".into(), "venv".into(), venv_s.clone()]];
                 if manifest.requirements.is_some() {
-                    s.push(vec![format!("{venv_s}/bin/python"), "-m".into(), "pip".into(), "install".into(), "--quiet".into(), "--disable-pip-version-check".into(), "-r".into(), app.join(manifest.requirements.as_deref().unwrap_or_default()).display().to_string()]);
+                    s.push(vec![
+                        format!("{venv_s}/bin/python"),
+                        "-m".into(),
+                        "pip".into(),
+                        "install".into(),
+                        "--quiet".into(),
+                        "--disable-pip-version-check".into(),
+                        "-r".into(),
+                        app.join(manifest.requirements.as_deref().unwrap_or_default())
+                            .display()
+                            .to_string(),
+                    ]);
                 }
                 s
             }
         };
         for argv in steps {
             log.push_str(&format!("$ {}\n", argv.join(" ")));
-            let out = sandbox::run(&SandboxCommand { argv, cwd: app.clone(), env: env.clone(), timeout: remaining() })
-                .await
-                .map_err(|e| E2eError::TestsFailed(format!("cannot start the installer: {e}")))?;
+            let out = sandbox::run(&SandboxCommand {
+                argv,
+                cwd: app.clone(),
+                env: env.clone(),
+                timeout: remaining(),
+            })
+            .await
+            .map_err(|e| E2eError::TestsFailed(format!("cannot start the installer: {e}")))?;
             log.push_str(&out.output);
             if !out.success() {
                 let _ = std::fs::write(&log_path, &log);
                 return Ok(TestReport {
                     status: "failed".into(),
-                    summary: if out.timed_out { "installing the app's requirements hit the time limit".into() } else { format!("installing the app's requirements failed (exit {:?})", out.code) },
+                    summary: if out.timed_out {
+                        "installing the app's requirements hit the time limit".into()
+                    } else {
+                        format!(
+                            "installing the app's requirements failed (exit {:?})",
+                            out.code
+                        )
+                    },
                     install_ms: install_started.elapsed().as_millis(),
                     test_ms: 0,
                     install_cached,
@@ -188,15 +241,26 @@ pub async fn run_tests(
         .test
         .iter()
         .enumerate()
-        .map(|(i, a)| if i == 0 && a == "python" { venv_bin.join("python").display().to_string() } else { a.clone() })
+        .map(|(i, a)| {
+            if i == 0 && a == "python" {
+                venv_bin.join("python").display().to_string()
+            } else {
+                a.clone()
+            }
+        })
         .collect();
     let mut env: BTreeMap<String, String> = sandbox::base_env(&[&venv_bin], &home);
     env.insert("VIRTUAL_ENV".into(), venv.display().to_string());
     env.insert("APP_ENV".into(), "test".into());
     log.push_str(&format!("$ {}\n", argv.join(" ")));
-    let out = sandbox::run(&SandboxCommand { argv, cwd: app.clone(), env, timeout: remaining() })
-        .await
-        .map_err(|e| E2eError::TestsFailed(format!("cannot start the tests: {e}")))?;
+    let out = sandbox::run(&SandboxCommand {
+        argv,
+        cwd: app.clone(),
+        env,
+        timeout: remaining(),
+    })
+    .await
+    .map_err(|e| E2eError::TestsFailed(format!("cannot start the tests: {e}")))?;
     log.push_str(&out.output);
     let _ = std::fs::write(&log_path, &log);
     let summary = pytest_summary(&out.output).unwrap_or_else(|| {
@@ -208,11 +272,19 @@ pub async fn run_tests(
     });
     Ok(TestReport {
         status: if out.success() { "passed" } else { "failed" }.into(),
-        summary: if out.timed_out { format!("{summary} (killed at the time limit)") } else { summary },
+        summary: if out.timed_out {
+            format!("{summary} (killed at the time limit)")
+        } else {
+            summary
+        },
         install_ms,
         test_ms: out.duration.as_millis(),
         install_cached,
-        log_tail: if out.success() { String::new() } else { tail(&out.output, 80) },
+        log_tail: if out.success() {
+            String::new()
+        } else {
+            tail(&out.output, 80)
+        },
         log_path,
     })
 }
@@ -224,7 +296,10 @@ pub fn pytest_summary(output: &str) -> Option<String> {
         .rev()
         .map(|l| l.trim().trim_matches('=').trim())
         .find(|l| {
-            (l.contains(" passed") || l.contains(" failed") || l.contains(" error") || l.contains("no tests ran"))
+            (l.contains(" passed")
+                || l.contains(" failed")
+                || l.contains(" error")
+                || l.contains("no tests ran"))
                 && l.contains(" in ")
         })
         .map(String::from)
@@ -237,7 +312,9 @@ fn tail(s: &str, lines: usize) -> String {
 
 /// The staging folder for one issue's tests under `runner_temp`.
 pub fn work_dir(runner_temp: &Path, issue: u64) -> PathBuf {
-    runner_temp.join("e2e-action").join(format!("issue-{issue}"))
+    runner_temp
+        .join("e2e-action")
+        .join(format!("issue-{issue}"))
 }
 
 #[cfg(test)]
@@ -247,8 +324,14 @@ mod tests {
     #[test]
     fn pytest_summary_lines() {
         let out = "....\n=========== 12 passed, 1 warning in 3.21s ===========\n";
-        assert_eq!(pytest_summary(out).unwrap(), "12 passed, 1 warning in 3.21s");
-        assert_eq!(pytest_summary("1 failed, 2 passed in 0.5s").unwrap(), "1 failed, 2 passed in 0.5s");
+        assert_eq!(
+            pytest_summary(out).unwrap(),
+            "12 passed, 1 warning in 3.21s"
+        );
+        assert_eq!(
+            pytest_summary("1 failed, 2 passed in 0.5s").unwrap(),
+            "1 failed, 2 passed in 0.5s"
+        );
         assert!(pytest_summary("ImportError").is_none());
     }
 }

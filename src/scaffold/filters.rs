@@ -89,7 +89,9 @@ mod tests {
     fn py_literals_cannot_escape() {
         let v = Value::from("\"\"\"; import os\n\\ {{ x }}");
         assert_eq!(py(v).unwrap(), r#""\"\"\"; import os\n\\ {{ x }}""#);
-        let v = Value::from(minijinja::value::Serde(serde_json::json!({"a": [true, null, 1.5, "é"]})));
+        let v = Value::from(minijinja::value::Serde(
+            serde_json::json!({"a": [true, null, 1.5, "é"]}),
+        ));
         assert_eq!(py(v).unwrap(), r#"{"a": [True, None, 1.5, "é"]}"#);
     }
 

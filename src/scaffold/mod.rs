@@ -153,7 +153,8 @@ pub fn load_pack(source: &PackSource, stack: &str) -> Result<Pack, E2eError> {
         }
         PackSource::Dir(root) => {
             let pack_dir = root.join(stack);
-            let text = std::fs::read_to_string(pack_dir.join("pack.yaml")).map_err(|_| unknown())?;
+            let text =
+                std::fs::read_to_string(pack_dir.join("pack.yaml")).map_err(|_| unknown())?;
             collect_dir(&pack_dir.join("files"), "", &mut files)?;
             let docs_dir = root.join("docs");
             if docs_dir.is_dir() {
@@ -173,7 +174,9 @@ pub fn load_pack(source: &PackSource, stack: &str) -> Result<Pack, E2eError> {
         )));
     }
     if manifest.test.is_empty() {
-        return Err(E2eError::Stack(format!("{stack}/pack.yaml has an empty `test` command")));
+        return Err(E2eError::Stack(format!(
+            "{stack}/pack.yaml has an empty `test` command"
+        )));
     }
     if files.is_empty() {
         return Err(E2eError::Stack(format!("{stack} has no files/")));
@@ -207,7 +210,11 @@ fn collect_embedded(
     Ok(())
 }
 
-fn collect_dir(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<(), E2eError> {
+fn collect_dir(
+    dir: &Path,
+    prefix: &str,
+    out: &mut BTreeMap<String, String>,
+) -> Result<(), E2eError> {
     let rd = std::fs::read_dir(dir)
         .map_err(|e| E2eError::Stack(format!("cannot read {}: {e}", dir.display())))?;
     for entry in rd.filter_map(Result::ok) {
@@ -247,7 +254,9 @@ pub fn environment(pack: &Pack) -> Result<Environment<'static>, E2eError> {
     filters::register(&mut env);
     for (path, src) in &pack.files {
         env.add_template_owned(path.clone(), src.clone())
-            .map_err(|e| E2eError::Stack(format!("{}: template {path}: {e}", pack.manifest.name)))?;
+            .map_err(|e| {
+                E2eError::Stack(format!("{}: template {path}: {e}", pack.manifest.name))
+            })?;
     }
     for (path, src) in &pack.docs {
         env.add_template_owned(format!("docs/{path}"), src.clone())
@@ -307,7 +316,9 @@ mod tests {
 
     #[test]
     fn roles_use_the_longest_prefix() {
-        let mut m = load_pack(&PackSource::Embedded, "python-fastapi").unwrap().manifest;
+        let mut m = load_pack(&PackSource::Embedded, "python-fastapi")
+            .unwrap()
+            .manifest;
         m.roles.insert("app/".into(), "backend".into());
         m.roles.insert("app/templates/".into(), "frontend".into());
         assert_eq!(m.role_of("app/templates/base.html"), "frontend");

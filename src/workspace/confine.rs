@@ -159,7 +159,10 @@ mod tests {
     fn refuses_non_utf8() {
         use std::os::unix::ffi::OsStrExt;
         let p = Path::new(std::ffi::OsStr::from_bytes(b"a/\xff.py"));
-        assert_eq!(validate_os(p).unwrap_err().reason, "path is not valid UTF-8");
+        assert_eq!(
+            validate_os(p).unwrap_err().reason,
+            "path is not valid UTF-8"
+        );
     }
 
     #[test]

@@ -37,7 +37,6 @@ pub struct Workspace {
     pub trusted_foreign_owner: bool,
 }
 
-
 fn ws_err(what: &str, e: impl std::fmt::Display) -> E2eError {
     E2eError::Workspace(format!("{what}: {e}"))
 }
@@ -65,7 +64,15 @@ impl Workspace {
                 unsafe {
                     git2::opts::set_verify_owner_validation(true).map_err(|e| ws_err("git", e))?;
                 }
-                (r.map_err(|e| ws_err(&format!("{} is not a git repository", root.display()), e.message()))?, true)
+                (
+                    r.map_err(|e| {
+                        ws_err(
+                            &format!("{} is not a git repository", root.display()),
+                            e.message(),
+                        )
+                    })?,
+                    true,
+                )
             }
             Err(e) => {
                 return Err(E2eError::Workspace(format!(
@@ -97,7 +104,10 @@ impl Workspace {
     pub fn ensure_clean(&self) -> Result<(), E2eError> {
         let mut opts = StatusOptions::new();
         opts.include_untracked(false).include_ignored(false);
-        let statuses = self.repo.statuses(Some(&mut opts)).map_err(|e| ws_err("git status", e))?;
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(|e| ws_err("git status", e))?;
         let dirty: Vec<String> = statuses
             .iter()
             .filter(|s| s.status() != Status::CURRENT)
@@ -119,7 +129,10 @@ impl Workspace {
     /// without, the checked-out branch (or the detached HEAD commit, named by its SHA).
     pub fn base(&self, branch: Option<&str>) -> Result<(String, Oid), E2eError> {
         if let Some(b) = branch {
-            for candidate in [format!("refs/heads/{b}"), format!("refs/remotes/origin/{b}")] {
+            for candidate in [
+                format!("refs/heads/{b}"),
+                format!("refs/remotes/origin/{b}"),
+            ] {
                 if let Ok(r) = self.repo.find_reference(&candidate)
                     && let Ok(c) = r.peel_to_commit()
                 {
@@ -153,7 +166,12 @@ impl Workspace {
 
     /// Looks the branch up on the remote at `url`; when it exists, fetches its tip (shallow in
     /// a shallow checkout) and returns it.
-    pub fn remote_branch_tip(&self, url: &str, branch: &str, auth: &Auth) -> Result<Option<Oid>, E2eError> {
+    pub fn remote_branch_tip(
+        &self,
+        url: &str,
+        branch: &str,
+        auth: &Auth,
+    ) -> Result<Option<Oid>, E2eError> {
         let mut remote = self
             .repo
             .remote_anonymous(url)
@@ -163,9 +181,9 @@ impl Workspace {
             let conn = remote
                 .connect_auth(Direction::Fetch, Some(callbacks(auth)), None)
                 .map_err(|e| E2eError::Push(format!("cannot reach the remote: {}", e.message())))?;
-            let list = conn
-                .list()
-                .map_err(|e| E2eError::Push(format!("cannot list remote branches: {}", e.message())))?;
+            let list = conn.list().map_err(|e| {
+                E2eError::Push(format!("cannot list remote branches: {}", e.message()))
+            })?;
             list.iter().find(|h| h.name() == refname).map(|h| h.oid())
         };
         let Some(tip) = tip else { return Ok(None) };
@@ -176,7 +194,11 @@ impl Workspace {
                 fo.depth(1);
             }
             remote
-                .fetch(&[format!("+{refname}:refs/remotes/origin/{branch}")], Some(&mut fo), None)
+                .fetch(
+                    &[format!("+{refname}:refs/remotes/origin/{branch}")],
+                    Some(&mut fo),
+                    None,
+                )
                 .map_err(|e| E2eError::Push(format!("cannot fetch {branch}: {}", e.message())))?;
         }
         Ok(Some(tip))
@@ -197,7 +219,9 @@ impl Workspace {
         let app_dir = confine::validate_relative(app_dir).map_err(|e| ws_err("app-dir", e))?;
         // The checkout writes into the working tree: no symlink may stand in the way.
         confine::confined_join(&self.root, &app_dir).map_err(|e| ws_err("app-dir", e))?;
-        let parent_commit = repo.find_commit(parent).map_err(|e| ws_err("base commit", e))?;
+        let parent_commit = repo
+            .find_commit(parent)
+            .map_err(|e| ws_err("base commit", e))?;
         let parent_tree = parent_commit.tree().map_err(|e| ws_err("base tree", e))?;
         let cleared = if parent_tree.get_path(Path::new(&app_dir)).is_ok() {
             let tree = TreeUpdateBuilder::new()
@@ -210,11 +234,14 @@ impl Workspace {
         };
         let mut upd = TreeUpdateBuilder::new();
         for f in files {
-            let rel = confine::validate_relative(&f.path).map_err(|e| ws_err("generated file", e))?;
+            let rel =
+                confine::validate_relative(&f.path).map_err(|e| ws_err("generated file", e))?;
             let blob = repo.blob(&f.content).map_err(|e| ws_err("blob", e))?;
             upd.upsert(format!("{app_dir}/{rel}"), blob, FileMode::Blob);
         }
-        let tree_id = upd.create_updated(repo, &cleared).map_err(|e| ws_err("tree", e))?;
+        let tree_id = upd
+            .create_updated(repo, &cleared)
+            .map_err(|e| ws_err("tree", e))?;
         let changed = tree_id != parent_tree.id();
         let tip = if changed {
             let tree = repo.find_tree(tree_id).map_err(|e| ws_err("tree", e))?;
@@ -227,7 +254,9 @@ impl Workspace {
         let refname = format!("refs/heads/{branch}");
         repo.reference(&refname, tip, true, "e2e-action: generated app")
             .map_err(|e| ws_err("branch", e))?;
-        let obj = repo.find_object(tip, None).map_err(|e| ws_err("checkout", e))?;
+        let obj = repo
+            .find_object(tip, None)
+            .map_err(|e| ws_err("checkout", e))?;
         repo.checkout_tree(&obj, Some(CheckoutBuilder::new().force()))
             .map_err(|e| ws_err("checkout", e))?;
         repo.set_head(&refname).map_err(|e| ws_err("checkout", e))?;
@@ -255,7 +284,8 @@ impl Workspace {
             let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
             remote.push(&[spec.as_str()], Some(&mut po)).map_err(|e| {
                 let msg = e.message().to_string();
-                let hint = if e.code() == ErrorCode::NotFastForward || msg.contains("fast-forward") {
+                let hint = if e.code() == ErrorCode::NotFastForward || msg.contains("fast-forward")
+                {
                     "the branch changed on the remote meanwhile; re-run to build on top of it"
                 } else if e.class() == git2::ErrorClass::Http || msg.contains("authentication") {
                     "check that the token may push (contents: write)"
@@ -292,7 +322,9 @@ fn callbacks(auth: &Auth) -> RemoteCallbacks<'_> {
             ));
         }
         if !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            return Err(git2::Error::from_str("the remote does not accept token authentication"));
+            return Err(git2::Error::from_str(
+                "the remote does not accept token authentication",
+            ));
         }
         Cred::userpass_plaintext("x-access-token", token.expose_secret())
     });

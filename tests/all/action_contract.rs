@@ -12,7 +12,10 @@ fn action_inputs_match_what_the_binary_reads() {
         .keys()
         .map(|k| k.as_str().unwrap().to_string())
         .collect();
-    let read: BTreeSet<String> = e2e_action::config::INPUT_NAMES.iter().map(|s| s.to_string()).collect();
+    let read: BTreeSet<String> = e2e_action::config::INPUT_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(declared, read);
     let outputs: BTreeSet<String> = doc["outputs"]
         .as_mapping()
@@ -20,6 +23,9 @@ fn action_inputs_match_what_the_binary_reads() {
         .keys()
         .map(|k| k.as_str().unwrap().to_string())
         .collect();
-    let set: BTreeSet<String> = e2e_action::pipeline::deploy::OUTPUT_NAMES.iter().map(|s| s.to_string()).collect();
+    let set: BTreeSet<String> = e2e_action::pipeline::deploy::OUTPUT_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(outputs, set);
 }

@@ -3,7 +3,11 @@
 use crate::helpers::{TestContext, fixture, sample_event, text};
 
 fn error_lines(out: &std::process::Output) -> Vec<String> {
-    text(out).lines().filter(|l| l.starts_with("::error::")).map(String::from).collect()
+    text(out)
+        .lines()
+        .filter(|l| l.starts_with("::error::"))
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -17,7 +21,11 @@ fn truncated_event_is_one_clear_line() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let errors = error_lines(&out);
     assert_eq!(errors.len(), 1, "{}", text(&out));
-    assert!(errors[0].contains("cut.json") && errors[0].contains("not valid JSON"), "{}", errors[0]);
+    assert!(
+        errors[0].contains("cut.json") && errors[0].contains("not valid JSON"),
+        "{}",
+        errors[0]
+    );
     assert_eq!(ctx.workspace_fingerprint(), before);
     assert_eq!(ctx.origin_branches().len(), 1);
 }
@@ -30,7 +38,11 @@ fn missing_event_path_is_one_clear_line() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let errors = error_lines(&out);
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].contains("GITHUB_EVENT_PATH is not set"), "{}", errors[0]);
+    assert!(
+        errors[0].contains("GITHUB_EVENT_PATH is not set"),
+        "{}",
+        errors[0]
+    );
     assert_eq!(ctx.workspace_fingerprint(), before);
 }
 
@@ -43,7 +55,11 @@ fn unknown_stack_is_one_clear_line() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let errors = error_lines(&out);
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].contains("unknown stack \"cobol-cics\"; available stacks: python-fastapi"), "{}", errors[0]);
+    assert!(
+        errors[0].contains("unknown stack \"cobol-cics\"; available stacks: python-fastapi"),
+        "{}",
+        errors[0]
+    );
     assert_eq!(ctx.workspace_fingerprint(), before);
     assert_eq!(ctx.origin_branches().len(), 1);
 }
@@ -54,7 +70,11 @@ fn unhandled_events_are_skipped_with_exit_zero() {
     let closed = fixture("events/issue-closed.json");
     let out = ctx.run_action("issues", Some(&closed));
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("::notice::e2e-action: nothing to do"), "{}", text(&out));
+    assert!(
+        text(&out).contains("::notice::e2e-action: nothing to do"),
+        "{}",
+        text(&out)
+    );
     let out = ctx.run_action("push", Some(&sample_event()));
     assert!(out.status.success());
     assert_eq!(ctx.origin_branches().len(), 1);
@@ -76,7 +96,8 @@ fn a_bad_data_model_line_is_quoted_and_nothing_is_written() {
 fn https_origin_without_token_is_a_clear_error() {
     let ctx = TestContext::new();
     let repo = git2::Repository::open(&ctx.workspace).unwrap();
-    repo.remote_set_url("origin", "https://github.com/octo-org/reading-list.git").unwrap();
+    repo.remote_set_url("origin", "https://github.com/octo-org/reading-list.git")
+        .unwrap();
     let out = ctx.run_action("issues", Some(&sample_event()));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let errors = error_lines(&out);

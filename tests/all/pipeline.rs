@@ -13,7 +13,12 @@ fn venv_for(requirements: &str) -> PathBuf {
     std::fs::read_dir(&venvs)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| std::fs::read_to_string(p.join(".e2e-ready")).ok().as_deref() == Some(requirements))
+        .find(|p| {
+            std::fs::read_to_string(p.join(".e2e-ready"))
+                .ok()
+                .as_deref()
+                == Some(requirements)
+        })
         .expect("a venv for the app's requirements")
 }
 
@@ -57,10 +62,21 @@ fn issue_event_becomes_a_pushed_branch_with_passing_tests() {
     builder.branch(&branch);
     builder.clone(ctx.origin.to_str().unwrap(), &fresh).unwrap();
     let app = fresh.join("apps/reading-list");
-    for f in ["spec.yaml", "SPEC.md", "ARCHITECTURE.md", "PLAN.md", "app/main.py", "requirements.txt"] {
+    for f in [
+        "spec.yaml",
+        "SPEC.md",
+        "ARCHITECTURE.md",
+        "PLAN.md",
+        "app/main.py",
+        "requirements.txt",
+    ] {
         assert!(app.join(f).is_file(), "{f} missing");
     }
-    assert!(std::fs::read_to_string(app.join("ARCHITECTURE.md")).unwrap().contains("```mermaid"));
+    assert!(
+        std::fs::read_to_string(app.join("ARCHITECTURE.md"))
+            .unwrap()
+            .contains("```mermaid")
+    );
     let requirements = std::fs::read_to_string(app.join("requirements.txt")).unwrap();
     let tests = run_app_tests(&app, &requirements);
     assert!(tests.status.success(), "{}", text(&tests));
@@ -70,5 +86,8 @@ fn issue_event_becomes_a_pushed_branch_with_passing_tests() {
     assert!(ctx2_out.status.success(), "{}", text(&ctx2_out));
     let after = ctx.origin_branches();
     assert_eq!(after.len(), 2, "{after:?}");
-    assert_eq!(after[&branch], branches[&branch], "an identical re-run makes no commit");
+    assert_eq!(
+        after[&branch], branches[&branch],
+        "an identical re-run makes no commit"
+    );
 }

@@ -13,7 +13,9 @@ pub fn sample_event() -> PathBuf {
 
 /// A fixture file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// Virtual environments and package caches shared by every test (inside the checkout).
@@ -45,16 +47,23 @@ impl TestContext {
         let dir = tempfile::tempdir().unwrap();
         let origin = dir.path().join("origin.git");
         let seed = dir.path().join("seed");
-        Repository::init_bare(&origin).unwrap();
+        Repository::init_bare(&origin)
+            .unwrap()
+            .set_head("refs/heads/main")
+            .unwrap();
         let repo = Repository::init(&seed).unwrap();
         std::fs::write(seed.join("README.md"), "# test repo\n").unwrap();
         let mut index = repo.index().unwrap();
         index.add_path(Path::new("README.md")).unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = Signature::now("t", "t@example.invalid").unwrap();
-        repo.commit(Some("refs/heads/main"), &sig, &sig, "init", &tree, &[]).unwrap();
+        repo.commit(Some("refs/heads/main"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
         repo.remote("origin", origin.to_str().unwrap()).unwrap();
-        repo.find_remote("origin").unwrap().push(&["refs/heads/main:refs/heads/main"], None).unwrap();
+        repo.find_remote("origin")
+            .unwrap()
+            .push(&["refs/heads/main:refs/heads/main"], None)
+            .unwrap();
         let workspace = dir.path().join("workspace");
         Repository::clone(origin.to_str().unwrap(), &workspace).unwrap();
         let runner_temp = dir.path().join("runner-temp");
@@ -114,7 +123,10 @@ impl TestContext {
         for r in repo.references().unwrap() {
             let r = r.unwrap();
             if let (Ok(name), Some(oid)) = (r.name(), r.target()) {
-                out.insert(name.trim_start_matches("refs/heads/").to_string(), oid.to_string());
+                out.insert(
+                    name.trim_start_matches("refs/heads/").to_string(),
+                    oid.to_string(),
+                );
             }
         }
         out
@@ -169,5 +181,9 @@ pub fn fingerprint(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// stdout + stderr of an output, for assertion messages.
 pub fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
