@@ -11,6 +11,7 @@ pub mod github;
 pub mod guard;
 pub mod ident;
 pub mod issue;
+pub mod llm;
 pub mod pipeline;
 pub mod report;
 pub mod sandbox;

@@ -9,7 +9,7 @@ use e2e_action::report::Reporter;
 
 fn main() {
     let cli = Cli::parse();
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    e2e_action::llm::ensure_crypto_provider();
     let env = |k: &str| std::env::var(k).ok();
     let in_actions = env("GITHUB_ACTIONS").as_deref() == Some("true");
     let reporter = Reporter {

@@ -221,32 +221,36 @@ pub enum LineProblem {
 pub fn is_issue_form(body: &str) -> bool {
     let text = sanitize(body).text;
     let sections = Sections::parse(&text);
-    sections.app_name.is_some() && sections.data_model.is_some()
+    sections.get(Section::AppName).is_some() && sections.get(Section::DataModel).is_some()
 }
 
 /// Parses a rendered issue form into a [`Spec`] (see the module doc for the format).
 pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError> {
     let text = sanitize(body).text;
     let sections = Sections::parse(&text);
-    let app_name = sections.app_name.ok_or(FormError::MissingHeading {
-        heading: "App name",
-    })?;
-    let data_model = sections.data_model.ok_or(FormError::MissingHeading {
-        heading: "Data model",
-    })?;
+    let app_name = sections
+        .get(Section::AppName)
+        .ok_or(FormError::MissingHeading {
+            heading: "App name",
+        })?;
+    let data_model = sections
+        .get(Section::DataModel)
+        .ok_or(FormError::MissingHeading {
+            heading: "Data model",
+        })?;
 
-    let name = collapse_whitespace(&section_text(&app_name));
+    let name = collapse_whitespace(&section_text(app_name));
     if name.is_empty() {
         return Err(FormError::EmptyAppName);
     }
     let summary = sections
-        .summary
-        .map(|lines| section_text(&lines))
+        .get(Section::Summary)
+        .map(section_text)
         .unwrap_or_default();
-    let raw_entities = parse_data_model(&data_model)?;
+    let raw_entities = parse_data_model(data_model)?;
     let entities = build_entities(&raw_entities);
     let (features, requested_features) =
-        parse_features(sections.features.as_deref().unwrap_or(&[]));
+        parse_features(sections.get(Section::Features).unwrap_or(&[]));
 
     let slug = ident::slugify(&name, &format!("issue-{}", issue.number));
     let app = App {
@@ -267,56 +271,55 @@ pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError>
     })
 }
 
+/// The sections of the issue form this parser reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    AppName,
+    Summary,
+    DataModel,
+    Features,
+}
+
+impl Section {
+    /// The section a lowercase heading names.
+    fn from_heading(heading: &str) -> Option<Self> {
+        match heading {
+            "app name" => Some(Section::AppName),
+            "summary" => Some(Section::Summary),
+            "data model" => Some(Section::DataModel),
+            "features" => Some(Section::Features),
+            _ => None,
+        }
+    }
+}
+
 /// The known sections of a body, each as its lines (`None` when the heading is absent).
-#[derive(Default)]
 struct Sections<'a> {
-    app_name: Option<Vec<&'a str>>,
-    summary: Option<Vec<&'a str>>,
-    data_model: Option<Vec<&'a str>>,
-    features: Option<Vec<&'a str>>,
+    lines: [Option<Vec<&'a str>>; 4],
 }
 
 impl<'a> Sections<'a> {
     fn parse(text: &'a str) -> Self {
-        let mut sections = Sections::default();
-        // Index into the four slots, or None for an unknown or repeated heading.
+        let mut lines: [Option<Vec<&'a str>>; 4] = Default::default();
+        // The section being read; None under an unknown or repeated heading.
         let mut current: Option<usize> = None;
         for line in text.lines() {
             if let Some(heading) = heading(line) {
-                let slot = match heading.as_str() {
-                    "app name" => 0,
-                    "summary" => 1,
-                    "data model" => 2,
-                    "features" => 3,
-                    _ => {
-                        current = None;
-                        continue;
-                    }
-                };
-                current = if sections.slot(slot).is_none() {
-                    *sections.slot(slot) = Some(Vec::new());
-                    Some(slot)
-                } else {
-                    None
-                };
-                continue;
-            }
-            if let Some(slot) = current
-                && let Some(lines) = sections.slot(slot)
-            {
-                lines.push(line);
+                current = Section::from_heading(&heading)
+                    .map(|section| section as usize)
+                    .filter(|&slot| lines[slot].is_none());
+                if let Some(slot) = current {
+                    lines[slot] = Some(Vec::new());
+                }
+            } else if let Some(slot) = current {
+                lines[slot].get_or_insert_with(Vec::new).push(line);
             }
         }
-        sections
+        Sections { lines }
     }
 
-    fn slot(&mut self, slot: usize) -> &mut Option<Vec<&'a str>> {
-        match slot {
-            0 => &mut self.app_name,
-            1 => &mut self.summary,
-            2 => &mut self.data_model,
-            _ => &mut self.features,
-        }
+    fn get(&self, section: Section) -> Option<&[&'a str]> {
+        self.lines[section as usize].as_deref()
     }
 }
 
@@ -1380,7 +1383,8 @@ mod tests {
         /// A label without the characters the form syntax or the sanitizer gives a
         /// meaning to, made unique (case-insensitively) among `taken`.
         fn usable(label: &str, taken: &mut Vec<String>) -> String {
-            let mut label: String = label
+            let mut label: String = sanitize(label)
+                .text
                 .chars()
                 .filter(|c| !":,()|`*#[]<>!&\\\"'".contains(*c))
                 .collect();

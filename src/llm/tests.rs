@@ -1,0 +1,288 @@
+//! The client against a scripted server on 127.0.0.1 (wiremock), in both wire formats.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::*;
+
+fn settings(kind: ProviderKind, server: &MockServer) -> LlmSettings {
+    LlmSettings {
+        provider: kind,
+        model: "test-model".into(),
+        base_url: Some(server.uri()),
+        api_key: Some(SecretString::from("sk-test-key-0000000000")),
+        cache_dir: None,
+        max_calls: 10,
+        max_tokens: 100_000,
+        timeout: Duration::from_secs(2),
+        max_retries: 3,
+        max_invalid: 1,
+        min_backoff: Duration::from_millis(10),
+        price: Some(Price {
+            input_per_mtok: 1.0,
+            output_per_mtok: 2.0,
+        }),
+    }
+}
+
+fn ask() -> Ask {
+    Ask {
+        role: Role::Developer,
+        stage: "develop",
+        system: "You write code.".into(),
+        user: "Fill the hole.".into(),
+        schema_name: "fill",
+        schema: json!({"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]}),
+        max_tokens: 500,
+    }
+}
+
+fn code_of(v: &Value) -> Result<String, String> {
+    v["code"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| "`code` must be a string".into())
+}
+
+fn openai_answer(content: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20}
+    }))
+}
+
+fn anthropic_answer(input: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "content": [{"type": "tool_use", "id": "t1", "name": "fill", "input": input}],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 50, "output_tokens": 10}
+    }))
+}
+
+/// Answers from a list, one per request, repeating the last.
+struct Script(Vec<ResponseTemplate>, Arc<AtomicUsize>);
+
+impl Respond for Script {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let i = self.1.fetch_add(1, Ordering::SeqCst);
+        self.0[i.min(self.0.len() - 1)].clone()
+    }
+}
+
+async fn scripted(route: &str, answers: Vec<ResponseTemplate>) -> (MockServer, Arc<AtomicUsize>) {
+    let server = MockServer::start().await;
+    let n = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(Script(answers, n.clone()))
+        .mount(&server)
+        .await;
+    (server, n)
+}
+
+#[tokio::test]
+async fn openai_structured_answer_and_usage() {
+    let (server, _) = scripted(
+        "/chat/completions",
+        vec![openai_answer(r#"{"code": "x = 1"}"#)],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "x = 1");
+    let req = &server.received_requests().await.unwrap()[0];
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(
+        req.headers["authorization"],
+        "Bearer sk-test-key-0000000000"
+    );
+    let usage = llm.usage();
+    let line = &usage[&("develop".to_string(), Role::Developer)];
+    assert_eq!(
+        (line.calls, line.tokens.input, line.tokens.output),
+        (1, 100, 20)
+    );
+    assert!((line.cost_usd - 0.00014).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn anthropic_tool_answer() {
+    let (server, _) = scripted(
+        "/v1/messages",
+        vec![anthropic_answer(json!({"code": "y = 2"}))],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Anthropic, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "y = 2");
+    let req = &server.received_requests().await.unwrap()[0];
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["tool_choice"]["name"], "fill");
+    assert_eq!(req.headers["x-api-key"], "sk-test-key-0000000000");
+    assert_eq!(req.headers["anthropic-version"], "2023-06-01");
+}
+
+#[tokio::test]
+async fn rate_limit_with_retry_after_is_honoured() {
+    let (server, n) = scripted(
+        "/chat/completions",
+        vec![
+            ResponseTemplate::new(429).insert_header("retry-after", "1"),
+            openai_answer(r#"{"code": "ok"}"#),
+        ],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    let start = Instant::now();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+    // The server asked for 1 s; the default backoff here is 10 ms.
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "retry-after ignored"
+    );
+    assert_eq!(
+        llm.usage()[&("develop".to_string(), Role::Developer)].retries,
+        1
+    );
+}
+
+#[tokio::test]
+async fn server_error_then_success() {
+    let (server, n) = scripted(
+        "/v1/messages",
+        vec![
+            ResponseTemplate::new(500),
+            anthropic_answer(json!({"code": "ok"})),
+        ],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Anthropic, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_hang_past_the_timeout_fails_cleanly() {
+    let (server, n) = scripted(
+        "/chat/completions",
+        vec![openai_answer(r#"{"code": "late"}"#).set_delay(Duration::from_secs(5))],
+    )
+    .await;
+    let mut s = settings(ProviderKind::Openai, &server);
+    s.timeout = Duration::from_millis(300);
+    s.max_retries = 1;
+    let llm = Llm::new(s).unwrap();
+    let err = llm.ask(&ask(), code_of).await.unwrap_err().to_string();
+    assert!(err.contains("no answer within"), "{err}");
+    assert!(err.contains("after 1 retries"), "{err}");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn malformed_json_is_retried_then_fails_with_one_message() {
+    let (server, n) = scripted(
+        "/chat/completions",
+        vec![ResponseTemplate::new(200).set_body_string("{\"choices\": [")],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    let err = llm.ask(&ask(), code_of).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("LLM: develop (Developer): the provider's answer is not JSON"),
+        "{err}"
+    );
+    assert_eq!(n.load(Ordering::SeqCst), 4, "1 try + 3 retries");
+}
+
+#[tokio::test]
+async fn schema_violating_answer_is_asked_again_with_the_error_quoted() {
+    let (server, _) = scripted(
+        "/chat/completions",
+        vec![
+            openai_answer(r#"{"code": 42}"#),
+            openai_answer(r#"{"code": "fixed"}"#),
+        ],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "fixed");
+    let reqs = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&reqs[1].body).unwrap();
+    let last = body["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(last.contains("`code` must be a string"), "{last}");
+}
+
+#[tokio::test]
+async fn an_answer_that_stays_invalid_fails_cleanly() {
+    let (server, _) = scripted("/chat/completions", vec![openai_answer(r#"{"nope": 1}"#)]).await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    let err = llm.ask(&ask(), code_of).await.unwrap_err().to_string();
+    assert!(
+        err.contains("stayed invalid after 2 attempts: `code` must be a string"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_budget_is_a_hard_limit() {
+    let (server, n) = scripted("/chat/completions", vec![openai_answer(r#"{"code": "x"}"#)]).await;
+    let mut s = settings(ProviderKind::Openai, &server);
+    s.max_calls = 2;
+    let llm = Llm::new(s).unwrap();
+    let mut a = ask();
+    for i in 0..2 {
+        a.user = format!("hole {i}");
+        llm.ask(&a, code_of).await.unwrap();
+    }
+    a.user = "hole 3".into();
+    let err = llm.ask(&a, code_of).await.unwrap_err().to_string();
+    assert!(
+        err.contains("budget is spent (2 calls of llm-max-calls 2)"),
+        "{err}"
+    );
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn record_then_replay_offline_and_a_miss_is_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = scripted(
+        "/v1/messages",
+        vec![anthropic_answer(json!({"code": "recorded"}))],
+    )
+    .await;
+    let mut s = settings(ProviderKind::Anthropic, &server);
+    s.cache_dir = Some(dir.path().to_path_buf());
+    let llm = Llm::new(s).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "recorded");
+    drop(server);
+
+    let replay = LlmSettings {
+        provider: ProviderKind::Replay,
+        model: String::new(),
+        base_url: None,
+        api_key: None,
+        cache_dir: Some(dir.path().to_path_buf()),
+        max_calls: 0,
+        max_tokens: 0,
+        timeout: Duration::from_secs(1),
+        max_retries: 0,
+        max_invalid: 0,
+        min_backoff: Duration::from_millis(1),
+        price: None,
+    };
+    let llm = Llm::new(replay).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "recorded");
+    let mut other = ask();
+    other.user = "something else".into();
+    let err = llm.ask(&other, code_of).await.unwrap_err().to_string();
+    assert!(err.contains("no recorded answer"), "{err}");
+}
