@@ -74,6 +74,30 @@ pub struct RunArgs {
     /// Cache for virtual environments and packages (default: $RUNNER_TEMP/e2e-action-cache).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// LLM model.
+    #[arg(long)]
+    pub llm_model: Option<String>,
+    /// LLM base URL (OpenAI-compatible servers, Azure, Ollama, a proxy).
+    #[arg(long)]
+    pub llm_base_url: Option<String>,
+    /// LLM answer cache and recording folder.
+    #[arg(long)]
+    pub llm_cache_dir: Option<String>,
+    /// Hard limit of LLM calls per run.
+    #[arg(long)]
+    pub llm_max_calls: Option<String>,
+    /// Hard limit of LLM tokens per run.
+    #[arg(long)]
+    pub llm_max_tokens: Option<String>,
+    /// LLM calls in flight at once.
+    #[arg(long)]
+    pub llm_concurrency: Option<String>,
+    /// Seconds per LLM request.
+    #[arg(long)]
+    pub llm_timeout: Option<String>,
+    /// QA repair rounds before LLM fills are reverted.
+    #[arg(long)]
+    pub max_repair_attempts: Option<String>,
 }
 
 /// Flags of `demo`.
@@ -123,6 +147,14 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         config_path: args.config_path,
         push_on_failure: args.push_on_failure,
         test_timeout: args.test_timeout,
+        llm_model: args.llm_model,
+        llm_base_url: args.llm_base_url,
+        llm_cache_dir: args.llm_cache_dir,
+        llm_max_calls: args.llm_max_calls,
+        llm_max_tokens: args.llm_max_tokens,
+        llm_concurrency: args.llm_concurrency,
+        llm_timeout: args.llm_timeout,
+        max_repair_attempts: args.max_repair_attempts,
     };
     let inputs = Inputs::from_env(&get).overlay(flags);
     let runner_temp = var(&get, "RUNNER_TEMP")
@@ -131,7 +163,12 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
     let token = var(&get, "INPUT_GITHUB-TOKEN")
         .or_else(|| var(&get, "GITHUB_TOKEN"))
         .map(SecretString::from);
+    // The key is only ever read from the environment (an argument would show in `ps`).
+    let secret = |name: &str| var(&get, name).map(SecretString::from);
     RunRequest {
+        llm_api_key: secret("INPUT_LLM-API-KEY"),
+        openai_api_key: secret("OPENAI_API_KEY"),
+        anthropic_api_key: secret("ANTHROPIC_API_KEY"),
         event_name: args
             .event_name
             .or_else(|| var(&get, "GITHUB_EVENT_NAME"))

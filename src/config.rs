@@ -6,9 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::E2eError;
+use crate::llm::{Price, ProviderKind};
 
 /// Every action input the binary reads, as given (unset or empty = `None`).
 ///
@@ -31,6 +34,22 @@ pub struct Inputs {
     pub push_on_failure: Option<String>,
     /// `test-timeout`
     pub test_timeout: Option<String>,
+    /// `llm-model`
+    pub llm_model: Option<String>,
+    /// `llm-base-url`
+    pub llm_base_url: Option<String>,
+    /// `llm-cache-dir`
+    pub llm_cache_dir: Option<String>,
+    /// `llm-max-calls`
+    pub llm_max_calls: Option<String>,
+    /// `llm-max-tokens`
+    pub llm_max_tokens: Option<String>,
+    /// `llm-concurrency`
+    pub llm_concurrency: Option<String>,
+    /// `llm-timeout`
+    pub llm_timeout: Option<String>,
+    /// `max-repair-attempts`
+    pub max_repair_attempts: Option<String>,
 }
 
 /// Input names the binary reads (besides the secret `github-token`), in `action.yml` order.
@@ -44,6 +63,15 @@ pub const INPUT_NAMES: &[&str] = &[
     "push-on-failure",
     "test-timeout",
     "config-path",
+    "llm-model",
+    "llm-base-url",
+    "llm-api-key",
+    "llm-cache-dir",
+    "llm-max-calls",
+    "llm-max-tokens",
+    "llm-concurrency",
+    "llm-timeout",
+    "max-repair-attempts",
 ];
 
 impl Inputs {
@@ -63,6 +91,14 @@ impl Inputs {
             config_path: input("config-path"),
             push_on_failure: input("push-on-failure"),
             test_timeout: input("test-timeout"),
+            llm_model: input("llm-model"),
+            llm_base_url: input("llm-base-url"),
+            llm_cache_dir: input("llm-cache-dir"),
+            llm_max_calls: input("llm-max-calls"),
+            llm_max_tokens: input("llm-max-tokens"),
+            llm_concurrency: input("llm-concurrency"),
+            llm_timeout: input("llm-timeout"),
+            max_repair_attempts: input("max-repair-attempts"),
         }
     }
 
@@ -77,12 +113,20 @@ impl Inputs {
             config_path: other.config_path.or(self.config_path),
             push_on_failure: other.push_on_failure.or(self.push_on_failure),
             test_timeout: other.test_timeout.or(self.test_timeout),
+            llm_model: other.llm_model.or(self.llm_model),
+            llm_base_url: other.llm_base_url.or(self.llm_base_url),
+            llm_cache_dir: other.llm_cache_dir.or(self.llm_cache_dir),
+            llm_max_calls: other.llm_max_calls.or(self.llm_max_calls),
+            llm_max_tokens: other.llm_max_tokens.or(self.llm_max_tokens),
+            llm_concurrency: other.llm_concurrency.or(self.llm_concurrency),
+            llm_timeout: other.llm_timeout.or(self.llm_timeout),
+            max_repair_attempts: other.max_repair_attempts.or(self.max_repair_attempts),
         }
     }
 }
 
 /// The repository's `.github/e2e-action.yml`. Every key is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfigFile {
     /// Stack pack name.
@@ -103,6 +147,24 @@ pub struct ConfigFile {
     pub author_name: Option<String>,
     /// Commit author e-mail.
     pub author_email: Option<String>,
+    /// LLM model.
+    pub llm_model: Option<String>,
+    /// LLM base URL (OpenAI-compatible servers, Azure, Ollama, a proxy).
+    pub llm_base_url: Option<String>,
+    /// LLM answer cache / recording folder, relative to the workspace.
+    pub llm_cache_dir: Option<String>,
+    /// Hard limit of LLM calls per run.
+    pub llm_max_calls: Option<u64>,
+    /// Hard limit of LLM tokens per run.
+    pub llm_max_tokens: Option<u64>,
+    /// LLM calls in flight at once.
+    pub llm_concurrency: Option<usize>,
+    /// Seconds per LLM request.
+    pub llm_timeout: Option<u64>,
+    /// QA repair rounds before fills are reverted.
+    pub max_repair_attempts: Option<u32>,
+    /// Prices per model, USD per million tokens.
+    pub llm_prices: Option<BTreeMap<String, Price>>,
 }
 
 /// LLM providers known to the binary.
@@ -111,13 +173,40 @@ pub struct ConfigFile {
 pub enum LlmProvider {
     /// No LLM: the scaffold alone, from an issue form.
     None,
+    /// An LLM through one of the wire formats, or a recording.
+    Llm(ProviderKind),
+}
+
+/// Resolved LLM settings (no key: that comes from the secret inputs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LlmConfig {
+    /// Model.
+    pub model: String,
+    /// Base URL.
+    pub base_url: Option<String>,
+    /// Cache folder (relative paths are relative to the workspace).
+    pub cache_dir: Option<String>,
+    /// Calls per run.
+    pub max_calls: u64,
+    /// Tokens per run.
+    pub max_tokens: u64,
+    /// Calls in flight.
+    pub concurrency: usize,
+    /// Seconds per request.
+    pub timeout_secs: u64,
+    /// QA repair rounds.
+    pub max_repair_attempts: u32,
+    /// Price of the model, when known.
+    pub price: Option<Price>,
 }
 
 /// The fully resolved configuration of one run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings {
     /// LLM provider.
     pub llm_provider: LlmProvider,
+    /// LLM settings.
+    pub llm: LlmConfig,
     /// Stack pack name.
     pub stack: String,
     /// App folder pattern (`apps/<slug>` by default).
@@ -147,6 +236,17 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             llm_provider: LlmProvider::None,
+            llm: LlmConfig {
+                model: String::new(),
+                base_url: None,
+                cache_dir: None,
+                max_calls: 60,
+                max_tokens: 400_000,
+                concurrency: 8,
+                timeout_secs: 120,
+                max_repair_attempts: 2,
+                price: None,
+            },
             stack: DEFAULT_STACK.into(),
             app_dir: DEFAULT_APP_DIR.into(),
             base_branch: None,
@@ -204,11 +304,61 @@ impl Settings {
             .unwrap_or_else(|| "none".into());
         let llm_provider = match provider.to_ascii_lowercase().as_str() {
             "none" => LlmProvider::None,
+            "openai" => LlmProvider::Llm(ProviderKind::Openai),
+            "anthropic" => LlmProvider::Llm(ProviderKind::Anthropic),
+            "replay" => LlmProvider::Llm(ProviderKind::Replay),
             other => {
                 return Err(E2eError::Config(format!(
-                    "unknown llm-provider {other:?}; this version supports: none"
+                    "unknown llm-provider {other:?}; use one of none, openai, anthropic, replay"
                 )));
             }
+        };
+        let num = |name: &str, v: &Option<String>| -> Result<Option<u64>, E2eError> {
+            v.as_ref()
+                .map(|v| {
+                    v.parse::<u64>().map_err(|_| {
+                        E2eError::Config(format!("input `{name}` must be a whole number, got {v:?}"))
+                    })
+                })
+                .transpose()
+        };
+        let model = inputs
+            .llm_model
+            .clone()
+            .or_else(|| file.llm_model.clone())
+            .unwrap_or_else(|| match llm_provider {
+                LlmProvider::Llm(k) => crate::llm::default_model(k).to_string(),
+                LlmProvider::None => String::new(),
+            });
+        let price = file
+            .llm_prices
+            .as_ref()
+            .and_then(|p| p.get(&model).copied())
+            .or_else(|| crate::llm::known_price(&model));
+        let llm = LlmConfig {
+            base_url: inputs.llm_base_url.clone().or_else(|| file.llm_base_url.clone()),
+            cache_dir: inputs.llm_cache_dir.clone().or_else(|| file.llm_cache_dir.clone()),
+            max_calls: num("llm-max-calls", &inputs.llm_max_calls)?
+                .or(file.llm_max_calls)
+                .unwrap_or(d.llm.max_calls),
+            max_tokens: num("llm-max-tokens", &inputs.llm_max_tokens)?
+                .or(file.llm_max_tokens)
+                .unwrap_or(d.llm.max_tokens),
+            concurrency: num("llm-concurrency", &inputs.llm_concurrency)?
+                .map(|n| n as usize)
+                .or(file.llm_concurrency)
+                .unwrap_or(d.llm.concurrency)
+                .clamp(1, 64),
+            timeout_secs: num("llm-timeout", &inputs.llm_timeout)?
+                .or(file.llm_timeout)
+                .unwrap_or(d.llm.timeout_secs)
+                .max(1),
+            max_repair_attempts: num("max-repair-attempts", &inputs.max_repair_attempts)?
+                .map(|n| n.min(10) as u32)
+                .or(file.max_repair_attempts)
+                .unwrap_or(d.llm.max_repair_attempts),
+            price,
+            model,
         };
         let push = match &inputs.push {
             Some(v) => parse_bool("push", v)?,
@@ -233,6 +383,7 @@ impl Settings {
             .unwrap_or(d.app_dir);
         Ok(Settings {
             llm_provider,
+            llm,
             stack: inputs
                 .stack
                 .clone()

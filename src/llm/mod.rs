@@ -191,6 +191,18 @@ struct RecordingMeta {
     model: String,
 }
 
+/// Built-in prices of the default models, USD per million tokens (override with `llm-prices`).
+pub fn known_price(model: &str) -> Option<Price> {
+    let (i, o) = match model {
+        "gpt-4o-mini" => (0.15, 0.6),
+        "gpt-4o" => (2.5, 10.0),
+        "claude-3-5-haiku-latest" => (0.8, 4.0),
+        "claude-sonnet-4-5" | "claude-sonnet-4-0" => (3.0, 15.0),
+        _ => return None,
+    };
+    Some(Price { input_per_mtok: i, output_per_mtok: o })
+}
+
 /// Default model per provider.
 pub fn default_model(kind: ProviderKind) -> &'static str {
     match kind {

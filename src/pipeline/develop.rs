@@ -23,8 +23,128 @@ pub struct GeneratedFile {
     pub path: String,
     /// Role that produced it.
     pub role: String,
-    /// Content.
+    /// Content (with each hole's fill, or its scaffold code).
     pub content: String,
+    /// The holes of this file, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holes: Vec<HoleSite>,
+    /// The text around the holes (`holes.len() + 1` parts).
+    #[serde(skip)]
+    parts: Vec<String>,
+}
+
+/// One hole of a rendered file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoleSite {
+    /// Hole name from the pack.
+    pub name: String,
+    /// Entity `name` for per-entity files.
+    pub entity: Option<String>,
+    /// Indentation of the region.
+    pub indent: String,
+    /// The scaffold's code for the region.
+    pub default: String,
+    /// The accepted LLM fill, if any.
+    pub fill: Option<String>,
+}
+
+impl GeneratedFile {
+    /// A file without holes.
+    pub fn plain(path: &str, role: &str, content: String) -> GeneratedFile {
+        GeneratedFile { path: path.into(), role: role.into(), parts: vec![content.clone()], content, holes: Vec::new() }
+    }
+
+    /// Splits rendered text at its hole sentinels.
+    fn from_rendered(path: &str, role: &str, entity: Option<&str>, rendered: &str) -> Result<GeneratedFile, E2eError> {
+        let sentinel = scaffold::HOLE_SENTINEL;
+        if !rendered.contains(sentinel) {
+            return Ok(GeneratedFile::plain(path, role, rendered.to_string()));
+        }
+        let bad = |why: &str| E2eError::Stack(format!("{path}: {why} (a bug in the pack)"));
+        let mut parts = vec![String::new()];
+        let mut holes: Vec<HoleSite> = Vec::new();
+        let mut open: Option<HoleSite> = None;
+        for line in rendered.split_inclusive('\n') {
+            let t = line.trim();
+            if let Some(name) = t.strip_prefix(sentinel).and_then(|r| r.strip_suffix(sentinel)) {
+                if let Some(name) = name.strip_prefix("hole:") {
+                    if open.is_some() {
+                        return Err(bad("nested hole"));
+                    }
+                    let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+                    open = Some(HoleSite { name: name.into(), entity: entity.map(String::from), indent, default: String::new(), fill: None });
+                } else if name == "endhole" {
+                    holes.push(open.take().ok_or_else(|| bad("endhole without hole"))?);
+                    parts.push(String::new());
+                } else {
+                    return Err(bad("unknown hole marker"));
+                }
+                continue;
+            }
+            match &mut open {
+                Some(h) => h.default.push_str(line),
+                None => parts.last_mut().map(|p| p.push_str(line)).unwrap_or_default(),
+            }
+        }
+        if open.is_some() {
+            return Err(bad("hole without endhole"));
+        }
+        let mut f = GeneratedFile { path: path.into(), role: role.into(), content: String::new(), holes, parts };
+        f.assemble();
+        Ok(f)
+    }
+
+    /// Recomputes `content` from the parts and each hole's fill or default.
+    pub fn assemble(&mut self) {
+        let mut out = String::new();
+        for (i, part) in self.parts.iter().enumerate() {
+            out.push_str(part);
+            if let Some(h) = self.holes.get(i) {
+                match &h.fill {
+                    Some(code) => out.push_str(&indent(code, &h.indent)),
+                    None => out.push_str(&h.default),
+                }
+            }
+        }
+        self.content = out;
+    }
+
+    /// The text before and after hole `i` (with other holes at their current code).
+    pub fn around(&self, i: usize) -> (String, String) {
+        let mut before = String::new();
+        let mut after = String::new();
+        for (j, part) in self.parts.iter().enumerate() {
+            let target = if j <= i { &mut before } else { &mut after };
+            target.push_str(part);
+            if let Some(h) = self.holes.get(j).filter(|_| j != i) {
+                let code = h.fill.as_ref().map_or_else(|| h.default.clone(), |c| indent(c, &h.indent));
+                if j < i { before.push_str(&code) } else { after.push_str(&code) }
+            }
+        }
+        (before, after)
+    }
+}
+
+/// Re-indents `code` (dedented first) at `prefix`, ending with one newline.
+pub fn indent(code: &str, prefix: &str) -> String {
+    let lines: Vec<&str> = code.trim_end().lines().collect();
+    let common = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for l in lines {
+        if l.trim().is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(prefix);
+            out.push_str(&l[common.min(l.len() - l.trim_start().len())..]);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Everything the develop stage produced.
@@ -93,11 +213,7 @@ pub fn develop(
         if content.trim().is_empty() {
             continue;
         }
-        files.push(GeneratedFile {
-            path: task.path.clone(),
-            role: task.role.clone(),
-            content,
-        });
+        files.push(GeneratedFile::from_rendered(&task.path, &task.role, task.entity.as_deref(), &content)?);
     }
     let mut ctx = base;
     ctx["architecture"] = serde_json::to_value(arch).unwrap_or_default();
@@ -108,18 +224,10 @@ pub fn develop(
     for doc in ["SPEC.md", "ARCHITECTURE.md", "PLAN.md"] {
         let name = format!("docs/{doc}");
         if pack.docs.contains_key(doc) {
-            files.push(GeneratedFile {
-                path: doc.into(),
-                role: "docs".into(),
-                content: scaffold::render(&env, &name, &ctx)?,
-            });
+            files.push(GeneratedFile::plain(doc, "docs", scaffold::render(&env, &name, &ctx)?));
         }
     }
-    files.push(GeneratedFile {
-        path: "spec.yaml".into(),
-        role: "docs".into(),
-        content: spec_yaml(spec)?,
-    });
+    files.push(GeneratedFile::plain("spec.yaml", "docs", spec_yaml(spec)?));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     for f in &files {
@@ -139,6 +247,25 @@ pub fn spec_yaml(spec: &Spec) -> Result<String, E2eError> {
 }
 
 impl Files {
+    /// Every hole: `(file index, hole index)`.
+    pub fn hole_sites(&self) -> Vec<(usize, usize)> {
+        self.files
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| (0..f.holes.len()).map(move |j| (i, j)))
+            .collect()
+    }
+
+    /// Sets (or clears) the fill of hole `j` of file `i`.
+    pub fn set_fill(&mut self, i: usize, j: usize, fill: Option<String>) {
+        if let Some(f) = self.files.get_mut(i) {
+            if let Some(h) = f.holes.get_mut(j) {
+                h.fill = fill;
+            }
+            f.assemble();
+        }
+    }
+
     /// Total size in bytes.
     pub fn bytes(&self) -> usize {
         self.files.iter().map(|f| f.content.len()).sum()

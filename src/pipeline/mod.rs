@@ -57,6 +57,12 @@ pub struct RunRequest {
     pub inputs: Inputs,
     /// `github-token` input or `GITHUB_TOKEN`.
     pub github_token: Option<SecretString>,
+    /// `llm-api-key` input.
+    pub llm_api_key: Option<SecretString>,
+    /// `OPENAI_API_KEY`, used when `llm-api-key` is empty and the provider is openai.
+    pub openai_api_key: Option<SecretString>,
+    /// `ANTHROPIC_API_KEY`, used when `llm-api-key` is empty and the provider is anthropic.
+    pub anthropic_api_key: Option<SecretString>,
     /// `GITHUB_API_URL`.
     pub api_url: String,
     /// `GITHUB_SERVER_URL`.
@@ -80,8 +86,8 @@ pub enum RunOutcome {
 
 /// Runs the pipeline for `req`, reporting through `reporter`.
 pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOutcome> {
-    if let Some(token) = &req.github_token {
-        reporter.mask(token.expose_secret());
+    for secret in [&req.github_token, &req.llm_api_key, &req.openai_api_key, &req.anthropic_api_key].into_iter().flatten() {
+        reporter.mask(secret.expose_secret());
     }
     // 1. intake
     let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {

@@ -20,6 +20,37 @@ pub mod filters;
 /// The templates shipped inside the binary.
 pub static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// Marks the start and end of a hole in rendered output (a private-use character no code uses).
+pub const HOLE_SENTINEL: char = '\u{E000}';
+
+/// Rewrites `[# hole: NAME #]` … `[# endhole #]` into expressions that leave sentinel lines in
+/// the rendered output, so the develop stage can find each hole's region after rendering.
+pub fn mark_holes(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut rest = src;
+    while let Some(i) = rest.find("[#") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find("#]") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let inner = after[..end].trim();
+        let tail = &after[end + 2..];
+        let name = inner.strip_prefix("hole:").map(str::trim);
+        match name {
+            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                out.push_str(&format!("[[ \"{HOLE_SENTINEL}hole:{n}{HOLE_SENTINEL}\" ]]"));
+            }
+            _ if inner == "endhole" => out.push_str(&format!("[[ \"{HOLE_SENTINEL}endhole{HOLE_SENTINEL}\" ]]")),
+            _ => out.push_str(&rest[i..i + 2 + end + 2]),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A pack's `pack.yaml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -253,7 +284,7 @@ pub fn environment(pack: &Pack) -> Result<Environment<'static>, E2eError> {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     filters::register(&mut env);
     for (path, src) in &pack.files {
-        env.add_template_owned(path.clone(), src.clone())
+        env.add_template_owned(path.clone(), mark_holes(src))
             .map_err(|e| {
                 E2eError::Stack(format!("{}: template {path}: {e}", pack.manifest.name))
             })?;
@@ -312,6 +343,15 @@ mod tests {
             "unknown stack \"cobol-cics\"; available stacks: python-fastapi"
         );
         assert!(load_pack(&PackSource::Embedded, "../docs").is_err());
+    }
+
+    #[test]
+    fn hole_markers_become_sentinel_lines() {
+        let marked = mark_holes("a\n[# hole: rules #]\nx = 1\n[# endhole #]\n[# plain comment #]\n");
+        assert_eq!(
+            marked,
+            "a\n[[ \"\u{E000}hole:rules\u{E000}\" ]]\nx = 1\n[[ \"\u{E000}endhole\u{E000}\" ]]\n[# plain comment #]\n"
+        );
     }
 
     #[test]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,21 +111,23 @@ INVALID: dict[str, Any] = {
 }
 
 
-# Rows made so far per (user, entity): unique enum/bool fields take the next unused value.
-_made: Counter[tuple[str, str]] = Counter()
+def _free_value(user: User, meta: EntityMeta, f: FieldSpec) -> Any:
+    """For a unique enum/bool field: a value no row of the account uses yet."""
+    rows = user.api.get(f"/api/{meta.route}", params={"per_page": 100}).json()["items"]
+    used = {row[f.name] for row in rows}
+    options: list[Any] = list(f.choices) if f.kind == "enum" else [False, True]
+    return next((value for value in options if value not in used), options[0])
 
 
 def payload(user: User, meta: EntityMeta, depth: int = 0, **overrides: Any) -> dict[str, Any]:
     """A valid API body; required `ref` targets are created first, in the same account."""
     n = next(_counter)
-    k = _made[user.email, meta.name]
-    _made[user.email, meta.name] += 1
     body: dict[str, Any] = {}
     for f in meta.fields:
         if f.name in overrides:
             continue
-        if f.unique and f.kind in ("enum", "bool"):
-            body[f.name] = sample_value(f, k)
+        if f.unique and f.kind in ("enum", "bool") and (f.choices or f.kind == "bool"):
+            body[f.name] = _free_value(user, meta, f)
         elif f.kind == "ref":
             if f.required:
                 assert depth < 10, f"required refs of {meta.name} form a cycle"
