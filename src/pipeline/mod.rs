@@ -27,6 +27,7 @@ use crate::github::GitHub;
 use crate::report::Reporter;
 use crate::scaffold::{self, PackSource};
 
+pub mod agents;
 pub mod architecture;
 pub mod deploy;
 pub mod develop;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::event::Trigger;
 use crate::github::{GitHub, PROGRESS_MARKER};
+use crate::pipeline::agents::LlmReport;
 use crate::pipeline::deploy::Delivery;
 use crate::pipeline::test::TestReport;
 use crate::report::Reporter;
@@ -113,6 +114,7 @@ pub struct Progress<'a> {
     failure: Option<String>,
     run_started: Instant,
     group_open: bool,
+    llm: Option<LlmReport>,
 }
 
 /// `run-report.json`.
@@ -134,21 +136,8 @@ pub struct RunReport<'a> {
     pub tests: &'a TestReport,
     /// Delivery.
     pub delivery: &'a Delivery,
-    /// LLM usage (no LLM in this version).
-    pub llm: LlmUsage,
-}
-
-/// LLM usage figures.
-#[derive(Debug, Default, Serialize)]
-pub struct LlmUsage {
-    /// Calls made.
-    pub calls: u64,
-    /// Tokens in.
-    pub tokens_in: u64,
-    /// Tokens out.
-    pub tokens_out: u64,
-    /// Estimated cost in USD.
-    pub cost_usd: f64,
+    /// What the LLM did (`None` with `llm-provider: none`).
+    pub llm: Option<&'a LlmReport>,
 }
 
 impl<'a> Progress<'a> {
@@ -178,6 +167,7 @@ impl<'a> Progress<'a> {
             failure: None,
             run_started: Instant::now(),
             group_open: false,
+            llm: None,
         };
         if let Some(gh) = github {
             let found = match gh.find_comment(p.issue, PROGRESS_MARKER).await {
@@ -269,6 +259,16 @@ impl<'a> Progress<'a> {
         ));
     }
 
+    /// Records what the LLM did, for the summary and the run report.
+    pub fn set_llm(&mut self, report: LlmReport) {
+        self.llm = Some(report);
+    }
+
+    /// What the LLM did, if one was used.
+    pub fn llm(&self) -> Option<&LlmReport> {
+        self.llm.as_ref()
+    }
+
     /// Records the branch for the comment.
     pub fn set_branch(&mut self, branch: &str) {
         self.branch = Some(branch.to_string());
@@ -320,7 +320,7 @@ impl<'a> Progress<'a> {
             own_ms: self.own_ms(),
             tests,
             delivery,
-            llm: LlmUsage::default(),
+            llm: self.llm.as_ref(),
         }
     }
 

@@ -1,0 +1,420 @@
+//! The crew: role prompts (`templates/prompts/<role>.md`) and what each role's answer must be.
+//!
+//! - strategist: a free-text issue → a draft in the issue form's own format, parsed by the
+//!   deterministic form parser (its errors are quoted back to the model);
+//! - architect: the narrative of ARCHITECTURE.md;
+//! - developers: one fill per hole, concurrently (bounded by `llm-concurrency`);
+//! - QA: patches for filled regions from a failing test log.
+//!
+//! Issue text reaches a prompt only sanitised and inside `<issue-data>` … `</issue-data>`.
+
+use std::sync::Arc;
+
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use crate::error::E2eError;
+use crate::event::Trigger;
+use crate::issue::{form, sanitize};
+use crate::llm::{Ask, Llm, Role};
+use crate::pipeline::develop::Files;
+use crate::scaffold::{self, Pack};
+use crate::spec::{IssueRef, Spec};
+
+/// Largest accepted fill, in bytes.
+pub const MAX_FILL_BYTES: usize = 24 * 1024;
+/// Most lines in a fill.
+pub const MAX_FILL_LINES: usize = 400;
+
+/// Untrusted text made safe for a prompt's data block.
+pub fn data(text: &str) -> String {
+    sanitize::sanitize(text)
+        .text
+        .replace("<issue-data>", "")
+        .replace("</issue-data>", "")
+}
+
+/// Renders `templates/prompts/<name>.md` into (system, user).
+fn prompt(name: &str, ctx: serde_json::Value) -> Result<(String, String), E2eError> {
+    let file = scaffold::EMBEDDED
+        .get_file(format!("prompts/{name}.md"))
+        .and_then(|f| f.contents_utf8())
+        .ok_or_else(|| E2eError::Stack(format!("prompt {name} is missing (a bug)")))?;
+    let pack = Pack {
+        manifest: scaffold::PackManifest {
+            name: "prompts".into(),
+            description: String::new(),
+            toolchain: String::new(),
+            requirements: None,
+            test: vec![],
+            test_timeout_secs: None,
+            roles: Default::default(),
+            holes: vec![],
+            components: vec![],
+        },
+        files: [(name.to_string(), file.to_string())].into(),
+        docs: Default::default(),
+    };
+    let env = scaffold::environment(&pack)?;
+    let text = scaffold::render(&env, name, &Value::from(minijinja::value::Serde(&ctx)))?;
+    let (system, user) = text
+        .split_once("=== user ===\n")
+        .ok_or_else(|| E2eError::Stack(format!("prompt {name} has no `=== user ===` line (a bug)")))?;
+    Ok((system.trim().to_string(), user.trim().to_string()))
+}
+
+/// The strategist's draft, in the issue form's terms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Draft {
+    app_name: String,
+    #[serde(default)]
+    summary: String,
+    data_model: Vec<String>,
+    #[serde(default)]
+    features: Vec<String>,
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Draft {
+    fn form_body(&self) -> String {
+        let mut body = format!(
+            "### App name\n\n{}\n\n### Summary\n\n{}\n\n### Data model\n\n",
+            one_line(&self.app_name),
+            if self.summary.trim().is_empty() { "_No response_".into() } else { self.summary.trim().to_string() }
+        );
+        for line in &self.data_model {
+            body.push_str(&one_line(line));
+            body.push('\n');
+        }
+        body.push_str("\n### Features\n\n");
+        for f in &self.features {
+            body.push_str(&format!("- [X] {}\n", one_line(f)));
+        }
+        body
+    }
+}
+
+/// Free-text issue → spec, through a draft the form parser accepts.
+pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> {
+    let issue = IssueRef {
+        number: trigger.issue.number,
+        title: trigger.issue.title.clone(),
+        url: trigger.issue.html_url.clone(),
+    };
+    let (system, user) = prompt(
+        "strategist",
+        json!({"title": data(&trigger.issue.title), "body": data(&trigger.issue.body), "problem": ""}),
+    )?;
+    let ask = Ask {
+        role: Role::Strategist,
+        stage: "spec",
+        system,
+        user,
+        schema_name: "draft",
+        schema: json!({
+            "type": "object",
+            "properties": {
+                "app_name": {"type": "string", "description": "Short product name"},
+                "summary": {"type": "string", "description": "One or two sentences: what the app is for"},
+                "data_model": {"type": "array", "items": {"type": "string"}, "description": "One entity per line in the issue-form format"},
+                "features": {"type": "array", "items": {"type": "string"}}
+            },
+            "required": ["app_name", "summary", "data_model", "features"],
+            "additionalProperties": false
+        }),
+        max_tokens: 2000,
+    };
+    llm.ask(&ask, |v| {
+        let draft: Draft = serde_json::from_value(v.clone()).map_err(|e| format!("not a draft object: {e}"))?;
+        if draft.data_model.len() > 12 {
+            return Err(format!("{} entities; at most 12", draft.data_model.len()));
+        }
+        form::parse_issue_form(&issue, &draft.form_body()).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The architect's narrative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Narrative {
+    /// Overview paragraph.
+    pub overview: String,
+    /// Key design decisions.
+    pub decisions: Vec<String>,
+    /// Risks and mitigations.
+    pub risks: Vec<String>,
+}
+
+/// Writes the narrative parts of ARCHITECTURE.md.
+pub async fn architect(llm: &Llm, spec: &Spec, pack: &Pack) -> Result<Narrative, E2eError> {
+    let mut app = serde_json::to_value(&spec.app).unwrap_or_default();
+    app["name"] = json!(data(&spec.app.name));
+    app["summary"] = json!(data(&spec.app.summary));
+    let (system, user) = prompt(
+        "architect",
+        json!({"app": app, "entities": spec.entities, "pack": {"description": pack.manifest.description}}),
+    )?;
+    let ask = Ask {
+        role: Role::Architect,
+        stage: "architecture",
+        system,
+        user,
+        schema_name: "narrative",
+        schema: json!({
+            "type": "object",
+            "properties": {
+                "overview": {"type": "string"},
+                "decisions": {"type": "array", "items": {"type": "string"}},
+                "risks": {"type": "array", "items": {"type": "string"}}
+            },
+            "required": ["overview", "decisions", "risks"],
+            "additionalProperties": false
+        }),
+        max_tokens: 1500,
+    };
+    llm.ask(&ask, |v| {
+        let n: Narrative = serde_json::from_value(v.clone()).map_err(|e| format!("not a narrative object: {e}"))?;
+        if n.overview.trim().is_empty() || n.overview.len() > 2000 {
+            return Err("`overview` must be a paragraph of at most 2000 characters".into());
+        }
+        if n.decisions.len() > 5 || n.risks.len() > 5 || n.decisions.iter().chain(&n.risks).any(|s| s.len() > 600) {
+            return Err("at most 5 decisions and 5 risks, each under 600 characters".into());
+        }
+        Ok(n)
+    })
+    .await
+}
+
+/// Checks a fill: size, lines, and nothing that could confuse the file's assembly.
+pub fn check_code(code: &str) -> Result<String, String> {
+    if code.trim().is_empty() {
+        return Err("`code` is empty".into());
+    }
+    if code.len() > MAX_FILL_BYTES || code.lines().count() > MAX_FILL_LINES {
+        return Err(format!("`code` is longer than {MAX_FILL_LINES} lines or {MAX_FILL_BYTES} bytes"));
+    }
+    if code.contains(scaffold::HOLE_SENTINEL) || code.contains('\0') {
+        return Err("`code` contains a forbidden character".into());
+    }
+    Ok(code.to_string())
+}
+
+fn code_schema() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "properties": {"code": {"type": "string", "description": "The complete replacement of the region"}},
+        "required": ["code"],
+        "additionalProperties": false
+    })
+}
+
+/// A fill the developers made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FillRecord {
+    /// File path in the app.
+    pub file: String,
+    /// Hole name.
+    pub hole: String,
+    /// Whether the fill differs from the scaffold.
+    pub changed: bool,
+}
+
+/// Fills every hole concurrently (at most `concurrency` calls in flight) and applies the fills.
+pub async fn fill_holes(llm: Arc<Llm>, spec: &Spec, pack: &Pack, files: &mut Files, concurrency: usize) -> Result<Vec<FillRecord>, E2eError> {
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, j) in files.hole_sites() {
+        let file = &files.files[i];
+        let hole = &file.holes[j];
+        let description = pack
+            .manifest
+            .holes
+            .iter()
+            .find(|h| h.name == hole.name)
+            .map(|h| h.description.clone())
+            .unwrap_or_default();
+        let entity = hole.entity.as_deref().and_then(|n| spec.entity(n));
+        let (before, after) = file.around(j);
+        let (system, user) = prompt(
+            "developer",
+            json!({
+                "file": file.path, "hole": hole.name, "description": description,
+                "entity": entity, "before": before, "default": hole.default, "after": after,
+                "app": {"name": data(&spec.app.name), "summary": data(&spec.app.summary)},
+                "requested": spec.app.requested_features.iter().map(|f| data(f)).collect::<Vec<_>>(),
+            }),
+        )?;
+        let ask = Ask { role: Role::Developer, stage: "develop", system, user, schema_name: "fill", schema: code_schema(), max_tokens: 4000 };
+        let llm = llm.clone();
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let code = llm.ask(&ask, |v| check_code(v["code"].as_str().ok_or("`code` must be a string")?)).await;
+            (i, j, code)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(r) = set.join_next().await {
+        results.push(r.map_err(|e| E2eError::Llm(format!("a developer task crashed: {e} (a bug)")))?);
+    }
+    results.sort_by_key(|(i, j, _)| (*i, *j));
+    let mut records = Vec::new();
+    for (i, j, code) in results {
+        let code = code?;
+        let default = files.files[i].holes[j].default.clone();
+        let changed = code.trim() != default.trim();
+        records.push(FillRecord { file: files.files[i].path.clone(), hole: files.files[i].holes[j].name.clone(), changed });
+        if changed {
+            files.set_fill(i, j, Some(code));
+        }
+    }
+    Ok(records)
+}
+
+/// QA: new code for filled regions, from the failing log. Returns `(file, hole, code)` triples.
+pub async fn qa_repair(llm: &Llm, files: &Files, log_tail: &str) -> Result<Vec<(usize, usize, String)>, E2eError> {
+    let filled: Vec<(usize, usize)> = files
+        .hole_sites()
+        .into_iter()
+        .filter(|&(i, j)| files.files[i].holes[j].fill.is_some())
+        .collect();
+    let fills: Vec<serde_json::Value> = filled
+        .iter()
+        .map(|&(i, j)| json!({"file": files.files[i].path, "hole": files.files[i].holes[j].name, "code": files.files[i].holes[j].fill}))
+        .collect();
+    let log: String = log_tail.chars().rev().take(8000).collect::<Vec<_>>().into_iter().rev().collect();
+    let (system, user) = prompt("qa", json!({"log": log, "fills": fills}))?;
+    let ask = Ask {
+        role: Role::Qa,
+        stage: "test",
+        system,
+        user,
+        schema_name: "repair",
+        schema: json!({
+            "type": "object",
+            "properties": {"patches": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"file": {"type": "string"}, "hole": {"type": "string"}, "code": {"type": "string"}},
+                "required": ["file", "hole", "code"], "additionalProperties": false
+            }}},
+            "required": ["patches"],
+            "additionalProperties": false
+        }),
+        max_tokens: 6000,
+    };
+    llm.ask(&ask, |v| {
+        let patches = v["patches"].as_array().ok_or("`patches` must be an array")?;
+        if patches.is_empty() {
+            return Err("`patches` is empty; change at least one region".into());
+        }
+        patches
+            .iter()
+            .map(|p| {
+                let (file, hole) = (p["file"].as_str().unwrap_or(""), p["hole"].as_str().unwrap_or(""));
+                let &(i, j) = filled
+                    .iter()
+                    .find(|&&(i, j)| files.files[i].path == file && files.files[i].holes[j].name == hole)
+                    .ok_or_else(|| format!("no filled region {hole:?} in {file:?}; patch only the regions listed"))?;
+                Ok((i, j, check_code(p["code"].as_str().ok_or("`code` must be a string")?)?))
+            })
+            .collect()
+    })
+    .await
+}
+
+/// What the LLM did in a run, for the summary, the PR body and `run-report.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LlmReport {
+    /// Provider and model.
+    pub provider: String,
+    /// Usage rows: stage, role, calls, cached, retries, tokens in/out, cost.
+    pub usage: Vec<UsageRow>,
+    /// Fills made by the developers.
+    pub fills: Vec<FillRecord>,
+    /// QA repair rounds run.
+    pub repairs: u32,
+    /// Fills reverted to the scaffold (`file#hole`).
+    pub reverted: Vec<String>,
+    /// Whether the architect wrote the narrative.
+    pub narrative: bool,
+    /// Whether the spec came from the strategist (free text) rather than the form.
+    pub spec_from_llm: bool,
+}
+
+/// One usage row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsageRow {
+    /// Stage.
+    pub stage: String,
+    /// Role.
+    pub role: Role,
+    /// Calls sent.
+    pub calls: u64,
+    /// Answers from the cache or recording.
+    pub cached: u64,
+    /// Transport retries.
+    pub retries: u64,
+    /// Answers asked again for being invalid.
+    pub invalid: u64,
+    /// Tokens in.
+    pub tokens_in: u64,
+    /// Tokens out.
+    pub tokens_out: u64,
+    /// Estimated cost, USD.
+    pub cost_usd: f64,
+}
+
+impl LlmReport {
+    /// Copies the client's usage book into the report.
+    pub fn take_usage(&mut self, llm: &Llm) {
+        self.provider = llm.describe();
+        self.usage = llm
+            .usage()
+            .into_iter()
+            .map(|((stage, role), l)| UsageRow {
+                stage,
+                role,
+                calls: l.calls,
+                cached: l.cached,
+                retries: l.retries,
+                invalid: l.invalid,
+                tokens_in: l.tokens.input,
+                tokens_out: l.tokens.output,
+                cost_usd: l.cost_usd,
+            })
+            .collect();
+    }
+
+    /// Totals: (calls, tokens in, tokens out, cost).
+    pub fn totals(&self) -> (u64, u64, u64, f64) {
+        self.usage.iter().fold((0, 0, 0, 0.0), |(c, i, o, d), r| (c + r.calls, i + r.tokens_in, o + r.tokens_out, d + r.cost_usd))
+    }
+
+    /// Markdown for the step summary and the PR body.
+    pub fn markdown(&self) -> String {
+        let (calls, tin, tout, cost) = self.totals();
+        let mut s = format!("LLM: {} — {calls} calls, {tin} tokens in, {tout} out, about ${cost:.4}.\n\n", self.provider);
+        s.push_str("| stage | role | calls | cached | retries | invalid | tokens in | tokens out | cost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for r in &self.usage {
+            s.push_str(&format!(
+                "| {} | {:?} | {} | {} | {} | {} | {} | {} | ${:.4} |\n",
+                r.stage, r.role, r.calls, r.cached, r.retries, r.invalid, r.tokens_in, r.tokens_out, r.cost_usd
+            ));
+        }
+        let changed: Vec<String> = self.fills.iter().filter(|f| f.changed).map(|f| format!("`{}#{}`", f.file, f.hole)).collect();
+        s.push_str(&format!(
+            "\nFilled by the LLM: {}.{}{}\n",
+            if changed.is_empty() { "nothing".into() } else { changed.join(", ") },
+            if self.repairs > 0 { format!(" QA repair rounds: {}.", self.repairs) } else { String::new() },
+            if self.reverted.is_empty() { String::new() } else { format!(" Reverted to the scaffold because the tests kept failing: {}.", self.reverted.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")) }
+        ));
+        s
+    }
+}
