@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline on a checkout, as the action does (flags override the environment).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Try it: a throw-away origin and workspace, the sample issue event, the whole pipeline.
     Demo(DemoArgs),
     /// Render an app from an event, an issue body or a spec.yaml into a folder (no git, no tests).

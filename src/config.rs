@@ -317,7 +317,9 @@ impl Settings {
             v.as_ref()
                 .map(|v| {
                     v.parse::<u64>().map_err(|_| {
-                        E2eError::Config(format!("input `{name}` must be a whole number, got {v:?}"))
+                        E2eError::Config(format!(
+                            "input `{name}` must be a whole number, got {v:?}"
+                        ))
                     })
                 })
                 .transpose()
@@ -336,8 +338,14 @@ impl Settings {
             .and_then(|p| p.get(&model).copied())
             .or_else(|| crate::llm::known_price(&model));
         let llm = LlmConfig {
-            base_url: inputs.llm_base_url.clone().or_else(|| file.llm_base_url.clone()),
-            cache_dir: inputs.llm_cache_dir.clone().or_else(|| file.llm_cache_dir.clone()),
+            base_url: inputs
+                .llm_base_url
+                .clone()
+                .or_else(|| file.llm_base_url.clone()),
+            cache_dir: inputs
+                .llm_cache_dir
+                .clone()
+                .or_else(|| file.llm_cache_dir.clone()),
             max_calls: num("llm-max-calls", &inputs.llm_max_calls)?
                 .or(file.llm_max_calls)
                 .unwrap_or(d.llm.max_calls),

@@ -1,7 +1,7 @@
 //! e2e-action: parse the command line, run, map errors to exit codes.
 
 use clap::Parser;
-use e2e_action::cli::{self, Cli, Command, RunArgs};
+use e2e_action::cli::{self, Cli, Command};
 use e2e_action::demo::{self, SpecSource};
 use e2e_action::error::exit_code_of;
 use e2e_action::pipeline::{self, RunOutcome};
@@ -26,9 +26,9 @@ fn main() {
         .build()
         .expect("tokio runtime");
     let result = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
+        match cli.command.unwrap_or(Command::Run(Box::default())) {
             Command::Run(args) => {
-                let req = cli::run_request(args, env);
+                let req = cli::run_request(*args, env);
                 pipeline::run(&req, &reporter).await.map(|outcome| {
                     if let RunOutcome::Built(d) = outcome {
                         reporter.info(&format!("branch {} at {} (tests {})", d.branch, d.sha, d.tests));

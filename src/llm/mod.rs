@@ -200,7 +200,10 @@ pub fn known_price(model: &str) -> Option<Price> {
         "claude-sonnet-4-5" | "claude-sonnet-4-0" => (3.0, 15.0),
         _ => return None,
     };
-    Some(Price { input_per_mtok: i, output_per_mtok: o })
+    Some(Price {
+        input_per_mtok: i,
+        output_per_mtok: o,
+    })
 }
 
 /// Default model per provider.

@@ -59,9 +59,9 @@ fn prompt(name: &str, ctx: serde_json::Value) -> Result<(String, String), E2eErr
     };
     let env = scaffold::environment(&pack)?;
     let text = scaffold::render(&env, name, &Value::from(minijinja::value::Serde(&ctx)))?;
-    let (system, user) = text
-        .split_once("=== user ===\n")
-        .ok_or_else(|| E2eError::Stack(format!("prompt {name} has no `=== user ===` line (a bug)")))?;
+    let (system, user) = text.split_once("=== user ===\n").ok_or_else(|| {
+        E2eError::Stack(format!("prompt {name} has no `=== user ===` line (a bug)"))
+    })?;
     Ok((system.trim().to_string(), user.trim().to_string()))
 }
 
@@ -86,7 +86,11 @@ impl Draft {
         let mut body = format!(
             "### App name\n\n{}\n\n### Summary\n\n{}\n\n### Data model\n\n",
             one_line(&self.app_name),
-            if self.summary.trim().is_empty() { "_No response_".into() } else { self.summary.trim().to_string() }
+            if self.summary.trim().is_empty() {
+                "_No response_".into()
+            } else {
+                self.summary.trim().to_string()
+            }
         );
         for line in &self.data_model {
             body.push_str(&one_line(line));
@@ -131,7 +135,8 @@ pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> 
         max_tokens: 2000,
     };
     llm.ask(&ask, |v| {
-        let draft: Draft = serde_json::from_value(v.clone()).map_err(|e| format!("not a draft object: {e}"))?;
+        let draft: Draft =
+            serde_json::from_value(v.clone()).map_err(|e| format!("not a draft object: {e}"))?;
         if draft.data_model.len() > 12 {
             return Err(format!("{} entities; at most 12", draft.data_model.len()));
         }
@@ -180,11 +185,15 @@ pub async fn architect(llm: &Llm, spec: &Spec, pack: &Pack) -> Result<Narrative,
         max_tokens: 1500,
     };
     llm.ask(&ask, |v| {
-        let n: Narrative = serde_json::from_value(v.clone()).map_err(|e| format!("not a narrative object: {e}"))?;
+        let n: Narrative = serde_json::from_value(v.clone())
+            .map_err(|e| format!("not a narrative object: {e}"))?;
         if n.overview.trim().is_empty() || n.overview.len() > 2000 {
             return Err("`overview` must be a paragraph of at most 2000 characters".into());
         }
-        if n.decisions.len() > 5 || n.risks.len() > 5 || n.decisions.iter().chain(&n.risks).any(|s| s.len() > 600) {
+        if n.decisions.len() > 5
+            || n.risks.len() > 5
+            || n.decisions.iter().chain(&n.risks).any(|s| s.len() > 600)
+        {
             return Err("at most 5 decisions and 5 risks, each under 600 characters".into());
         }
         Ok(n)
@@ -198,7 +207,9 @@ pub fn check_code(code: &str) -> Result<String, String> {
         return Err("`code` is empty".into());
     }
     if code.len() > MAX_FILL_BYTES || code.lines().count() > MAX_FILL_LINES {
-        return Err(format!("`code` is longer than {MAX_FILL_LINES} lines or {MAX_FILL_BYTES} bytes"));
+        return Err(format!(
+            "`code` is longer than {MAX_FILL_LINES} lines or {MAX_FILL_BYTES} bytes"
+        ));
     }
     if code.contains(scaffold::HOLE_SENTINEL) || code.contains('\0') {
         return Err("`code` contains a forbidden character".into());
@@ -227,7 +238,13 @@ pub struct FillRecord {
 }
 
 /// Fills every hole concurrently (at most `concurrency` calls in flight) and applies the fills.
-pub async fn fill_holes(llm: Arc<Llm>, spec: &Spec, pack: &Pack, files: &mut Files, concurrency: usize) -> Result<Vec<FillRecord>, E2eError> {
+pub async fn fill_holes(
+    llm: Arc<Llm>,
+    spec: &Spec,
+    pack: &Pack,
+    files: &mut Files,
+    concurrency: usize,
+) -> Result<Vec<FillRecord>, E2eError> {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for (i, j) in files.hole_sites() {
@@ -251,18 +268,31 @@ pub async fn fill_holes(llm: Arc<Llm>, spec: &Spec, pack: &Pack, files: &mut Fil
                 "requested": spec.app.requested_features.iter().map(|f| data(f)).collect::<Vec<_>>(),
             }),
         )?;
-        let ask = Ask { role: Role::Developer, stage: "develop", system, user, schema_name: "fill", schema: code_schema(), max_tokens: 4000 };
+        let ask = Ask {
+            role: Role::Developer,
+            stage: "develop",
+            system,
+            user,
+            schema_name: "fill",
+            schema: code_schema(),
+            max_tokens: 4000,
+        };
         let llm = llm.clone();
         let sem = sem.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let code = llm.ask(&ask, |v| check_code(v["code"].as_str().ok_or("`code` must be a string")?)).await;
+            let code = llm
+                .ask(&ask, |v| {
+                    check_code(v["code"].as_str().ok_or("`code` must be a string")?)
+                })
+                .await;
             (i, j, code)
         });
     }
     let mut results = Vec::new();
     while let Some(r) = set.join_next().await {
-        results.push(r.map_err(|e| E2eError::Llm(format!("a developer task crashed: {e} (a bug)")))?);
+        results
+            .push(r.map_err(|e| E2eError::Llm(format!("a developer task crashed: {e} (a bug)")))?);
     }
     results.sort_by_key(|(i, j, _)| (*i, *j));
     let mut records = Vec::new();
@@ -270,7 +300,11 @@ pub async fn fill_holes(llm: Arc<Llm>, spec: &Spec, pack: &Pack, files: &mut Fil
         let code = code?;
         let default = files.files[i].holes[j].default.clone();
         let changed = code.trim() != default.trim();
-        records.push(FillRecord { file: files.files[i].path.clone(), hole: files.files[i].holes[j].name.clone(), changed });
+        records.push(FillRecord {
+            file: files.files[i].path.clone(),
+            hole: files.files[i].holes[j].name.clone(),
+            changed,
+        });
         if changed {
             files.set_fill(i, j, Some(code));
         }
@@ -279,7 +313,11 @@ pub async fn fill_holes(llm: Arc<Llm>, spec: &Spec, pack: &Pack, files: &mut Fil
 }
 
 /// QA: new code for filled regions, from the failing log. Returns `(file, hole, code)` triples.
-pub async fn qa_repair(llm: &Llm, files: &Files, log_tail: &str) -> Result<Vec<(usize, usize, String)>, E2eError> {
+pub async fn qa_repair(
+    llm: &Llm,
+    files: &Files,
+    log_tail: &str,
+) -> Result<Vec<(usize, usize, String)>, E2eError> {
     let filled: Vec<(usize, usize)> = files
         .hole_sites()
         .into_iter()
@@ -289,7 +327,14 @@ pub async fn qa_repair(llm: &Llm, files: &Files, log_tail: &str) -> Result<Vec<(
         .iter()
         .map(|&(i, j)| json!({"file": files.files[i].path, "hole": files.files[i].holes[j].name, "code": files.files[i].holes[j].fill}))
         .collect();
-    let log: String = log_tail.chars().rev().take(8000).collect::<Vec<_>>().into_iter().rev().collect();
+    let log: String = log_tail
+        .chars()
+        .rev()
+        .take(8000)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let (system, user) = prompt("qa", json!({"log": log, "fills": fills}))?;
     let ask = Ask {
         role: Role::Qa,
@@ -310,19 +355,34 @@ pub async fn qa_repair(llm: &Llm, files: &Files, log_tail: &str) -> Result<Vec<(
         max_tokens: 6000,
     };
     llm.ask(&ask, |v| {
-        let patches = v["patches"].as_array().ok_or("`patches` must be an array")?;
+        let patches = v["patches"]
+            .as_array()
+            .ok_or("`patches` must be an array")?;
         if patches.is_empty() {
             return Err("`patches` is empty; change at least one region".into());
         }
         patches
             .iter()
             .map(|p| {
-                let (file, hole) = (p["file"].as_str().unwrap_or(""), p["hole"].as_str().unwrap_or(""));
+                let (file, hole) = (
+                    p["file"].as_str().unwrap_or(""),
+                    p["hole"].as_str().unwrap_or(""),
+                );
                 let &(i, j) = filled
                     .iter()
-                    .find(|&&(i, j)| files.files[i].path == file && files.files[i].holes[j].name == hole)
-                    .ok_or_else(|| format!("no filled region {hole:?} in {file:?}; patch only the regions listed"))?;
-                Ok((i, j, check_code(p["code"].as_str().ok_or("`code` must be a string")?)?))
+                    .find(|&&(i, j)| {
+                        files.files[i].path == file && files.files[i].holes[j].name == hole
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "no filled region {hole:?} in {file:?}; patch only the regions listed"
+                        )
+                    })?;
+                Ok((
+                    i,
+                    j,
+                    check_code(p["code"].as_str().ok_or("`code` must be a string")?)?,
+                ))
             })
             .collect()
     })
@@ -394,26 +454,68 @@ impl LlmReport {
 
     /// Totals: (calls, tokens in, tokens out, cost).
     pub fn totals(&self) -> (u64, u64, u64, f64) {
-        self.usage.iter().fold((0, 0, 0, 0.0), |(c, i, o, d), r| (c + r.calls, i + r.tokens_in, o + r.tokens_out, d + r.cost_usd))
+        self.usage.iter().fold((0, 0, 0, 0.0), |(c, i, o, d), r| {
+            (
+                c + r.calls,
+                i + r.tokens_in,
+                o + r.tokens_out,
+                d + r.cost_usd,
+            )
+        })
     }
 
     /// Markdown for the step summary and the PR body.
     pub fn markdown(&self) -> String {
         let (calls, tin, tout, cost) = self.totals();
-        let mut s = format!("LLM: {} — {calls} calls, {tin} tokens in, {tout} out, about ${cost:.4}.\n\n", self.provider);
+        let mut s = format!(
+            "LLM: {} — {calls} calls, {tin} tokens in, {tout} out, about ${cost:.4}.\n\n",
+            self.provider
+        );
         s.push_str("| stage | role | calls | cached | retries | invalid | tokens in | tokens out | cost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.usage {
             s.push_str(&format!(
                 "| {} | {:?} | {} | {} | {} | {} | {} | {} | ${:.4} |\n",
-                r.stage, r.role, r.calls, r.cached, r.retries, r.invalid, r.tokens_in, r.tokens_out, r.cost_usd
+                r.stage,
+                r.role,
+                r.calls,
+                r.cached,
+                r.retries,
+                r.invalid,
+                r.tokens_in,
+                r.tokens_out,
+                r.cost_usd
             ));
         }
-        let changed: Vec<String> = self.fills.iter().filter(|f| f.changed).map(|f| format!("`{}#{}`", f.file, f.hole)).collect();
+        let changed: Vec<String> = self
+            .fills
+            .iter()
+            .filter(|f| f.changed)
+            .map(|f| format!("`{}#{}`", f.file, f.hole))
+            .collect();
         s.push_str(&format!(
             "\nFilled by the LLM: {}.{}{}\n",
-            if changed.is_empty() { "nothing".into() } else { changed.join(", ") },
-            if self.repairs > 0 { format!(" QA repair rounds: {}.", self.repairs) } else { String::new() },
-            if self.reverted.is_empty() { String::new() } else { format!(" Reverted to the scaffold because the tests kept failing: {}.", self.reverted.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")) }
+            if changed.is_empty() {
+                "nothing".into()
+            } else {
+                changed.join(", ")
+            },
+            if self.repairs > 0 {
+                format!(" QA repair rounds: {}.", self.repairs)
+            } else {
+                String::new()
+            },
+            if self.reverted.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Reverted to the scaffold because the tests kept failing: {}.",
+                    self.reverted
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         ));
         s
     }

@@ -24,6 +24,9 @@ pub struct Architecture {
     pub security: Vec<String>,
     /// How it scales.
     pub scaling: Vec<String>,
+    /// The architect's narrative (LLM), if any.
+    #[serde(default)]
+    pub narrative: Option<crate::pipeline::agents::Narrative>,
 }
 
 /// A foreign key between two entities.
@@ -114,5 +117,6 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
             "Lists are paginated and indexed by account, so response time does not grow with other accounts' data.".into(),
             "Prometheus alerts on CPU above 80 %, memory above 85 % and an error rate above 5 %; the Grafana dashboard shows rate, errors, latency percentiles, CPU and memory.".into(),
         ],
+        narrative: None,
     }
 }

@@ -51,11 +51,22 @@ pub struct HoleSite {
 impl GeneratedFile {
     /// A file without holes.
     pub fn plain(path: &str, role: &str, content: String) -> GeneratedFile {
-        GeneratedFile { path: path.into(), role: role.into(), parts: vec![content.clone()], content, holes: Vec::new() }
+        GeneratedFile {
+            path: path.into(),
+            role: role.into(),
+            parts: vec![content.clone()],
+            content,
+            holes: Vec::new(),
+        }
     }
 
     /// Splits rendered text at its hole sentinels.
-    fn from_rendered(path: &str, role: &str, entity: Option<&str>, rendered: &str) -> Result<GeneratedFile, E2eError> {
+    fn from_rendered(
+        path: &str,
+        role: &str,
+        entity: Option<&str>,
+        rendered: &str,
+    ) -> Result<GeneratedFile, E2eError> {
         let sentinel = scaffold::HOLE_SENTINEL;
         if !rendered.contains(sentinel) {
             return Ok(GeneratedFile::plain(path, role, rendered.to_string()));
@@ -66,13 +77,25 @@ impl GeneratedFile {
         let mut open: Option<HoleSite> = None;
         for line in rendered.split_inclusive('\n') {
             let t = line.trim();
-            if let Some(name) = t.strip_prefix(sentinel).and_then(|r| r.strip_suffix(sentinel)) {
+            if let Some(name) = t
+                .strip_prefix(sentinel)
+                .and_then(|r| r.strip_suffix(sentinel))
+            {
                 if let Some(name) = name.strip_prefix("hole:") {
                     if open.is_some() {
                         return Err(bad("nested hole"));
                     }
-                    let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
-                    open = Some(HoleSite { name: name.into(), entity: entity.map(String::from), indent, default: String::new(), fill: None });
+                    let indent: String = line
+                        .chars()
+                        .take_while(|c| *c == ' ' || *c == '\t')
+                        .collect();
+                    open = Some(HoleSite {
+                        name: name.into(),
+                        entity: entity.map(String::from),
+                        indent,
+                        default: String::new(),
+                        fill: None,
+                    });
                 } else if name == "endhole" {
                     holes.push(open.take().ok_or_else(|| bad("endhole without hole"))?);
                     parts.push(String::new());
@@ -83,13 +106,22 @@ impl GeneratedFile {
             }
             match &mut open {
                 Some(h) => h.default.push_str(line),
-                None => parts.last_mut().map(|p| p.push_str(line)).unwrap_or_default(),
+                None => parts
+                    .last_mut()
+                    .map(|p| p.push_str(line))
+                    .unwrap_or_default(),
             }
         }
         if open.is_some() {
             return Err(bad("hole without endhole"));
         }
-        let mut f = GeneratedFile { path: path.into(), role: role.into(), content: String::new(), holes, parts };
+        let mut f = GeneratedFile {
+            path: path.into(),
+            role: role.into(),
+            content: String::new(),
+            holes,
+            parts,
+        };
         f.assemble();
         Ok(f)
     }
@@ -117,8 +149,15 @@ impl GeneratedFile {
             let target = if j <= i { &mut before } else { &mut after };
             target.push_str(part);
             if let Some(h) = self.holes.get(j).filter(|_| j != i) {
-                let code = h.fill.as_ref().map_or_else(|| h.default.clone(), |c| indent(c, &h.indent));
-                if j < i { before.push_str(&code) } else { after.push_str(&code) }
+                let code = h
+                    .fill
+                    .as_ref()
+                    .map_or_else(|| h.default.clone(), |c| indent(c, &h.indent));
+                if j < i {
+                    before.push_str(&code)
+                } else {
+                    after.push_str(&code)
+                }
             }
         }
         (before, after)
@@ -213,7 +252,12 @@ pub fn develop(
         if content.trim().is_empty() {
             continue;
         }
-        files.push(GeneratedFile::from_rendered(&task.path, &task.role, task.entity.as_deref(), &content)?);
+        files.push(GeneratedFile::from_rendered(
+            &task.path,
+            &task.role,
+            task.entity.as_deref(),
+            &content,
+        )?);
     }
     let mut ctx = base;
     ctx["architecture"] = serde_json::to_value(arch).unwrap_or_default();
@@ -224,7 +268,11 @@ pub fn develop(
     for doc in ["SPEC.md", "ARCHITECTURE.md", "PLAN.md"] {
         let name = format!("docs/{doc}");
         if pack.docs.contains_key(doc) {
-            files.push(GeneratedFile::plain(doc, "docs", scaffold::render(&env, &name, &ctx)?));
+            files.push(GeneratedFile::plain(
+                doc,
+                "docs",
+                scaffold::render(&env, &name, &ctx)?,
+            ));
         }
     }
     files.push(GeneratedFile::plain("spec.yaml", "docs", spec_yaml(spec)?));
@@ -254,6 +302,27 @@ impl Files {
             .enumerate()
             .flat_map(|(i, f)| (0..f.holes.len()).map(move |j| (i, j)))
             .collect()
+    }
+
+    /// Whether any hole holds an LLM fill.
+    pub fn has_fills(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| f.holes.iter().any(|h| h.fill.is_some()))
+    }
+
+    /// Reverts every fill to the scaffold; returns what was reverted (`file#hole`).
+    pub fn clear_fills(&mut self) -> Vec<String> {
+        let mut reverted = Vec::new();
+        for f in &mut self.files {
+            for h in &mut f.holes {
+                if h.fill.take().is_some() {
+                    reverted.push(format!("{}#{}", f.path, h.name));
+                }
+            }
+            f.assemble();
+        }
+        reverted
     }
 
     /// Sets (or clears) the fill of hole `j` of file `i`.

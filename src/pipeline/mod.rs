@@ -20,12 +20,16 @@ use std::time::{Duration, Instant};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::config::{self, Inputs, Settings};
+use std::sync::Arc;
+
+use crate::config::{self, Inputs, LlmProvider, Settings};
 use crate::error::E2eError;
 use crate::event::{self, Intake, Trigger};
 use crate::github::GitHub;
+use crate::llm::{Llm, LlmSettings, ProviderKind};
 use crate::report::Reporter;
 use crate::scaffold::{self, PackSource};
+use agents::LlmReport;
 
 pub mod agents;
 pub mod architecture;
@@ -87,7 +91,15 @@ pub enum RunOutcome {
 
 /// Runs the pipeline for `req`, reporting through `reporter`.
 pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOutcome> {
-    for secret in [&req.github_token, &req.llm_api_key, &req.openai_api_key, &req.anthropic_api_key].into_iter().flatten() {
+    for secret in [
+        &req.github_token,
+        &req.llm_api_key,
+        &req.openai_api_key,
+        &req.anthropic_api_key,
+    ]
+    .into_iter()
+    .flatten()
+    {
         reporter.mask(secret.expose_secret());
     }
     // 1. intake
@@ -164,9 +176,21 @@ async fn build(
     }
     workspace.ensure_clean()?;
 
-    // 3. spec
+    let llm = match settings.llm_provider {
+        LlmProvider::None => None,
+        LlmProvider::Llm(kind) => Some(Arc::new(Llm::new(llm_settings(kind, &settings, req))?)),
+    };
+    let mut llm_report = LlmReport::default();
+
+    // 3. spec: the form is parsed deterministically; free text needs the strategist.
     progress.start(Stage::Spec).await;
-    let spec = spec::from_issue(trigger)?;
+    let spec = match &llm {
+        Some(llm) if !crate::issue::form::is_issue_form(&trigger.issue.body) => {
+            llm_report.spec_from_llm = true;
+            agents::strategist(llm, trigger).await?
+        }
+        _ => spec::from_issue(trigger)?,
+    };
     progress.set_spec(&spec);
     progress
         .done(
@@ -175,20 +199,25 @@ async fn build(
         )
         .await;
 
-    // 4–6. architecture, plan, develop: pure, fast, in memory.
-    let t = Instant::now();
-    let arch = architecture::design(&spec, &pack);
+    // 4. architecture
+    progress.start(Stage::Architecture).await;
+    let mut arch = architecture::design(&spec, &pack);
+    if let Some(llm) = &llm {
+        arch.narrative = Some(agents::architect(llm, &spec, &pack).await?);
+        llm_report.narrative = true;
+    }
     progress
-        .done_timed(
+        .done(
             Stage::Architecture,
             &format!(
                 "{} components, {} relations",
                 arch.components.len(),
                 arch.relations.len()
             ),
-            t.elapsed(),
         )
         .await;
+
+    // 5. plan
     let t = Instant::now();
     let plan = plan::build(&spec, &pack)?;
     progress
@@ -198,20 +227,38 @@ async fn build(
             t.elapsed(),
         )
         .await;
-    let t = Instant::now();
-    let files = develop::develop(&spec, &arch, &plan, &pack)?;
+
+    // 6. develop: the scaffold, then the developers' fills of its holes.
+    progress.start(Stage::Develop).await;
+    let mut files = develop::develop(&spec, &arch, &plan, &pack)?;
+    if let Some(llm) = &llm
+        && !files.hole_sites().is_empty()
+    {
+        llm_report.fills = agents::fill_holes(
+            llm.clone(),
+            &spec,
+            &pack,
+            &mut files,
+            settings.llm.concurrency,
+        )
+        .await?;
+    }
+    let filled = llm_report.fills.iter().filter(|f| f.changed).count();
     progress
-        .done_timed(
+        .done(
             Stage::Develop,
-            &format!("{} files, {} KiB", files.files.len(), files.bytes() / 1024),
-            t.elapsed(),
+            &format!(
+                "{} files, {} KiB, {filled} holes filled by the LLM",
+                files.files.len(),
+                files.bytes() / 1024
+            ),
         )
         .await;
 
     // 7. integrate
     progress.start(Stage::Integrate).await;
     let app_dir = settings.app_dir_for(&spec.app.slug, spec.issue.number);
-    let integration =
+    let mut integration =
         integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
     progress.set_branch(&integration.branch);
     progress
@@ -229,7 +276,7 @@ async fn build(
         )
         .await;
 
-    // 8. test
+    // 8. test ⟲ repair: LLM fills that break the tests go to QA, then back to the scaffold.
     progress.start(Stage::Test).await;
     let dirs = test::TestDirs {
         work: test::work_dir(&req.runner_temp, spec.issue.number),
@@ -241,7 +288,37 @@ async fn build(
             .unwrap_or(settings.test_timeout_secs)
             .min(settings.test_timeout_secs),
     );
-    let report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+    let mut report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+    if let Some(llm) = &llm {
+        while !report.passed()
+            && files.has_fills()
+            && llm_report.repairs < settings.llm.max_repair_attempts
+        {
+            llm_report.repairs += 1;
+            reporter.info(&format!(
+                "tests failed with LLM fills ({}); QA repair round {}",
+                report.summary, llm_report.repairs
+            ));
+            for (i, j, code) in agents::qa_repair(llm, &files, &report.log_tail).await? {
+                files.set_fill(i, j, Some(code));
+            }
+            report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+        }
+        if !report.passed() && files.has_fills() {
+            llm_report.reverted = files.clear_fills();
+            reporter.warning(&format!(
+                "the LLM fills kept failing the tests; reverted to the scaffold: {}",
+                llm_report.reverted.join(", ")
+            ));
+            report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+        }
+        if llm_report.repairs > 0 || !llm_report.reverted.is_empty() {
+            integration =
+                integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
+        }
+        llm_report.take_usage(llm);
+        progress.set_llm(llm_report);
+    }
     if report.passed() {
         progress.done(Stage::Test, &report.summary).await;
     } else {
@@ -293,6 +370,33 @@ async fn build(
         .into());
     }
     Ok(RunOutcome::Built(delivery))
+}
+
+/// The LLM client's settings for this run.
+fn llm_settings(kind: ProviderKind, settings: &Settings, req: &RunRequest) -> LlmSettings {
+    let env_key = match kind {
+        ProviderKind::Openai => req.openai_api_key.clone(),
+        ProviderKind::Anthropic => req.anthropic_api_key.clone(),
+        ProviderKind::Replay => None,
+    };
+    LlmSettings {
+        provider: kind,
+        model: settings.llm.model.clone(),
+        base_url: settings.llm.base_url.clone(),
+        api_key: req.llm_api_key.clone().or(env_key),
+        cache_dir: settings
+            .llm
+            .cache_dir
+            .as_ref()
+            .map(|d| req.workspace.join(d)),
+        max_calls: settings.llm.max_calls,
+        max_tokens: settings.llm.max_tokens,
+        timeout: Duration::from_secs(settings.llm.timeout_secs),
+        max_retries: 4,
+        max_invalid: 2,
+        min_backoff: Duration::from_millis(500),
+        price: settings.llm.price,
+    }
 }
 
 /// Stages 4–6 without git or tests: the files of the app for `spec` on `pack`.

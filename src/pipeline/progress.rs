@@ -362,6 +362,10 @@ impl<'a> Progress<'a> {
             self.own_ms(),
             self.run_started.elapsed().as_millis()
         ));
+        if let Some(llm) = &self.llm {
+            s.push('\n');
+            s.push_str(&llm.markdown());
+        }
         if let Some(f) = &self.failure {
             s.push_str(&format!(
                 "\n**Failed** — {}\n",

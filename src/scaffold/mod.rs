@@ -39,10 +39,14 @@ pub fn mark_holes(src: &str) -> String {
         let tail = &after[end + 2..];
         let name = inner.strip_prefix("hole:").map(str::trim);
         match name {
-            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some(n)
+                if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
                 out.push_str(&format!("[[ \"{HOLE_SENTINEL}hole:{n}{HOLE_SENTINEL}\" ]]"));
             }
-            _ if inner == "endhole" => out.push_str(&format!("[[ \"{HOLE_SENTINEL}endhole{HOLE_SENTINEL}\" ]]")),
+            _ if inner == "endhole" => {
+                out.push_str(&format!("[[ \"{HOLE_SENTINEL}endhole{HOLE_SENTINEL}\" ]]"))
+            }
             _ => out.push_str(&rest[i..i + 2 + end + 2]),
         }
         rest = tail;
@@ -347,7 +351,8 @@ mod tests {
 
     #[test]
     fn hole_markers_become_sentinel_lines() {
-        let marked = mark_holes("a\n[# hole: rules #]\nx = 1\n[# endhole #]\n[# plain comment #]\n");
+        let marked =
+            mark_holes("a\n[# hole: rules #]\nx = 1\n[# endhole #]\n[# plain comment #]\n");
         assert_eq!(
             marked,
             "a\n[[ \"\u{E000}hole:rules\u{E000}\" ]]\nx = 1\n[[ \"\u{E000}endhole\u{E000}\" ]]\n[# plain comment #]\n"

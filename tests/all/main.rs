@@ -4,4 +4,5 @@ mod helpers;
 
 mod action_contract;
 mod errors;
+mod llm;
 mod pipeline;

@@ -16,6 +16,7 @@ from app import account_routes, extra_routes, meta, system_routes
 from app.config import settings
 from app.crud import FieldErrors
 from app.db import Base, engine
+from app.http_headers import SecurityHeadersMiddleware
 from app.metrics import MetricsMiddleware
 from app.routers import ROUTERS
 from app.security import LoginRequired, login_redirect_url
@@ -35,7 +36,7 @@ app = FastAPI(
     description=meta.APP_SUMMARY,
     version="1.0.0",
     lifespan=lifespan,
-    docs_url="/docs",
+    docs_url=None,  # served by app.system_routes with an escaped title
     redoc_url=None,
 )
 
@@ -47,6 +48,7 @@ app.add_middleware(
     same_site="lax",
     https_only=settings.is_production,
 )
+app.add_middleware(SecurityHeadersMiddleware)
 app.add_middleware(MetricsMiddleware)  # outermost: sees every request, including redirects and errors
 
 app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

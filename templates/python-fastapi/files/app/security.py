@@ -128,8 +128,11 @@ def page_account(request: Request, db: Annotated[orm.Session, Depends(get_db)]) 
     account_id = request.session.get("account_id")
     account = db.get(Account, account_id) if isinstance(account_id, int) else None
     if account is None:
-        target = request.url.path if request.method == "GET" else "/"
-        raise LoginRequired(target + (f"?{request.url.query}" if request.url.query and request.method == "GET" else ""))
+        # After login, come back to the page that was asked for (a form post cannot be replayed).
+        next_path = "/"
+        if request.method == "GET":
+            next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(next_path)
     return account
 
 

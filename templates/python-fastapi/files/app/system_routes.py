@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import orm
 
-from app import crud
+from app import crud, meta
 from app.db import get_db
 from app.entities import ENTITIES
 from app.metrics import metrics_endpoint
@@ -40,3 +42,18 @@ def healthz(db: Db) -> JSONResponse:
 
 
 router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], tags=["ops"], summary="Prometheus metrics")
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI. Served here (not by FastAPI) so that the app name is HTML-escaped in the page title."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title=f"{html.escape(meta.APP_NAME)} – API docs",
+        oauth2_redirect_url="/docs/oauth2-redirect",
+    )
+
+
+@router.get("/docs/oauth2-redirect", include_in_schema=False)
+def docs_oauth2_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jinja2
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
@@ -14,7 +15,13 @@ from app import meta
 from app.entities import ENTITIES
 from app.security import csrf_token
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,  # every value is HTML-escaped unless marked safe
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_env)
 
 
 def flash(request: Request, message: str, category: str = "info") -> None:

@@ -1,5 +1,7 @@
 """Texts from the issue are data: pages print them escaped, never evaluate them."""
 
+import html
+
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
@@ -18,6 +20,12 @@ def test_app_name_is_escaped_on_pages(anon: TestClient) -> None:
     assert _esc(meta.APP_NAME) in page
     if meta.APP_SUMMARY:
         assert _esc(meta.APP_SUMMARY) in page
+
+
+def test_app_name_is_escaped_in_the_api_docs(anon: TestClient) -> None:
+    page = anon.get("/docs")
+    assert page.status_code == 200
+    assert f"<title>{html.escape(meta.APP_NAME)} – API docs</title>" in page.text
 
 
 def test_labels_are_escaped_on_pages(user_a: User) -> None:
@@ -46,8 +54,15 @@ def test_stored_values_are_escaped(user_a: User) -> None:
     assert _esc(hostile) in page
 
 
-def test_security_headers_on_session_cookie(anon: TestClient) -> None:
+def test_session_cookie_is_http_only_and_same_site(anon: TestClient) -> None:
     response = anon.get("/login")
     cookie = response.headers.get("set-cookie", "")
     assert "httponly" in cookie.lower()
     assert "samesite=lax" in cookie.lower()
+
+
+def test_security_headers(anon: TestClient) -> None:
+    page = anon.get("/login")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in page.headers["content-security-policy"]

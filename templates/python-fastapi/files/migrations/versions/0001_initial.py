@@ -47,7 +47,7 @@ def upgrade() -> None:
     # SQLite cannot add a foreign key to an existing table but accepts references to tables
     # created later, so it gets them inline; other databases get them once every table exists
     # (this is what makes self-references and cycles between entities work).
-    inline = op.get_bind().dialect.name == "sqlite"
+    inline = op.get_context().dialect.name == "sqlite"
     # Constraint and index names come from the naming convention in app/db.py.
     op.create_table(
         "accounts",

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from app.entities import [[ entity.ident ]] as model
 [% if refs %]
 from app.entities import BY_NAME
 [% endif %]
+from app.entities import [[ entity.ident ]] as model
 from tests.helpers import INVALID, User, as_form, create, new_user, payload, [% if refs %]select_options, [% endif %]unique_capacity
 
 META = model.META
@@ -55,7 +55,8 @@ def _same(expected: dict, actual: dict) -> None:
 
 
 def test_api_requires_a_token(anon: TestClient) -> None:
-    for method, path in [("GET", API), ("POST", API), ("GET", f"{API}/1"), ("PUT", f"{API}/1"), ("PATCH", f"{API}/1"), ("DELETE", f"{API}/1")]:
+    item = f"{API}/1"
+    for method, path in [("GET", API), ("POST", API), ("GET", item), ("PUT", item), ("PATCH", item), ("DELETE", item)]:
         response = anon.request(method, path, json={})
         assert response.status_code == 401, (method, path)
         assert response.headers["www-authenticate"] == "Bearer"
@@ -67,7 +68,15 @@ def test_api_rejects_a_forged_token(anon: TestClient) -> None:
 
 
 def test_pages_redirect_to_login(anon: TestClient) -> None:
-    for method, path in [("GET", PAGES), ("GET", f"{PAGES}/new"), ("GET", f"{PAGES}/1/edit"), ("POST", f"{PAGES}/new"), ("POST", f"{PAGES}/1/edit"), ("POST", f"{PAGES}/1/delete")]:
+    pages = [
+        ("GET", PAGES),
+        ("GET", f"{PAGES}/new"),
+        ("GET", f"{PAGES}/1/edit"),
+        ("POST", f"{PAGES}/new"),
+        ("POST", f"{PAGES}/1/edit"),
+        ("POST", f"{PAGES}/1/delete"),
+    ]
+    for method, path in pages:
         response = anon.request(method, path)
         assert response.status_code == 303, (method, path)
         assert response.headers["location"].startswith("/login"), (method, path)
