@@ -223,65 +223,94 @@ pub fn context(spec: &Spec) -> serde_json::Value {
     })
 }
 
-/// Renders every task of `plan` and the stage documents.
-pub fn develop(
-    spec: &Spec,
-    arch: &Architecture,
-    plan: &Plan,
-    pack: &Pack,
-) -> Result<Files, E2eError> {
-    let env = scaffold::environment(pack)?;
-    let base = context(spec);
-    let entities = base["entities"].as_array().cloned().unwrap_or_default();
-    let mut files = Vec::with_capacity(plan.tasks.len() + 4);
-    for task in &plan.tasks {
-        let mut ctx = base.clone();
-        if let Some(name) = &task.entity {
-            let e = entities
-                .iter()
-                .find(|e| e["name"] == name.as_str())
-                .cloned()
-                .ok_or_else(|| E2eError::Stack(format!("plan names unknown entity {name}")))?;
-            ctx["entity"] = e;
-        }
-        let content = scaffold::render(
-            &env,
-            &task.template,
-            &Value::from(minijinja::value::Serde(&ctx)),
-        )?;
-        if content.trim().is_empty() {
-            continue;
-        }
-        files.push(GeneratedFile::from_rendered(
-            &task.path,
-            &task.role,
-            task.entity.as_deref(),
-            &content,
-        )?);
+/// Renders templates for one spec: the environment is compiled once and the context converted
+/// once (each task only adds its `entity`), so rendering stays linear in the number of files.
+pub struct Renderer<'p> {
+    env: minijinja::Environment<'static>,
+    base: Value,
+    entities: std::collections::BTreeMap<String, Value>,
+    pack: &'p Pack,
+}
+
+impl<'p> Renderer<'p> {
+    /// Compiles the pack's templates for `spec`.
+    pub fn new(spec: &Spec, pack: &'p Pack) -> Result<Renderer<'p>, E2eError> {
+        let base = context(spec);
+        let entities = base["entities"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|e| (e["name"].as_str().unwrap_or_default().to_string(), Value::from(minijinja::value::Serde(e))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Renderer {
+            env: scaffold::environment(pack)?,
+            base: Value::from(minijinja::value::Serde(&base)),
+            entities,
+            pack,
+        })
     }
-    let mut ctx = base;
-    ctx["architecture"] = serde_json::to_value(arch).unwrap_or_default();
-    ctx["plan"] = serde_json::to_value(plan).unwrap_or_default();
-    ctx["roles"] = serde_json::to_value(plan.roles()).unwrap_or_default();
-    ctx["pack"] = serde_json::to_value(&pack.manifest).unwrap_or_default();
-    let ctx = Value::from(minijinja::value::Serde(&ctx));
-    for doc in ["SPEC.md", "ARCHITECTURE.md", "PLAN.md"] {
-        let name = format!("docs/{doc}");
-        if pack.docs.contains_key(doc) {
-            files.push(GeneratedFile::plain(
-                doc,
-                "docs",
-                scaffold::render(&env, &name, &ctx)?,
-            ));
+
+    /// Renders every task of `plan` (empty renders are dropped).
+    pub fn tasks(&self, plan: &Plan) -> Result<Vec<GeneratedFile>, E2eError> {
+        let mut files = Vec::with_capacity(plan.tasks.len());
+        for task in &plan.tasks {
+            let ctx = match &task.entity {
+                Some(name) => {
+                    let e = self
+                        .entities
+                        .get(name)
+                        .ok_or_else(|| E2eError::Stack(format!("plan names unknown entity {name}")))?;
+                    minijinja::context! { entity => e, ..self.base.clone() }
+                }
+                None => self.base.clone(),
+            };
+            let content = scaffold::render(&self.env, &task.template, &ctx)?;
+            if content.trim().is_empty() {
+                continue;
+            }
+            files.push(GeneratedFile::from_rendered(&task.path, &task.role, task.entity.as_deref(), &content)?);
         }
+        Ok(files)
     }
-    files.push(GeneratedFile::plain("spec.yaml", "docs", spec_yaml(spec)?));
+
+    /// Renders the stage documents (`SPEC.md`, `ARCHITECTURE.md`, `PLAN.md`, `spec.yaml`).
+    pub fn docs(&self, spec: &Spec, arch: &Architecture, plan: &Plan) -> Result<Vec<GeneratedFile>, E2eError> {
+        let extra = json!({
+            "architecture": arch,
+            "plan": plan,
+            "roles": plan.roles(),
+            "pack": self.pack.manifest,
+        });
+        let ctx = minijinja::context! { ..Value::from(minijinja::value::Serde(&extra)), ..self.base.clone() };
+        let mut files = Vec::new();
+        for doc in ["SPEC.md", "ARCHITECTURE.md", "PLAN.md"] {
+            if self.pack.docs.contains_key(doc) {
+                files.push(GeneratedFile::plain(doc, "docs", scaffold::render(&self.env, &format!("docs/{doc}"), &ctx)?));
+            }
+        }
+        files.push(GeneratedFile::plain("spec.yaml", "docs", spec_yaml(spec)?));
+        Ok(files)
+    }
+}
+
+/// Sorts the files by path and validates every path.
+pub fn finish(mut files: Vec<GeneratedFile>) -> Result<Files, E2eError> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     for f in &files {
         confine::validate_relative(&f.path).map_err(|e| E2eError::Stack(e.to_string()))?;
     }
     Ok(Files { files })
+}
+
+/// Renders every task of `plan` and the stage documents.
+pub fn develop(spec: &Spec, arch: &Architecture, plan: &Plan, pack: &Pack) -> Result<Files, E2eError> {
+    let r = Renderer::new(spec, pack)?;
+    let mut files = r.tasks(plan)?;
+    files.extend(r.docs(spec, arch, plan)?);
+    finish(files)
 }
 
 /// `spec.yaml`: the spec as YAML, with a header saying how to replay from it.

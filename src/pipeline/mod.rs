@@ -199,59 +199,59 @@ async fn build(
         )
         .await;
 
-    // 4. architecture
-    progress.start(Stage::Architecture).await;
+    // 4–6. architecture, plan, develop. The architect's narrative and the developers' fills
+    // do not depend on each other, so their LLM calls run at the same time.
+    let started = Instant::now();
     let mut arch = architecture::design(&spec, &pack);
-    if let Some(llm) = &llm {
-        arch.narrative = Some(agents::architect(llm, &spec, &pack).await?);
-        llm_report.narrative = true;
-    }
-    progress
-        .done(
-            Stage::Architecture,
-            &format!(
-                "{} components, {} relations",
-                arch.components.len(),
-                arch.relations.len()
-            ),
-        )
-        .await;
-
-    // 5. plan
-    let t = Instant::now();
     let plan = plan::build(&spec, &pack)?;
+    let plan_ms = started.elapsed();
+    let render_started = Instant::now();
+    let renderer = develop::Renderer::new(&spec, &pack)?;
+    let mut code = renderer.tasks(&plan)?;
+    let mut render_ms = render_started.elapsed();
+    let narrative = async {
+        let t = Instant::now();
+        let n = match &llm {
+            Some(llm) => Some(agents::architect(llm, &spec, &pack).await).transpose(),
+            None => Ok(None),
+        };
+        (n, t.elapsed())
+    };
+    let fills = async {
+        let t = Instant::now();
+        let mut files = develop::Files { files: std::mem::take(&mut code) };
+        let fills = match &llm {
+            Some(llm) if !files.hole_sites().is_empty() => {
+                agents::fill_holes(llm.clone(), &spec, &pack, &mut files, settings.llm.concurrency).await
+            }
+            _ => Ok(Vec::new()),
+        };
+        (fills.map(|f| (f, files)), t.elapsed())
+    };
+    let ((narrative, arch_time), (fills, develop_time)) = tokio::join!(narrative, fills);
+    arch.narrative = narrative?;
+    llm_report.narrative = arch.narrative.is_some();
     progress
         .done_timed(
-            Stage::Plan,
-            &format!("{} file tasks", plan.tasks.len()),
-            t.elapsed(),
+            Stage::Architecture,
+            &format!("{} components, {} relations", arch.components.len(), arch.relations.len()),
+            arch_time,
         )
         .await;
-
-    // 6. develop: the scaffold, then the developers' fills of its holes.
-    progress.start(Stage::Develop).await;
-    let mut files = develop::develop(&spec, &arch, &plan, &pack)?;
-    if let Some(llm) = &llm
-        && !files.hole_sites().is_empty()
-    {
-        llm_report.fills = agents::fill_holes(
-            llm.clone(),
-            &spec,
-            &pack,
-            &mut files,
-            settings.llm.concurrency,
-        )
-        .await?;
-    }
+    progress.done_timed(Stage::Plan, &format!("{} file tasks", plan.tasks.len()), plan_ms).await;
+    let (fills, code) = fills?;
+    llm_report.fills = fills;
+    let docs_started = Instant::now();
+    let mut all = code.files;
+    all.extend(renderer.docs(&spec, &arch, &plan)?);
+    let mut files = develop::finish(all)?;
+    render_ms += docs_started.elapsed();
     let filled = llm_report.fills.iter().filter(|f| f.changed).count();
     progress
-        .done(
+        .done_timed(
             Stage::Develop,
-            &format!(
-                "{} files, {} KiB, {filled} holes filled by the LLM",
-                files.files.len(),
-                files.bytes() / 1024
-            ),
+            &format!("{} files, {} KiB, {filled} holes filled by the LLM", files.files.len(), files.bytes() / 1024),
+            render_ms + develop_time,
         )
         .await;
 
