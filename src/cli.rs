@@ -27,6 +27,19 @@ pub enum Command {
     Demo(DemoArgs),
     /// Render an app from an event, an issue body or a spec.yaml into a folder (no git, no tests).
     Generate(GenerateArgs),
+    /// Benchmark the pipeline on three specs against a scripted LLM with a fixed latency.
+    Bench(BenchArgs),
+}
+
+/// Flags of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Latency of every scripted LLM call, ms.
+    #[arg(long, default_value_t = 200)]
+    pub latency_ms: u64,
+    /// LLM calls in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
 }
 
 /// Flags of `run`.

@@ -146,7 +146,8 @@ pub fn generate(
 ) -> Result<usize, E2eError> {
     let source = templates_dir.map_or(PackSource::Embedded, PackSource::Dir);
     let pack = scaffold::load_pack(&source, stack)?;
-    let files = pipeline::render_app(spec, &pack)?;
+    let app_dir = crate::config::Settings::default().app_dir_for(&spec.app.slug, spec.issue.number);
+    let files = pipeline::render_app(spec, &pack, &app_dir)?;
     std::fs::create_dir_all(out)
         .map_err(|e| E2eError::Workspace(format!("{}: {e}", out.display())))?;
     files.write_to(out)?;

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;

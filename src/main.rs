@@ -20,6 +20,7 @@ fn main() {
             .filter(|v| !v.is_empty())
             .map(Into::into),
         workflow_commands: in_actions,
+        silent: false,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,6 +55,15 @@ fn main() {
                     ));
                 }
                 Ok(())
+            }
+            Command::Bench(args) => {
+                e2e_action::bench::bench(
+                    std::time::Duration::from_millis(args.latency_ms),
+                    args.concurrency,
+                    &cli::user_cache_dir(env),
+                    &reporter,
+                )
+                .await
             }
             Command::Generate(args) => {
                 let source = match (&args.event, &args.spec, &args.issue_body) {

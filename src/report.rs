@@ -16,6 +16,8 @@ pub struct Reporter {
     pub summary_file: Option<PathBuf>,
     /// Emit workflow commands (`::group::`, `::error::`, `::add-mask::`).
     pub workflow_commands: bool,
+    /// Print nothing (benchmarks run the pipeline many times).
+    pub silent: bool,
 }
 
 /// Escapes a workflow-command message (`%`, CR, LF) as the runner expects.
@@ -41,58 +43,72 @@ pub fn inert(s: &str) -> String {
 }
 
 impl Reporter {
+    /// A reporter that prints nothing and writes no files.
+    pub fn quiet() -> Reporter {
+        Reporter {
+            silent: true,
+            ..Reporter::default()
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if !self.silent {
+            println!("{text}");
+        }
+    }
+
     /// A plain log line.
     pub fn info(&self, msg: &str) {
-        println!("{}", inert(msg));
+        self.line(&inert(msg));
     }
 
     /// A notice annotation (or a plain line outside Actions).
     pub fn notice(&self, msg: &str) {
         if self.workflow_commands {
-            println!("::notice::{}", escape_data(msg));
+            self.line(&format!("::notice::{}", escape_data(msg)));
         } else {
-            println!("notice: {}", inert(msg));
+            self.line(&format!("notice: {}", inert(msg)));
         }
     }
 
     /// A warning annotation.
     pub fn warning(&self, msg: &str) {
         if self.workflow_commands {
-            println!("::warning::{}", escape_data(msg));
+            self.line(&format!("::warning::{}", escape_data(msg)));
         } else {
-            println!("warning: {}", inert(msg));
+            self.line(&format!("warning: {}", inert(msg)));
         }
     }
 
     /// An error annotation.
     pub fn error(&self, msg: &str) {
         if self.workflow_commands {
-            println!("::error::{}", escape_data(msg));
+            self.line(&format!("::error::{}", escape_data(msg)));
         } else {
-            println!("error: {}", inert(msg));
+            self.line(&format!("error: {}", inert(msg)));
         }
     }
 
     /// Asks the runner to mask `secret` in all later log output.
     pub fn mask(&self, secret: &str) {
         if self.workflow_commands && !secret.is_empty() {
-            println!("::add-mask::{}", escape_data(secret));
+            self.line(&format!("::add-mask::{}", escape_data(secret)));
         }
     }
 
     /// Opens a collapsible log group.
     pub fn group(&self, title: &str) {
         if self.workflow_commands {
-            println!("::group::{}", escape_data(title));
+            self.line(&format!("::group::{}", escape_data(title)));
         } else {
-            println!("== {title}");
+            self.line(&format!("== {title}"));
         }
     }
 
     /// Closes the log group.
     pub fn end_group(&self) {
         if self.workflow_commands {
-            println!("::endgroup::");
+            self.line("::endgroup::");
         }
     }
 
@@ -100,7 +116,7 @@ impl Reporter {
     pub fn set_outputs(&self, outputs: &[(&str, String)]) -> std::io::Result<()> {
         let Some(path) = &self.output_file else {
             for (k, v) in outputs {
-                println!("output {k}={}", inert(v));
+                self.line(&format!("output {k}={}", inert(v)));
             }
             return Ok(());
         };

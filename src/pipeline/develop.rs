@@ -198,8 +198,9 @@ pub fn generator() -> serde_json::Value {
     json!({"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")})
 }
 
-/// The template context for `spec`: the spec with each `ref` field given its target entity.
-pub fn context(spec: &Spec) -> serde_json::Value {
+/// The template context for `spec`: the spec with each `ref` field given its target entity,
+/// and `app_dir`, the app's folder in the repository.
+pub fn context(spec: &Spec, app_dir: &str) -> serde_json::Value {
     let mut entities = serde_json::to_value(&spec.entities).unwrap_or_default();
     if let Some(list) = entities.as_array_mut() {
         for e in list.iter_mut() {
@@ -220,6 +221,7 @@ pub fn context(spec: &Spec) -> serde_json::Value {
         "requirements": spec.requirements,
         "entities": entities,
         "generator": generator(),
+        "app_dir": app_dir,
     })
 }
 
@@ -234,13 +236,18 @@ pub struct Renderer<'p> {
 
 impl<'p> Renderer<'p> {
     /// Compiles the pack's templates for `spec`.
-    pub fn new(spec: &Spec, pack: &'p Pack) -> Result<Renderer<'p>, E2eError> {
-        let base = context(spec);
+    pub fn new(spec: &Spec, pack: &'p Pack, app_dir: &str) -> Result<Renderer<'p>, E2eError> {
+        let base = context(spec, app_dir);
         let entities = base["entities"]
             .as_array()
             .map(|list| {
                 list.iter()
-                    .map(|e| (e["name"].as_str().unwrap_or_default().to_string(), Value::from(minijinja::value::Serde(e))))
+                    .map(|e| {
+                        (
+                            e["name"].as_str().unwrap_or_default().to_string(),
+                            Value::from(minijinja::value::Serde(e)),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -258,10 +265,9 @@ impl<'p> Renderer<'p> {
         for task in &plan.tasks {
             let ctx = match &task.entity {
                 Some(name) => {
-                    let e = self
-                        .entities
-                        .get(name)
-                        .ok_or_else(|| E2eError::Stack(format!("plan names unknown entity {name}")))?;
+                    let e = self.entities.get(name).ok_or_else(|| {
+                        E2eError::Stack(format!("plan names unknown entity {name}"))
+                    })?;
                     minijinja::context! { entity => e, ..self.base.clone() }
                 }
                 None => self.base.clone(),
@@ -270,13 +276,23 @@ impl<'p> Renderer<'p> {
             if content.trim().is_empty() {
                 continue;
             }
-            files.push(GeneratedFile::from_rendered(&task.path, &task.role, task.entity.as_deref(), &content)?);
+            files.push(GeneratedFile::from_rendered(
+                &task.path,
+                &task.role,
+                task.entity.as_deref(),
+                &content,
+            )?);
         }
         Ok(files)
     }
 
     /// Renders the stage documents (`SPEC.md`, `ARCHITECTURE.md`, `PLAN.md`, `spec.yaml`).
-    pub fn docs(&self, spec: &Spec, arch: &Architecture, plan: &Plan) -> Result<Vec<GeneratedFile>, E2eError> {
+    pub fn docs(
+        &self,
+        spec: &Spec,
+        arch: &Architecture,
+        plan: &Plan,
+    ) -> Result<Vec<GeneratedFile>, E2eError> {
         let extra = json!({
             "architecture": arch,
             "plan": plan,
@@ -287,7 +303,11 @@ impl<'p> Renderer<'p> {
         let mut files = Vec::new();
         for doc in ["SPEC.md", "ARCHITECTURE.md", "PLAN.md"] {
             if self.pack.docs.contains_key(doc) {
-                files.push(GeneratedFile::plain(doc, "docs", scaffold::render(&self.env, &format!("docs/{doc}"), &ctx)?));
+                files.push(GeneratedFile::plain(
+                    doc,
+                    "docs",
+                    scaffold::render(&self.env, &format!("docs/{doc}"), &ctx)?,
+                ));
             }
         }
         files.push(GeneratedFile::plain("spec.yaml", "docs", spec_yaml(spec)?));
@@ -306,8 +326,14 @@ pub fn finish(mut files: Vec<GeneratedFile>) -> Result<Files, E2eError> {
 }
 
 /// Renders every task of `plan` and the stage documents.
-pub fn develop(spec: &Spec, arch: &Architecture, plan: &Plan, pack: &Pack) -> Result<Files, E2eError> {
-    let r = Renderer::new(spec, pack)?;
+pub fn develop(
+    spec: &Spec,
+    arch: &Architecture,
+    plan: &Plan,
+    pack: &Pack,
+    app_dir: &str,
+) -> Result<Files, E2eError> {
+    let r = Renderer::new(spec, pack, app_dir)?;
     let mut files = r.tasks(plan)?;
     files.extend(r.docs(spec, arch, plan)?);
     finish(files)

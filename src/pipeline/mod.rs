@@ -206,7 +206,8 @@ async fn build(
     let plan = plan::build(&spec, &pack)?;
     let plan_ms = started.elapsed();
     let render_started = Instant::now();
-    let renderer = develop::Renderer::new(&spec, &pack)?;
+    let app_dir = settings.app_dir_for(&spec.app.slug, spec.issue.number);
+    let renderer = develop::Renderer::new(&spec, &pack, &app_dir)?;
     let mut code = renderer.tasks(&plan)?;
     let mut render_ms = render_started.elapsed();
     let narrative = async {
@@ -219,10 +220,19 @@ async fn build(
     };
     let fills = async {
         let t = Instant::now();
-        let mut files = develop::Files { files: std::mem::take(&mut code) };
+        let mut files = develop::Files {
+            files: std::mem::take(&mut code),
+        };
         let fills = match &llm {
             Some(llm) if !files.hole_sites().is_empty() => {
-                agents::fill_holes(llm.clone(), &spec, &pack, &mut files, settings.llm.concurrency).await
+                agents::fill_holes(
+                    llm.clone(),
+                    &spec,
+                    &pack,
+                    &mut files,
+                    settings.llm.concurrency,
+                )
+                .await
             }
             _ => Ok(Vec::new()),
         };
@@ -234,11 +244,21 @@ async fn build(
     progress
         .done_timed(
             Stage::Architecture,
-            &format!("{} components, {} relations", arch.components.len(), arch.relations.len()),
+            &format!(
+                "{} components, {} relations",
+                arch.components.len(),
+                arch.relations.len()
+            ),
             arch_time,
         )
         .await;
-    progress.done_timed(Stage::Plan, &format!("{} file tasks", plan.tasks.len()), plan_ms).await;
+    progress
+        .done_timed(
+            Stage::Plan,
+            &format!("{} file tasks", plan.tasks.len()),
+            plan_ms,
+        )
+        .await;
     let (fills, code) = fills?;
     llm_report.fills = fills;
     let docs_started = Instant::now();
@@ -250,14 +270,17 @@ async fn build(
     progress
         .done_timed(
             Stage::Develop,
-            &format!("{} files, {} KiB, {filled} holes filled by the LLM", files.files.len(), files.bytes() / 1024),
+            &format!(
+                "{} files, {} KiB, {filled} holes filled by the LLM",
+                files.files.len(),
+                files.bytes() / 1024
+            ),
             render_ms + develop_time,
         )
         .await;
 
     // 7. integrate
     progress.start(Stage::Integrate).await;
-    let app_dir = settings.app_dir_for(&spec.app.slug, spec.issue.number);
     let mut integration =
         integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
     progress.set_branch(&integration.branch);
@@ -403,8 +426,9 @@ fn llm_settings(kind: ProviderKind, settings: &Settings, req: &RunRequest) -> Ll
 pub fn render_app(
     spec: &crate::spec::Spec,
     pack: &scaffold::Pack,
+    app_dir: &str,
 ) -> Result<develop::Files, E2eError> {
     let arch = architecture::design(spec, pack);
     let plan = plan::build(spec, pack)?;
-    develop::develop(spec, &arch, &plan, pack)
+    develop::develop(spec, &arch, &plan, pack, app_dir)
 }

@@ -74,7 +74,7 @@ def _apply(row: model.[[ M ]], data: dict[str, Any]) -> None:
 # --- JSON API ------------------------------------------------------------------------
 
 
-@api.get("", response_model=schemas.[[ M ]]Page, summary="List [[ entity.plural ]]")
+@api.get("", response_model=schemas.[[ M ]]Page, summary=f"List {model.PLURAL_LABEL}")
 def list_[[ entity.plural ]](
     account: ApiAccount,
     db: Db,
@@ -88,13 +88,13 @@ def list_[[ entity.plural ]](
 
 
 [% if app.features.csv_export %]
-@api.get(".csv", summary="Export [[ entity.plural ]] as CSV", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@api.get(".csv", summary=f"Export {model.PLURAL_LABEL} as CSV", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def export_[[ entity.plural ]]_csv(account: ApiAccount, db: Db) -> Response:
     return _csv(db, account)
 
 
 [% endif %]
-@api.post("", response_model=schemas.[[ M ]]Out, status_code=status.HTTP_201_CREATED, summary="Create a [[ entity.ident ]]")
+@api.post("", response_model=schemas.[[ M ]]Out, status_code=status.HTTP_201_CREATED, summary=f"Create: {model.LABEL}")
 def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, account: ApiAccount, db: Db) -> model.[[ M ]]:
     data = _check(db, account, body.model_dump())
     row = model.[[ M ]](account_id=account.id, **data)
@@ -103,12 +103,12 @@ def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, account: ApiAccount, 
     return row
 
 
-@api.get("/{item_id}", response_model=schemas.[[ M ]]Out, summary="Get a [[ entity.ident ]]")
+@api.get("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Get: {model.LABEL}")
 def get_[[ entity.ident ]](item_id: int, account: ApiAccount, db: Db) -> model.[[ M ]]:
     return _get(db, account, item_id)
 
 
-@api.put("/{item_id}", response_model=schemas.[[ M ]]Out, summary="Replace a [[ entity.ident ]]")
+@api.put("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Replace: {model.LABEL}")
 def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, account: ApiAccount, db: Db) -> model.[[ M ]]:
     row = _get(db, account, item_id)
     _apply(row, _check(db, account, body.model_dump(), item_id))
@@ -116,7 +116,7 @@ def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, accoun
     return row
 
 
-@api.patch("/{item_id}", response_model=schemas.[[ M ]]Out, summary="Update some fields of a [[ entity.ident ]]")
+@api.patch("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Update some fields: {model.LABEL}")
 def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, account: ApiAccount, db: Db) -> model.[[ M ]]:
     row = _get(db, account, item_id)
     current = {f.name: getattr(row, f.name) for f in model.FIELDS}
@@ -126,7 +126,7 @@ def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, account
     return row
 
 
-@api.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a [[ entity.ident ]]")
+@api.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete: {model.LABEL}")
 def delete_[[ entity.ident ]](item_id: int, account: ApiAccount, db: Db) -> Response:
     crud.delete(db, _get(db, account, item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
