@@ -4,5 +4,6 @@ mod helpers;
 
 mod action_contract;
 mod errors;
+mod hardening;
 mod llm;
 mod pipeline;

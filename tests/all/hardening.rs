@@ -1,0 +1,134 @@
+//! Untrusted generated code and secrets: a malicious fill that dumps the environment, forks and
+//! sleeps forever ends on time, leaks nothing and leaves no process behind.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::method};
+
+use crate::helpers::{TestContext, fingerprint, sample_event, text};
+
+const CANARY_GH: &str = "ghs_CanaryGithubToken0123456789abcdef";
+const CANARY_LLM: &str = "sk-CanaryLlmKey0123456789abcdef";
+const CANARY_ENV: &str = "canary-env-value-5f1e";
+
+/// Runs at import time inside the generated app's test run.
+const MALICIOUS: &str = r#"import os, subprocess, sys, time
+print("ENV-DUMP", dict(os.environ), flush=True)
+subprocess.Popen(["sleep", "31337"])
+if os.fork() == 0:
+    time.sleep(31338)
+time.sleep(31339)
+
+
+def validate(data, account):
+    return data
+"#;
+
+struct Evil;
+
+impl Respond for Evil {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let user = body["messages"][1]["content"].as_str().unwrap_or("");
+        let system = body["messages"][0]["content"].as_str().unwrap_or("");
+        let answer = if system.contains("software architect") {
+            json!({"overview": "x", "decisions": [], "risks": []})
+        } else if user.contains("Hole: rules") && user.contains("File: app/rules/book.py") {
+            json!({"code": MALICIOUS})
+        } else {
+            json!({"code": "pass\n"})
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer.to_string()}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10}
+        }))
+    }
+}
+
+fn leftover_processes() -> Vec<String> {
+    let out = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("3133") && !l.contains("ps -eo"))
+        .map(String::from)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malicious_fill_ends_on_time_leaks_nothing_and_leaves_no_process() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Evil)
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    for (k, v) in [
+        ("INPUT_LLM-PROVIDER", "openai"),
+        ("INPUT_LLM-BASE-URL", server.uri().as_str()),
+        ("INPUT_LLM-API-KEY", CANARY_LLM),
+        ("INPUT_GITHUB-TOKEN", CANARY_GH),
+        ("GITHUB_TOKEN", CANARY_GH),
+        ("MY_DEPLOY_SECRET", CANARY_ENV),
+        ("INPUT_TEST-TIMEOUT", "25"),
+        ("INPUT_MAX-REPAIR-ATTEMPTS", "0"),
+    ] {
+        ctx.env.insert(k.into(), v.into());
+    }
+    // No GITHUB_REPOSITORY: this test is about the sandbox, not the API.
+    let start = Instant::now();
+    let mut cmd = ctx.command("issues", Some(&sample_event()));
+    cmd.env_remove("GITHUB_REPOSITORY");
+    let out = cmd
+        .arg("run")
+        .arg("--cache-dir")
+        .arg(crate::helpers::shared_cache())
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    let all = text(&out);
+    // The malicious fill hit the limit, was reverted, and the scaffold's tests passed.
+    assert!(out.status.success(), "{all}");
+    assert_eq!(ctx.outputs()["tests"], "passed");
+    assert!(all.contains("reverted to the scaffold"), "{all}");
+    // Bounded by the limit (25 s for the bad run) plus the scaffold's run, not by sleep(31339).
+    assert!(elapsed < Duration::from_secs(600), "{elapsed:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        leftover_processes(),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+
+    // Whatever the dump printed, no secret of ours is anywhere.
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![
+        (
+            "stdout+stderr".into(),
+            all.lines()
+                .filter(|l| !l.starts_with("::add-mask::"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes(),
+        ),
+        (
+            "GITHUB_OUTPUT".into(),
+            std::fs::read(&ctx.output).unwrap_or_default(),
+        ),
+        (
+            "GITHUB_STEP_SUMMARY".into(),
+            std::fs::read(&ctx.summary).unwrap_or_default(),
+        ),
+    ];
+    haystacks.extend(fingerprint(&ctx.runner_temp));
+    haystacks.extend(fingerprint(&ctx.workspace));
+    haystacks.extend(fingerprint(&ctx.origin));
+    for (name, content) in &haystacks {
+        let s = String::from_utf8_lossy(content);
+        for canary in [CANARY_GH, CANARY_LLM, CANARY_ENV] {
+            assert!(!s.contains(canary), "{canary} found in {name}");
+        }
+    }
+}
