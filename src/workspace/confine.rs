@@ -174,4 +174,26 @@ mod tests {
         assert_eq!(err.reason, "a symlink is in the way");
         assert!(confined_join(root.path(), "other/main.py").is_ok());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// Whatever the input, an accepted path is relative, normalised and stays inside.
+            #[test]
+            fn accepted_paths_stay_inside(path in "[a-zA-Z0-9_./\\\\:~ -]{0,40}|.{0,40}") {
+                if let Ok(p) = validate_relative(&path) {
+                    prop_assert!(!p.starts_with('/'));
+                    prop_assert!(!p.split('/').any(|s| s == ".." || s == "." || s.is_empty()));
+                    prop_assert!(!p.split('/').any(|s| s.eq_ignore_ascii_case(".git")));
+                    prop_assert!(!p.contains('\\'));
+                    let root = Path::new("/r");
+                    prop_assert!(root.join(&p).starts_with(root));
+                }
+            }
+        }
+    }
 }

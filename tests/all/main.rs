@@ -6,4 +6,5 @@ mod action_contract;
 mod errors;
 mod hardening;
 mod llm;
+mod payloads;
 mod pipeline;
