@@ -139,7 +139,9 @@ async fn mock_llm(latency: Duration) -> std::io::Result<(String, tokio::task::Jo
 fn answer(req: &Value) -> Value {
     let system = req["messages"][0]["content"].as_str().unwrap_or("");
     let user = req["messages"][1]["content"].as_str().unwrap_or("");
-    let content = if system.contains("software architect") {
+    let content = if system.contains("DevOps engineer") {
+        json!({"memory_limit_mb": 512, "latency_p95_seconds": 1.0, "notes": []})
+    } else if system.contains("software architect") {
         json!({"overview": "Benchmark app.", "decisions": [], "risks": []})
     } else {
         let default = user

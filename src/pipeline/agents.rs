@@ -19,7 +19,7 @@ use crate::error::E2eError;
 use crate::event::Trigger;
 use crate::issue::{form, sanitize};
 use crate::llm::{Ask, Llm, Role};
-use crate::pipeline::develop::Files;
+use crate::pipeline::develop::{Files, Ops};
 use crate::scaffold::{self, Pack};
 use crate::spec::{IssueRef, Spec};
 
@@ -197,6 +197,52 @@ pub async fn architect(llm: &Llm, spec: &Spec, pack: &Pack) -> Result<Narrative,
             return Err("at most 5 decisions and 5 risks, each under 600 characters".into());
         }
         Ok(n)
+    })
+    .await
+}
+
+/// DevOps: the app's memory limit and latency target for the alert rules, with short notes.
+pub async fn devops(llm: &Llm, spec: &Spec) -> Result<Ops, E2eError> {
+    let (system, user) = prompt(
+        "devops",
+        json!({"app": {"name": data(&spec.app.name), "summary": data(&spec.app.summary)}, "entities": spec.entities, "defaults": Ops::default()}),
+    )?;
+    let ask = Ask {
+        role: Role::Devops,
+        stage: "develop",
+        system,
+        user,
+        schema_name: "ops",
+        schema: json!({
+            "type": "object",
+            "properties": {
+                "memory_limit_mb": {"type": "integer", "minimum": 128, "maximum": 16384},
+                "latency_p95_seconds": {"type": "number", "minimum": 0.05, "maximum": 30},
+                "notes": {"type": "array", "items": {"type": "string"}, "maxItems": 5}
+            },
+            "required": ["memory_limit_mb", "latency_p95_seconds", "notes"],
+            "additionalProperties": false
+        }),
+        max_tokens: 600,
+    };
+    llm.ask(&ask, |v| {
+        let ops: Ops =
+            serde_json::from_value(v.clone()).map_err(|e| format!("not an ops object: {e}"))?;
+        if !(128..=16384).contains(&ops.memory_limit_mb) {
+            return Err("`memory_limit_mb` must be between 128 and 16384".into());
+        }
+        if !(0.05..=30.0).contains(&ops.latency_p95_seconds) {
+            return Err("`latency_p95_seconds` must be between 0.05 and 30".into());
+        }
+        if ops.notes.len() > 5
+            || ops
+                .notes
+                .iter()
+                .any(|n| n.chars().count() > 200 || n.chars().any(char::is_control))
+        {
+            return Err("at most 5 notes, each one line of at most 200 characters".into());
+        }
+        Ok(ops)
     })
     .await
 }
@@ -406,6 +452,8 @@ pub struct LlmReport {
     pub narrative: bool,
     /// Whether the spec came from the strategist (free text) rather than the form.
     pub spec_from_llm: bool,
+    /// The DevOps role's monitoring figures, if it answered.
+    pub ops: Option<Ops>,
 }
 
 /// One usage row.
@@ -492,6 +540,12 @@ impl LlmReport {
             .filter(|f| f.changed)
             .map(|f| format!("`{}#{}`", f.file, f.hole))
             .collect();
+        if let Some(ops) = &self.ops {
+            s.push_str(&format!(
+                "\nDevOps: memory limit {} MiB, p95 latency target {} s.\n",
+                ops.memory_limit_mb, ops.latency_p95_seconds
+            ));
+        }
         s.push_str(&format!(
             "\nFilled by the LLM: {}.{}{}\n",
             if changed.is_empty() {

@@ -198,6 +198,29 @@ pub fn generator() -> serde_json::Value {
     json!({"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")})
 }
 
+/// Operations figures the monitoring templates use; the DevOps role may tune them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ops {
+    /// Memory limit of the app's container, MiB (the memory alert fires at 85 % of it).
+    pub memory_limit_mb: u32,
+    /// p95 latency above which the slow-requests alert fires, seconds.
+    pub latency_p95_seconds: f64,
+    /// Short notes for the operators, one line each.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl Default for Ops {
+    fn default() -> Self {
+        Ops {
+            memory_limit_mb: 512,
+            latency_p95_seconds: 1.0,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// The template context for `spec`: the spec with each `ref` field given its target entity,
 /// and `app_dir`, the app's folder in the repository.
 pub fn context(spec: &Spec, app_dir: &str) -> serde_json::Value {
@@ -222,6 +245,7 @@ pub fn context(spec: &Spec, app_dir: &str) -> serde_json::Value {
         "entities": entities,
         "generator": generator(),
         "app_dir": app_dir,
+        "ops": Ops::default(),
     })
 }
 
@@ -259,10 +283,25 @@ impl<'p> Renderer<'p> {
         })
     }
 
+    /// Uses `ops` instead of the defaults from now on.
+    pub fn set_ops(&mut self, ops: &Ops) {
+        let ops = Value::from(minijinja::value::Serde(ops));
+        self.base = minijinja::context! { ops => ops, ..self.base.clone() };
+    }
+
     /// Renders every task of `plan` (empty renders are dropped).
     pub fn tasks(&self, plan: &Plan) -> Result<Vec<GeneratedFile>, E2eError> {
+        self.tasks_where(plan, |_| true)
+    }
+
+    /// Renders the tasks of `plan` that `keep` selects.
+    pub fn tasks_where(
+        &self,
+        plan: &Plan,
+        keep: impl Fn(&crate::pipeline::plan::Task) -> bool,
+    ) -> Result<Vec<GeneratedFile>, E2eError> {
         let mut files = Vec::with_capacity(plan.tasks.len());
-        for task in &plan.tasks {
+        for task in plan.tasks.iter().filter(|t| keep(t)) {
             let ctx = match &task.entity {
                 Some(name) => {
                     let e = self.entities.get(name).ok_or_else(|| {

@@ -207,7 +207,7 @@ async fn build(
     let plan_ms = started.elapsed();
     let render_started = Instant::now();
     let app_dir = settings.app_dir_for(&spec.app.slug, spec.issue.number);
-    let renderer = develop::Renderer::new(&spec, &pack, &app_dir)?;
+    let mut renderer = develop::Renderer::new(&spec, &pack, &app_dir)?;
     let mut code = renderer.tasks(&plan)?;
     let mut render_ms = render_started.elapsed();
     let narrative = async {
@@ -238,7 +238,13 @@ async fn build(
         };
         (fills.map(|f| (f, files)), t.elapsed())
     };
-    let ((narrative, arch_time), (fills, develop_time)) = tokio::join!(narrative, fills);
+    let ops = async {
+        match &llm {
+            Some(llm) => agents::devops(llm, &spec).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let ((narrative, arch_time), (fills, develop_time), ops) = tokio::join!(narrative, fills, ops);
     arch.narrative = narrative?;
     llm_report.narrative = arch.narrative.is_some();
     progress
@@ -263,6 +269,14 @@ async fn build(
     llm_report.fills = fills;
     let docs_started = Instant::now();
     let mut all = code.files;
+    if let Some(ops) = ops? {
+        // The DevOps role tuned the monitoring: render those files again with its figures.
+        renderer.set_ops(&ops);
+        let monitoring = renderer.tasks_where(&plan, |t| t.role == "monitoring")?;
+        all.retain(|f| !monitoring.iter().any(|m| m.path == f.path));
+        all.extend(monitoring);
+        llm_report.ops = Some(ops);
+    }
     all.extend(renderer.docs(&spec, &arch, &plan)?);
     let mut files = develop::finish(all)?;
     render_ms += docs_started.elapsed();

@@ -32,7 +32,9 @@ impl Respond for Evil {
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         let user = body["messages"][1]["content"].as_str().unwrap_or("");
         let system = body["messages"][0]["content"].as_str().unwrap_or("");
-        let answer = if system.contains("software architect") {
+        let answer = if system.contains("DevOps engineer") {
+            json!({"memory_limit_mb": 512, "latency_p95_seconds": 1.0, "notes": []})
+        } else if system.contains("software architect") {
             json!({"overview": "x", "decisions": [], "risks": []})
         } else if user.contains("Hole: rules") && user.contains("File: app/rules/book.py") {
             json!({"code": MALICIOUS})

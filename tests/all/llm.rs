@@ -49,6 +49,8 @@ impl Crew {
             })
         } else if system.contains("software architect") {
             json!({"overview": "A small CRUD app for a dog-walking business.", "decisions": ["Walks reference clients."], "risks": ["Double booking is not prevented."]})
+        } else if system.contains("DevOps engineer") {
+            json!({"memory_limit_mb": 768, "latency_p95_seconds": 0.5, "notes": ["Walk lists grow daily; watch p95."]})
         } else if system.contains("QA engineer") {
             let patches: Vec<Value> = user
                 .split("### file: ")
@@ -185,6 +187,11 @@ async fn free_text_issue_becomes_a_spec_and_fills_land_in_the_code() {
     );
     let rules = branch_file(&ctx, &branch, "apps/dog-walks/app/rules/walk.py").unwrap();
     assert!(rules.contains("# rules-by-llm"), "{rules}");
+    let alerts = branch_file(&ctx, &branch, "apps/dog-walks/monitoring/alerts.yml").unwrap();
+    assert!(
+        alerts.contains("/ 805306368 > 0.85") && alerts.contains("> 0.5"),
+        "{alerts}"
+    );
     let arch = branch_file(&ctx, &branch, "apps/dog-walks/ARCHITECTURE.md").unwrap();
     assert!(arch.contains("Double booking is not prevented"), "{arch}");
     let summary = std::fs::read_to_string(&ctx.summary).unwrap();
