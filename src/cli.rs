@@ -202,13 +202,21 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         repository: args.repository.or_else(|| var(&get, "GITHUB_REPOSITORY")),
         cache_dir: args
             .cache_dir
+            .or_else(|| var(&get, "INPUT_CACHE-DIR").map(PathBuf::from))
             .unwrap_or_else(|| runner_temp.join("e2e-action-cache")),
         runner_temp,
         inputs,
         github_token: token,
         api_url: var(&get, "GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
         server_url: var(&get, "GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
-        templates_dir: args.templates_dir,
+        templates_dir: args.templates_dir.or_else(|| {
+            var(&get, "INPUT_TEMPLATES-DIR").map(|d| {
+                let ws = var(&get, "GITHUB_WORKSPACE")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                ws.join(d)
+            })
+        }),
     }
 }
 

@@ -63,6 +63,8 @@ pub const INPUT_NAMES: &[&str] = &[
     "push-on-failure",
     "test-timeout",
     "config-path",
+    "cache-dir",
+    "templates-dir",
     "llm-model",
     "llm-base-url",
     "llm-api-key",

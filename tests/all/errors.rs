@@ -103,3 +103,62 @@ fn https_origin_without_token_is_a_clear_error() {
     let errors = error_lines(&out);
     assert!(errors[0].contains("needs a token"), "{}", errors[0]);
 }
+
+/// A user pack whose only test fails.
+fn failing_pack(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = dir.join("packs");
+    let files = root.join("failing/files/tests");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(
+        root.join("failing/pack.yaml"),
+        "name: failing\ndescription: a pack whose test fails\ntoolchain: python\nrequirements: requirements.txt\ntest: [\"python\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("failing/files/requirements.txt"),
+        "pytest==9.2.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("test_app.py"),
+        "def test_fails():\n    assert 1 + 1 == 3\n",
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn failing_tests_push_nothing_unless_push_on_failure() {
+    let mut ctx = TestContext::new();
+    let packs = failing_pack(ctx.dir.path());
+    ctx.env.insert("INPUT_STACK".into(), "failing".into());
+    ctx.env
+        .insert("INPUT_TEMPLATES-DIR".into(), packs.display().to_string());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let errors = error_lines(&out);
+    assert_eq!(errors.len(), 1, "{}", text(&out));
+    assert!(
+        errors[0].contains("1 failed") && errors[0].contains("nothing was pushed"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(ctx.outputs()["tests"], "failed");
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing pushed");
+
+    ctx.env
+        .insert("INPUT_PUSH-ON-FAILURE".into(), "true".into());
+    std::fs::remove_file(&ctx.output).unwrap();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        error_lines(&out)[0].contains("pushed anyway"),
+        "{}",
+        text(&out)
+    );
+    let outputs = ctx.outputs();
+    assert_eq!(
+        ctx.origin_branches().get(&outputs["branch"]),
+        Some(&outputs["sha"])
+    );
+}

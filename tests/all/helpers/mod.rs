@@ -104,10 +104,11 @@ impl TestContext {
         cmd
     }
 
-    /// Runs the binary as the action, with a shared package cache.
+    /// Runs the binary exactly as the runner does: no arguments, environment only (with a
+    /// package cache shared by the tests through the `cache-dir` input).
     pub fn run_action(&self, event_name: &str, event: Option<&Path>) -> Output {
         let mut cmd = self.command(event_name, event);
-        cmd.arg("run").arg("--cache-dir").arg(shared_cache());
+        cmd.env("INPUT_CACHE-DIR", shared_cache());
         cmd.output().unwrap()
     }
 
