@@ -192,22 +192,13 @@ pub async fn bench_one(
         llm_max_tokens: Some("100000000".into()),
         ..Inputs::default()
     };
-    let req = RunRequest {
-        event_name: "issues".into(),
-        event_path: Some(event),
+    let req = RunRequest::local(
+        event,
         workspace,
-        repository: None,
-        runner_temp: runner_temp.clone(),
-        cache_dir: cache.to_path_buf(),
+        runner_temp.clone(),
+        cache.to_path_buf(),
         inputs,
-        github_token: None,
-        llm_api_key: None,
-        openai_api_key: None,
-        anthropic_api_key: None,
-        api_url: "https://api.github.com".into(),
-        server_url: "https://github.com".into(),
-        templates_dir: None,
-    };
+    );
     let (cpu_before, _) = rusage(libc::RUSAGE_SELF);
     let start = Instant::now();
     pipeline::run(&req, &Reporter::quiet()).await?;

@@ -75,22 +75,13 @@ pub async fn demo(
     std::fs::write(&event, SAMPLE_EVENT)?;
     let runner_temp = root.join("runner-temp");
     std::fs::create_dir_all(&runner_temp)?;
-    let req = RunRequest {
-        event_name: "issues".into(),
-        event_path: Some(event),
-        workspace: workspace.clone(),
-        repository: Some("octo-org/reading-list".into()),
+    let req = RunRequest::local(
+        event,
+        workspace.clone(),
         runner_temp,
         cache_dir,
-        inputs: Default::default(),
-        github_token: None,
-        llm_api_key: None,
-        openai_api_key: None,
-        anthropic_api_key: None,
-        api_url: "https://api.github.com".into(),
-        server_url: "https://github.com".into(),
-        templates_dir: None,
-    };
+        Default::default(),
+    );
     let outcome = pipeline::run(&req, reporter).await?;
     Ok(DemoResult {
         root: root.to_path_buf(),

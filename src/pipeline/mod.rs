@@ -76,6 +76,34 @@ pub struct RunRequest {
     pub templates_dir: Option<PathBuf>,
 }
 
+impl RunRequest {
+    /// A local run of an `issues` event: no token, no key, no GitHub API.
+    pub fn local(
+        event: PathBuf,
+        workspace: PathBuf,
+        runner_temp: PathBuf,
+        cache_dir: PathBuf,
+        inputs: Inputs,
+    ) -> RunRequest {
+        RunRequest {
+            event_name: "issues".into(),
+            event_path: Some(event),
+            workspace,
+            repository: None,
+            runner_temp,
+            cache_dir,
+            inputs,
+            github_token: None,
+            llm_api_key: None,
+            openai_api_key: None,
+            anthropic_api_key: None,
+            api_url: "https://api.github.com".into(),
+            server_url: "https://github.com".into(),
+            templates_dir: None,
+        }
+    }
+}
+
 /// How a run ended when it did not fail.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "lowercase")]
