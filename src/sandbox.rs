@@ -127,7 +127,16 @@ pub async fn run(cmd: &SandboxCommand) -> std::io::Result<SandboxOutcome> {
         .argv
         .split_first()
         .ok_or_else(|| std::io::Error::other("empty command"))?;
-    let mut child = tokio::process::Command::new(prog)
+    let mut command = tokio::process::Command::new(prog);
+    // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal, so the
+    // command dies with us even when we are killed with SIGKILL (no destructor runs then).
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = command
         .args(args)
         .current_dir(&cmd.cwd)
         .env_clear()

@@ -4,6 +4,7 @@ mod helpers;
 
 mod action_contract;
 mod errors;
+mod faults;
 mod hardening;
 mod llm;
 mod payloads;

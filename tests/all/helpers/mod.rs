@@ -188,3 +188,55 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// `tests/support/git_http_server.py`: git smart HTTP with Basic auth on 127.0.0.1, stopped on drop.
+pub struct GitServer {
+    child: std::process::Child,
+    /// Port it listens on.
+    pub port: u16,
+    /// Its request log.
+    pub log: PathBuf,
+}
+
+impl GitServer {
+    /// Serves the bare repositories under `root`; the password must be `token`.
+    pub fn start(root: &Path, token: &str) -> GitServer {
+        use std::io::BufRead;
+        let log = root.join("git-http.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg("--root")
+            .arg(root)
+            .arg("--token")
+            .arg(token)
+            .arg("--log")
+            .arg(&log)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 for the git server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT=")
+            .expect("PORT= line")
+            .parse()
+            .unwrap();
+        GitServer { child, port, log }
+    }
+
+    /// URL of a repository under the root.
+    pub fn url(&self, repo: &str) -> String {
+        format!("http://127.0.0.1:{}/{repo}", self.port)
+    }
+}
+
+impl Drop for GitServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
