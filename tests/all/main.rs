@@ -9,3 +9,4 @@ mod hardening;
 mod llm;
 mod payloads;
 mod pipeline;
+mod token_push;
