@@ -168,6 +168,9 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         llm_concurrency: args.llm_concurrency,
         llm_timeout: args.llm_timeout,
         max_repair_attempts: args.max_repair_attempts,
+        trigger_label: None,
+        allowed_associations: None,
+        labels: None,
     };
     let inputs = Inputs::from_env(&get).overlay(flags);
     let runner_temp = var(&get, "RUNNER_TEMP")

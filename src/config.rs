@@ -50,6 +50,12 @@ pub struct Inputs {
     pub llm_timeout: Option<String>,
     /// `max-repair-attempts`
     pub max_repair_attempts: Option<String>,
+    /// `trigger-label`
+    pub trigger_label: Option<String>,
+    /// `allowed-associations` (comma-separated)
+    pub allowed_associations: Option<String>,
+    /// `labels` (comma-separated)
+    pub labels: Option<String>,
 }
 
 /// Input names the binary reads (besides the secret `github-token`), in `action.yml` order.
@@ -74,6 +80,9 @@ pub const INPUT_NAMES: &[&str] = &[
     "llm-concurrency",
     "llm-timeout",
     "max-repair-attempts",
+    "trigger-label",
+    "allowed-associations",
+    "labels",
 ];
 
 impl Inputs {
@@ -101,6 +110,9 @@ impl Inputs {
             llm_concurrency: input("llm-concurrency"),
             llm_timeout: input("llm-timeout"),
             max_repair_attempts: input("max-repair-attempts"),
+            trigger_label: input("trigger-label"),
+            allowed_associations: input("allowed-associations"),
+            labels: input("labels"),
         }
     }
 
@@ -123,6 +135,9 @@ impl Inputs {
             llm_concurrency: other.llm_concurrency.or(self.llm_concurrency),
             llm_timeout: other.llm_timeout.or(self.llm_timeout),
             max_repair_attempts: other.max_repair_attempts.or(self.max_repair_attempts),
+            trigger_label: other.trigger_label.or(self.trigger_label),
+            allowed_associations: other.allowed_associations.or(self.allowed_associations),
+            labels: other.labels.or(self.labels),
         }
     }
 }
@@ -167,6 +182,12 @@ pub struct ConfigFile {
     pub max_repair_attempts: Option<u32>,
     /// Prices per model, USD per million tokens.
     pub llm_prices: Option<BTreeMap<String, Price>>,
+    /// Only build issues carrying this label.
+    pub trigger_label: Option<String>,
+    /// Author associations allowed to trigger a build.
+    pub allowed_associations: Option<Vec<String>>,
+    /// Labels added to the pull request.
+    pub labels: Option<Vec<String>>,
 }
 
 /// LLM providers known to the binary.
@@ -225,6 +246,19 @@ pub struct Settings {
     pub author_name: String,
     /// Commit author e-mail.
     pub author_email: String,
+    /// Only build issues carrying this label.
+    pub trigger_label: Option<String>,
+    /// Author associations allowed to trigger a build (upper case).
+    pub allowed_associations: Vec<String>,
+    /// Labels added to the pull request.
+    pub labels: Vec<String>,
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 /// Default stack pack.
@@ -257,6 +291,12 @@ impl Default for Settings {
             test_timeout_secs: 900,
             author_name: "e2e-action[bot]".into(),
             author_email: "e2e-action[bot]@users.noreply.github.com".into(),
+            trigger_label: None,
+            allowed_associations: crate::guard::DEFAULT_ALLOWED
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            labels: Vec::new(),
         }
     }
 }
@@ -409,6 +449,25 @@ impl Settings {
             test_timeout_secs,
             author_name: file.author_name.clone().unwrap_or(d.author_name),
             author_email: file.author_email.clone().unwrap_or(d.author_email),
+            trigger_label: inputs
+                .trigger_label
+                .clone()
+                .or_else(|| file.trigger_label.clone()),
+            allowed_associations: inputs
+                .allowed_associations
+                .as_deref()
+                .map(list)
+                .or_else(|| file.allowed_associations.clone())
+                .unwrap_or(d.allowed_associations)
+                .into_iter()
+                .map(|a| a.to_ascii_uppercase())
+                .collect(),
+            labels: inputs
+                .labels
+                .as_deref()
+                .map(list)
+                .or_else(|| file.labels.clone())
+                .unwrap_or_default(),
         })
     }
 

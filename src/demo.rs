@@ -110,7 +110,7 @@ pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
         })
     };
     match source {
-        SpecSource::Event(p) => match crate::event::read_event("issues", p)? {
+        SpecSource::Event(p) => match crate::event::read_event("issues", p, &Default::default())? {
             crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t),
             crate::event::Intake::Skip(reason) => Err(E2eError::Issue(reason)),
         },

@@ -27,12 +27,38 @@ pub struct Trigger {
     pub event_name: String,
     /// The event's action (`opened`, …), empty when the event has none.
     pub action: String,
-    /// The issue to build.
+    /// The issue to build. For `workflow_dispatch` only its number is known until it is
+    /// fetched through the API (then `needs_fetch` is true).
     pub issue: Issue,
     /// `owner/name` of the repository, from the payload.
     pub repository: String,
     /// Login of the account that caused the event.
     pub sender: Actor,
+    /// The `/e2e` command of an `issue_comment` event.
+    #[serde(default)]
+    pub command: Option<Command>,
+    /// The issue must be fetched through the API before building (`workflow_dispatch`).
+    #[serde(default)]
+    pub needs_fetch: bool,
+    /// The repository's default branch, from the payload (`main` when absent).
+    #[serde(default)]
+    pub default_branch: String,
+}
+
+/// An `/e2e` comment command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    /// `build` or `retry`.
+    pub verb: String,
+    /// The comment's id (for the reply).
+    pub comment_id: u64,
+}
+
+/// Options of the intake that come from the configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntakeOptions {
+    /// Only build for issues carrying this label (and on `labeled` only for this label).
+    pub trigger_label: Option<String>,
 }
 
 /// The parts of an issue the pipeline uses.
@@ -102,25 +128,97 @@ struct RawLabel {
 }
 
 #[derive(Deserialize)]
+struct RawLabeledEvent {
+    #[serde(default)]
+    label: Option<RawLabel>,
+}
+
+#[derive(Deserialize)]
+struct RawCommentEvent {
+    action: String,
+    issue: RawIssue,
+    comment: RawComment,
+    repository: RawRepo,
+    sender: Actor,
+}
+
+#[derive(Deserialize)]
+struct RawComment {
+    id: u64,
+    body: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawDispatchEvent {
+    #[serde(default)]
+    inputs: Option<serde_json::Map<String, serde_json::Value>>,
+    repository: RawRepo,
+    sender: Actor,
+}
+
+#[derive(Deserialize)]
 struct RawRepo {
     full_name: String,
+    #[serde(default)]
+    default_branch: Option<String>,
 }
 
 /// Actions of `issues` events that start a build.
 pub const ISSUE_ACTIONS: &[&str] = &["opened", "edited", "labeled", "reopened"];
 
+impl Issue {
+    /// Builds an [`Issue`] from a REST API issue object (`GET /repos/{o}/{r}/issues/{n}`).
+    pub fn from_api(value: serde_json::Value) -> Result<Issue, String> {
+        let raw: RawIssue =
+            serde_json::from_value(value).map_err(|e| format!("unexpected issue object ({e})"))?;
+        if raw.pull_request.is_some() {
+            return Err(format!("#{} is a pull request, not an issue", raw.number));
+        }
+        Ok(raw.into())
+    }
+}
+
 /// Reads and classifies the payload at `path` for event `event_name`.
-pub fn read_event(event_name: &str, path: &Path) -> Result<Intake, E2eError> {
+pub fn read_event(event_name: &str, path: &Path, opts: &IntakeOptions) -> Result<Intake, E2eError> {
     let bad = |reason: String| E2eError::Event {
         path: path.to_path_buf(),
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    parse_event(event_name, &text).map_err(bad)
+    parse_event_with(event_name, &text, opts).map_err(bad)
+}
+
+/// Classifies a payload given as text, with default options.
+pub fn parse_event(event_name: &str, text: &str) -> Result<Intake, String> {
+    parse_event_with(event_name, text, &IntakeOptions::default())
+}
+
+/// The `/e2e` command on the first line of a comment, if any.
+pub fn comment_command(body: &str) -> Option<Result<String, String>> {
+    let first = body.trim_start().lines().next()?.trim();
+    let rest = first.strip_prefix("/e2e")?;
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let verb = rest
+        .split_whitespace()
+        .next()
+        .unwrap_or("build")
+        .to_ascii_lowercase();
+    match verb.as_str() {
+        "build" | "retry" => Some(Ok(verb)),
+        other => Some(Err(format!(
+            "unknown command `/e2e {other}`; use `/e2e build` or `/e2e retry`"
+        ))),
+    }
 }
 
 /// Classifies a payload given as text. Errors are one line, without the path.
-pub fn parse_event(event_name: &str, text: &str) -> Result<Intake, String> {
+pub fn parse_event_with(
+    event_name: &str,
+    text: &str,
+    opts: &IntakeOptions,
+) -> Result<Intake, String> {
     // Every payload must at least be a JSON object, whatever the event.
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
@@ -141,17 +239,123 @@ pub fn parse_event(event_name: &str, text: &str) -> Result<Intake, String> {
             if raw.issue.pull_request.is_some() {
                 return Ok(Intake::Skip("the issue is a pull request".into()));
             }
+            let issue: Issue = raw.issue.into();
+            if let Some(label) = &opts.trigger_label {
+                if raw.action == "labeled" {
+                    let added: RawLabeledEvent = serde_json::from_str(text)
+                        .map_err(|e| format!("not an `issues` event payload ({e})"))?;
+                    if added.label.as_ref().map(|l| &l.name) != Some(label) {
+                        return Ok(Intake::Skip(format!(
+                            "the label added is not the trigger label `{label}`"
+                        )));
+                    }
+                } else if !issue.labels.contains(label) {
+                    return Ok(Intake::Skip(format!(
+                        "the issue does not carry the trigger label `{label}`"
+                    )));
+                }
+            } else if raw.action == "labeled" {
+                return Ok(Intake::Skip(
+                    "`labeled` builds only when a trigger-label is configured".into(),
+                ));
+            }
+            Ok(Intake::Build(Box::new(Trigger {
+                event_name: event_name.into(),
+                action: raw.action,
+                issue,
+                default_branch: raw
+                    .repository
+                    .default_branch
+                    .unwrap_or_else(|| "main".into()),
+                repository: raw.repository.full_name,
+                sender: raw.sender,
+                command: None,
+                needs_fetch: false,
+            })))
+        }
+        "issue_comment" => {
+            let raw: RawCommentEvent = serde_json::from_value(value)
+                .map_err(|e| format!("not an `issue_comment` event payload ({e})"))?;
+            if raw.action != "created" {
+                return Ok(Intake::Skip(format!(
+                    "issue_comment with action `{}` is not handled (handled: created)",
+                    raw.action
+                )));
+            }
+            if raw.issue.pull_request.is_some() {
+                return Ok(Intake::Skip("the comment is on a pull request".into()));
+            }
+            let verb = match comment_command(raw.comment.body.as_deref().unwrap_or("")) {
+                None => return Ok(Intake::Skip("the comment is not an `/e2e` command".into())),
+                Some(Err(e)) => return Ok(Intake::Skip(e)),
+                Some(Ok(v)) => v,
+            };
             Ok(Intake::Build(Box::new(Trigger {
                 event_name: event_name.into(),
                 action: raw.action,
                 issue: raw.issue.into(),
+                default_branch: raw
+                    .repository
+                    .default_branch
+                    .unwrap_or_else(|| "main".into()),
                 repository: raw.repository.full_name,
                 sender: raw.sender,
+                command: Some(Command {
+                    verb,
+                    comment_id: raw.comment.id,
+                }),
+                needs_fetch: false,
+            })))
+        }
+        "workflow_dispatch" => {
+            let raw: RawDispatchEvent = serde_json::from_value(value)
+                .map_err(|e| format!("not a `workflow_dispatch` event payload ({e})"))?;
+            let input = raw
+                .inputs
+                .as_ref()
+                .and_then(|i| i.get("issue-number").or_else(|| i.get("issue_number")));
+            let number = match input {
+                None => {
+                    return Ok(Intake::Skip(
+                        "workflow_dispatch without an `issue-number` input".into(),
+                    ));
+                }
+                Some(v) => v
+                    .as_u64()
+                    .or_else(|| {
+                        v.as_str()
+                            .and_then(|s| s.trim().trim_start_matches('#').parse().ok())
+                    })
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        format!("the `issue-number` input {v} is not an issue number")
+                    })?,
+            };
+            Ok(Intake::Build(Box::new(Trigger {
+                event_name: event_name.into(),
+                action: String::new(),
+                issue: Issue {
+                    number,
+                    title: String::new(),
+                    body: String::new(),
+                    html_url: String::new(),
+                    author: raw.sender.clone(),
+                    author_association: String::new(),
+                    labels: Vec::new(),
+                },
+                default_branch: raw
+                    .repository
+                    .default_branch
+                    .unwrap_or_else(|| "main".into()),
+                repository: raw.repository.full_name,
+                sender: raw.sender,
+                command: None,
+                needs_fetch: true,
             })))
         }
         "" => Err("no event name given (GITHUB_EVENT_NAME or --event-name)".into()),
         other => Ok(Intake::Skip(format!(
-            "event `{other}` is not handled (handled: issues)"
+            "event `{other}` is not handled (handled: issues, issue_comment, workflow_dispatch)"
         ))),
     }
 }

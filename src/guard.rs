@@ -2,9 +2,64 @@
 //!
 //! In: a [`Trigger`] and the allowed author associations. Out: `Ok(())` to build, or the
 //! reason to refuse (the run then ends with exit 0 and a notice). Bots never trigger a build,
-//! so the action cannot trigger itself.
+//! so the action cannot trigger itself. Comment commands and manual dispatches are checked
+//! against the actor's repository permission through the API (write, maintain or admin).
 
-use crate::event::Trigger;
+use crate::error::E2eError;
+use crate::event::{Issue, Trigger};
+use crate::github::GitHub;
+
+/// Repository permissions that may run a comment command or a dispatch.
+pub const WRITE_PERMISSIONS: &[&str] = &["admin", "maintain", "write"];
+
+/// Decides whether `trigger` may build, checking permissions through `github` when the event
+/// needs it, and fetches the issue for a dispatch. `Ok(Err(reason))` is a refusal.
+pub async fn authorize(
+    trigger: &mut Trigger,
+    allowed: &[String],
+    github: Option<&GitHub>,
+) -> Result<Result<(), String>, E2eError> {
+    if trigger.sender.is_bot() {
+        return Ok(Err(format!(
+            "`{}` is a bot; bots never trigger a build",
+            trigger.sender.login
+        )));
+    }
+    if trigger.command.is_none() && !trigger.needs_fetch {
+        return Ok(check(trigger, allowed));
+    }
+    let Some(gh) = github else {
+        return Ok(Err(format!(
+            "{} events need a github-token and GITHUB_REPOSITORY to check the actor's permission",
+            trigger.event_name
+        )));
+    };
+    let permission = gh.permission(&trigger.sender.login).await?;
+    if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
+        return Ok(Err(format!(
+            "`{}` has {permission} permission; {} need write access",
+            trigger.sender.login,
+            if trigger.command.is_some() {
+                "`/e2e` commands"
+            } else {
+                "manual runs"
+            }
+        )));
+    }
+    if trigger.needs_fetch {
+        let value = gh.issue(trigger.issue.number).await?;
+        trigger.issue = Issue::from_api(value)
+            .map_err(|e| E2eError::GitHub(format!("issue #{}: {e}", trigger.issue.number)))?;
+        trigger.needs_fetch = false;
+    }
+    if trigger.issue.author.is_bot() && trigger.command.is_none() {
+        return Ok(Err(format!(
+            "the issue was opened by the bot `{}`",
+            trigger.issue.author.login
+        )));
+    }
+    Ok(Ok(()))
+}
 
 /// Author associations allowed to trigger a build by default.
 pub const DEFAULT_ALLOWED: &[&str] = &["OWNER", "MEMBER", "COLLABORATOR"];
@@ -64,6 +119,9 @@ mod tests {
             },
             repository: "o/r".into(),
             sender: actor,
+            command: None,
+            needs_fetch: false,
+            default_branch: "main".into(),
         }
     }
 

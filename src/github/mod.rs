@@ -1,6 +1,12 @@
-//! GitHub's REST API through octocrab: issue comments (the progress comment and error
-//! replies). `GITHUB_API_URL` is honoured, so GitHub Enterprise Server works.
+//! GitHub's REST API through octocrab: issue comments (the progress comment and replies),
+//! permissions, issues, pull requests and labels. `GITHUB_API_URL` is honoured, so GitHub
+//! Enterprise Server works. Rate limits (429, and 403 for the primary and secondary limits)
+//! and 5xx are retried with backoff and jitter, a bounded number of times.
 
+use std::future::Future;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
 use octocrab::Octocrab;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -16,6 +22,47 @@ pub struct GitHub {
     client: Octocrab,
     owner: String,
     repo: String,
+    min_backoff: Duration,
+}
+
+/// An open pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullRequest {
+    /// Number.
+    pub number: u64,
+    /// Web URL.
+    pub html_url: String,
+}
+
+#[derive(Deserialize)]
+struct PullListItem {
+    number: u64,
+    html_url: String,
+    head: PullHead,
+}
+
+#[derive(Deserialize)]
+struct PullHead {
+    #[serde(rename = "ref")]
+    ref_name: String,
+}
+
+#[derive(Deserialize)]
+struct Permission {
+    permission: String,
+}
+
+/// Whether a failed request is worth retrying: rate limits and server errors.
+fn retryable(e: &octocrab::Error) -> bool {
+    match e {
+        octocrab::Error::GitHub { source, .. } => {
+            let code = source.status_code.as_u16();
+            let msg = source.message.to_ascii_lowercase();
+            code == 429 || code >= 500 || (code == 403 && msg.contains("rate limit"))
+        }
+        octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. } => true,
+        _ => false,
+    }
 }
 
 #[derive(Deserialize)]
@@ -57,7 +104,121 @@ impl GitHub {
             client,
             owner: owner.into(),
             repo: repo.into(),
+            min_backoff: Duration::from_secs(2),
         })
+    }
+
+    /// Shortens the retry backoff (tests).
+    pub fn with_min_backoff(mut self, d: Duration) -> GitHub {
+        self.min_backoff = d;
+        self
+    }
+
+    /// Runs `call` with retries on rate limits and server errors.
+    async fn retry<T, F, Fut>(&self, what: &str, call: F) -> Result<T, E2eError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, octocrab::Error>>,
+    {
+        call.retry(
+            ExponentialBuilder::default()
+                .with_min_delay(self.min_backoff)
+                .with_max_delay(Duration::from_secs(60))
+                .with_max_times(4)
+                .with_jitter(),
+        )
+        .sleep(tokio::time::sleep)
+        .when(retryable)
+        .await
+        .map_err(|e| api_err(what, e))
+    }
+
+    fn route(&self, tail: &str) -> String {
+        format!("/repos/{}/{}/{tail}", self.owner, self.repo)
+    }
+
+    /// The repository permission of `login` (`admin`, `maintain`, `write`, `triage`, `read`, `none`).
+    pub async fn permission(&self, login: &str) -> Result<String, E2eError> {
+        let route = self.route(&format!("collaborators/{login}/permission"));
+        let p: Permission = self
+            .retry("reading the actor's permission", || {
+                self.client.get(route.clone(), None::<&()>)
+            })
+            .await?;
+        Ok(p.permission)
+    }
+
+    /// Fetches issue `number` (for `workflow_dispatch`).
+    pub async fn issue(&self, number: u64) -> Result<serde_json::Value, E2eError> {
+        let route = self.route(&format!("issues/{number}"));
+        self.retry("fetching the issue", || {
+            self.client.get(route.clone(), None::<&()>)
+        })
+        .await
+    }
+
+    /// The open pull request whose head is `branch` in this repository, if any.
+    pub async fn find_pull(&self, branch: &str) -> Result<Option<PullRequest>, E2eError> {
+        let route = self.route(&format!(
+            "pulls?state=open&per_page=100&head={}:{branch}",
+            self.owner
+        ));
+        let list: Vec<PullListItem> = self
+            .retry("listing pull requests", || {
+                self.client.get(route.clone(), None::<&()>)
+            })
+            .await?;
+        // Servers that ignore `head` return every open PR: match the branch ourselves.
+        Ok(list
+            .into_iter()
+            .find(|p| p.head.ref_name == branch)
+            .map(|p| PullRequest {
+                number: p.number,
+                html_url: p.html_url,
+            }))
+    }
+
+    /// Opens a pull request.
+    pub async fn create_pull(
+        &self,
+        branch: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, E2eError> {
+        let route = self.route("pulls");
+        let payload = json!({"title": title, "head": branch, "base": base, "body": body, "maintainer_can_modify": true});
+        self.retry("opening the pull request", || {
+            self.client.post(route.clone(), Some(&payload))
+        })
+        .await
+    }
+
+    /// Updates a pull request's title and body.
+    pub async fn update_pull(
+        &self,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, E2eError> {
+        let route = self.route(&format!("pulls/{number}"));
+        let payload = json!({"title": title, "body": body});
+        self.retry("updating the pull request", || {
+            self.client.patch(route.clone(), Some(&payload))
+        })
+        .await
+    }
+
+    /// Adds labels to an issue or pull request.
+    pub async fn add_labels(&self, number: u64, labels: &[String]) -> Result<(), E2eError> {
+        let route = self.route(&format!("issues/{number}/labels"));
+        let payload = json!({"labels": labels});
+        let _: serde_json::Value = self
+            .retry("adding labels", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
     }
 
     /// Posts a new comment on issue `number`; returns its id.
@@ -76,27 +237,27 @@ impl GitHub {
 
     /// Replaces the body of comment `id` (PATCH, as the REST description says).
     pub async fn update_comment(&self, id: u64, body: &str) -> Result<(), E2eError> {
-        let route = format!("/repos/{}/{}/issues/comments/{id}", self.owner, self.repo);
+        let route = self.route(&format!("issues/comments/{id}"));
+        let payload = json!({ "body": body });
         let _: CommentRef = self
-            .client
-            .patch(route, Some(&json!({ "body": body })))
-            .await
-            .map_err(|e| api_err("editing the progress comment", e))?;
+            .retry("editing the progress comment", || {
+                self.client.patch(route.clone(), Some(&payload))
+            })
+            .await?;
         Ok(())
     }
 
     /// Finds an existing comment on issue `number` containing `marker` (first 10 pages).
     pub async fn find_comment(&self, number: u64, marker: &str) -> Result<Option<u64>, E2eError> {
         for page in 1..=10u32 {
-            let route = format!(
-                "/repos/{}/{}/issues/{number}/comments?per_page=100&page={page}",
-                self.owner, self.repo
-            );
+            let route = self.route(&format!(
+                "issues/{number}/comments?per_page=100&page={page}"
+            ));
             let list: Vec<CommentRef> = self
-                .client
-                .get(route, None::<&()>)
-                .await
-                .map_err(|e| api_err("listing issue comments", e))?;
+                .retry("listing issue comments", || {
+                    self.client.get(route.clone(), None::<&()>)
+                })
+                .await?;
             if let Some(c) = list
                 .iter()
                 .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))

@@ -33,10 +33,23 @@ pub struct Delivery {
     pub remote: Option<String>,
     /// Why it was not pushed, if it was not.
     pub not_pushed_because: Option<String>,
+    /// The pull request, when one was opened or updated.
+    pub pull: Option<crate::pipeline::pull::PullOutcome>,
 }
 
 /// The outputs the action sets, in `action.yml` order.
-pub const OUTPUT_NAMES: &[&str] = &["branch", "sha", "app-path", "tests"];
+pub const OUTPUT_NAMES: &[&str] = &[
+    "branch",
+    "sha",
+    "app-path",
+    "tests",
+    "pr-number",
+    "pr-url",
+    "pr-operation",
+];
+
+/// Why nothing was pushed when the remote already had this exact tree.
+pub const UP_TO_DATE: &str = "the branch is already up to date";
 
 impl Delivery {
     /// The action's outputs (names as in [`OUTPUT_NAMES`]).
@@ -51,11 +64,17 @@ impl Delivery {
 
     /// One line for logs and the progress comment.
     pub fn describe(&self) -> String {
-        match (&self.remote, self.pushed, &self.not_pushed_because) {
+        let pr = self
+            .pull
+            .as_ref()
+            .map(|p| format!("; PR #{} {}", p.number, p.operation))
+            .unwrap_or_default();
+        let s = match (&self.remote, self.pushed, &self.not_pushed_because) {
             (Some(r), true, _) => format!("pushed {} ({}) to {r}", self.branch, short(&self.sha)),
             (_, false, Some(why)) => format!("not pushed: {why}"),
             _ => format!("{} at {}", self.branch, short(&self.sha)),
-        }
+        };
+        s + &pr
     }
 }
 
@@ -82,6 +101,7 @@ pub fn deploy(
         changed: integration.changed,
         remote: integration.remote.clone(),
         not_pushed_because: None,
+        pull: None,
     };
     let Some(url) = &integration.push_url else {
         delivery.not_pushed_because = Some("push is off".into());
@@ -93,7 +113,7 @@ pub fn deploy(
         return Ok(delivery);
     }
     if !integration.changed && integration.existed_on_remote {
-        delivery.not_pushed_because = Some("the branch is already up to date".into());
+        delivery.not_pushed_because = Some(UP_TO_DATE.into());
         return Ok(delivery);
     }
     ws.push(url, &integration.branch, &auth(req))?;

@@ -38,6 +38,7 @@ pub mod develop;
 pub mod integrate;
 pub mod plan;
 pub mod progress;
+pub mod pull;
 pub mod spec;
 pub mod test;
 
@@ -130,35 +131,63 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
     {
         reporter.mask(secret.expose_secret());
     }
+    // The configuration decides what the intake accepts; reading it writes nothing.
+    let file = config::read_config_file(&config::config_path(&req.workspace, &req.inputs))?;
+    let settings = Settings::resolve(&file, &req.inputs)?;
+
     // 1. intake
     let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {
         path: PathBuf::from("<unset>"),
         reason: "GITHUB_EVENT_PATH is not set (use --event FILE outside Actions)".into(),
     })?;
-    let trigger = match event::read_event(&req.event_name, &event_path)? {
+    let opts = event::IntakeOptions {
+        trigger_label: settings.trigger_label.clone(),
+    };
+    let mut trigger = match event::read_event(&req.event_name, &event_path, &opts)? {
         Intake::Skip(reason) => {
             reporter.notice(&format!("e2e-action: nothing to do: {reason}"));
             return Ok(RunOutcome::Skipped { reason });
         }
         Intake::Build(t) => *t,
     };
-    // 2. guard
-    if let Err(reason) = crate::guard::check(
-        &trigger,
-        &crate::guard::DEFAULT_ALLOWED
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
-    ) {
-        reporter.notice(&format!("e2e-action: not building: {reason}"));
-        return Ok(RunOutcome::Skipped { reason });
-    }
     let github = match (&req.github_token, &req.repository) {
         (Some(token), Some(repo)) => Some(GitHub::new(&req.api_url, token, repo)?),
         _ => None,
     };
+
+    // 2. guard
+    if let Err(reason) = crate::guard::authorize(
+        &mut trigger,
+        &settings.allowed_associations,
+        github.as_ref(),
+    )
+    .await?
+    {
+        reporter.notice(&format!("e2e-action: not building: {reason}"));
+        if let (Some(gh), Some(_)) = (&github, &trigger.command) {
+            let reply = format!(
+                "@{} e2e-action did not run: {reason}.",
+                trigger.sender.login
+            );
+            if let Err(e) = gh.create_comment(trigger.issue.number, &reply).await {
+                reporter.warning(&format!("cannot reply to the command: {e}"));
+            }
+        }
+        return Ok(RunOutcome::Skipped { reason });
+    }
     let mut progress = Progress::new(&trigger, github.as_ref(), reporter).await;
-    let result = build(req, &trigger, &mut progress, reporter).await;
+    if let Some(repo) = &req.repository {
+        progress.set_server_repo(&format!("{}/{repo}", req.server_url.trim_end_matches('/')));
+    }
+    let result = build(
+        req,
+        &settings,
+        &trigger,
+        github.as_ref(),
+        &mut progress,
+        reporter,
+    )
+    .await;
     if let Err(e) = &result {
         progress.fail(&format!("{e:#}")).await;
     }
@@ -167,7 +196,9 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
 
 async fn build(
     req: &RunRequest,
+    settings: &Settings,
     trigger: &Trigger,
+    github: Option<&GitHub>,
     progress: &mut Progress<'_>,
     reporter: &Reporter,
 ) -> anyhow::Result<RunOutcome> {
@@ -190,9 +221,7 @@ async fn build(
         )
         .await;
 
-    // Configuration and the pack are checked before any stage writes anything.
-    let file = config::read_config_file(&config::config_path(&req.workspace, &req.inputs))?;
-    let settings = Settings::resolve(&file, &req.inputs)?;
+    // The pack and the workspace are checked before any stage writes anything.
     let source = match &req.templates_dir {
         Some(d) => PackSource::Dir(d),
         None => PackSource::Embedded,
@@ -206,7 +235,7 @@ async fn build(
 
     let llm = match settings.llm_provider {
         LlmProvider::None => None,
-        LlmProvider::Llm(kind) => Some(Arc::new(Llm::new(llm_settings(kind, &settings, req))?)),
+        LlmProvider::Llm(kind) => Some(Arc::new(Llm::new(llm_settings(kind, settings, req))?)),
     };
     let mut llm_report = LlmReport::default();
 
@@ -324,7 +353,7 @@ async fn build(
     // 7. integrate
     progress.start(Stage::Integrate).await;
     let mut integration =
-        integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
+        integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req, trigger)?;
     progress.set_branch(&integration.branch);
     progress
         .done(
@@ -379,7 +408,7 @@ async fn build(
         }
         if llm_report.repairs > 0 || !llm_report.reverted.is_empty() {
             integration =
-                integrate::integrate(&workspace, &settings, &spec, &files, &app_dir, req, trigger)?;
+                integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req, trigger)?;
         }
         llm_report.take_usage(llm);
         progress.set_llm(llm_report);
@@ -397,15 +426,46 @@ async fn build(
 
     // 9. deploy
     progress.start(Stage::Deploy).await;
-    let delivery = deploy::deploy(
+    let mut delivery = deploy::deploy(
         &workspace,
-        &settings,
+        settings,
         &integration,
         &report,
         req,
         &app_dir,
         reporter,
     )?;
+    // The PR: when the branch is on the remote and its content is what we built.
+    let on_remote =
+        delivery.pushed || delivery.not_pushed_because.as_deref() == Some(deploy::UP_TO_DATE);
+    if let (Some(gh), true) = (github, on_remote) {
+        let base = if integration.base.len() == 40
+            && integration.base.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            trigger.default_branch.clone()
+        } else {
+            integration.base.clone()
+        };
+        let body = pull::body(
+            &spec,
+            &arch,
+            &delivery,
+            &report,
+            progress.own_ms(),
+            progress.llm(),
+        );
+        let pr = pull::open_or_update(
+            gh,
+            &delivery,
+            &base,
+            &pull::title(&spec),
+            &body,
+            &settings.labels,
+        )
+        .await?;
+        progress.set_pull(&pr.url);
+        delivery.pull = Some(pr);
+    }
     progress.done(Stage::Deploy, &delivery.describe()).await;
 
     // 10. report

@@ -115,6 +115,8 @@ pub struct Progress<'a> {
     run_started: Instant,
     group_open: bool,
     llm: Option<LlmReport>,
+    pull_url: Option<String>,
+    server_repo: Option<String>,
 }
 
 /// `run-report.json`.
@@ -168,6 +170,8 @@ impl<'a> Progress<'a> {
             run_started: Instant::now(),
             group_open: false,
             llm: None,
+            pull_url: None,
+            server_repo: None,
         };
         if let Some(gh) = github {
             let found = match gh.find_comment(p.issue, PROGRESS_MARKER).await {
@@ -267,6 +271,16 @@ impl<'a> Progress<'a> {
     /// What the LLM did, if one was used.
     pub fn llm(&self) -> Option<&LlmReport> {
         self.llm.as_ref()
+    }
+
+    /// Records `<server>/<owner>/<repo>` for links to the branch.
+    pub fn set_server_repo(&mut self, url: &str) {
+        self.server_repo = Some(url.trim_end_matches('/').to_string());
+    }
+
+    /// Records the pull request's URL for the comment.
+    pub fn set_pull(&mut self, url: &str) {
+        self.pull_url = Some(url.to_string());
     }
 
     /// Records the branch for the comment.
@@ -381,7 +395,14 @@ impl<'a> Progress<'a> {
             s.push_str(&format!("{spec}\n\n"));
         }
         if let Some(b) = &self.branch {
-            s.push_str(&format!("Branch: `{b}`\n\n"));
+            match &self.server_repo {
+                Some(base) => s.push_str(&format!("Branch: [`{b}`]({base}/tree/{b})")),
+                None => s.push_str(&format!("Branch: `{b}`")),
+            }
+            if let Some(url) = &self.pull_url {
+                s.push_str(&format!(" · Pull request: {url}"));
+            }
+            s.push_str("\n\n");
         }
         s.push_str(&self.stage_table());
         if let Some(f) = &self.failure {

@@ -1,0 +1,121 @@
+"""A real headless Chromium (Debian's, driven by Python playwright) against the served app."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, Venv, require_file, serve_app
+from test_linters import dashboard_queries
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    require_file(CHROMIUM, "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # A fresh temporary profile per launch (Playwright's default); never `playwright install`.
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _new_page(browser, base: str):  # noqa: ANN001, ANN202
+    context = browser.new_context(base_url=base)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    return page, problems
+
+
+def _path(page) -> str:  # noqa: ANN001
+    return urlparse(page.url).path
+
+
+def _sign_up(page, email: str) -> None:  # noqa: ANN001
+    page.goto("/signup")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/signup'] button[type=submit]")
+    page.wait_for_url(re.compile(r"^[^?]*://[^/]+/$"))
+
+
+def _log_out_and_check_refused(page, list_path: str) -> None:  # noqa: ANN001
+    page.click("header form.logout button[type=submit]")
+    page.wait_for_load_state("load")
+    page.goto(list_path)
+    assert _path(page) == "/login", f"{list_path} after logout ended at {page.url}"
+    assert page.locator("main h1").inner_text().strip() == "Log in"
+    assert "next=" in page.url
+
+
+def test_sign_up_create_list_log_out(browser, generated_app: Callable[[str], Path], app_venv: Venv,
+                                     tmp_path: Path) -> None:
+    """Sample app: sign up, create an Author through the form, see it listed, log out, be refused."""
+    from playwright.sync_api import expect
+
+    with serve_app(generated_app("sample"), app_venv, tmp_path / "srv") as base:
+        page, problems = _new_page(browser, base)
+        _sign_up(page, "reader@example.com")
+        page.locator("nav[aria-label=Sections]").get_by_role("link", name="Authors").click()
+        page.wait_for_url(re.compile(r"/authors$"))
+        page.get_by_role("link", name="New Author").first.click()
+        page.wait_for_url(re.compile(r"/authors/new$"))
+        page.get_by_label(re.compile(r"^\s*name\b")).fill("Ursula K. Le Guin")
+        page.click("form.entity-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/authors$"))
+        expect(page.locator("table tbody")).to_contain_text("Ursula K. Le Guin")
+        _log_out_and_check_refused(page, "/authors")
+        assert "Ursula K. Le Guin" not in page.content()
+        assert not problems, problems
+
+        # The metrics the dashboard charts are the ones the running app exports.
+        with urllib.request.urlopen(base + "/metrics", timeout=5) as response:  # noqa: S310
+            exported = response.read().decode()
+        # Sample lines, and the TYPE lines of labelled families that have no sample yet.
+        names = set(re.findall(r"^(?:# TYPE )?([a-zA-Z_:][a-zA-Z0-9_:]*)", exported, flags=re.M))
+        queries = dashboard_queries(generated_app("sample") / "monitoring/grafana-dashboard.json")
+        for expr in (e for exprs in queries.values() for e in exprs):
+            for metric in re.findall(r"\b((?:http|process)_[a-z_]+)\b", expr):
+                assert metric in names, f"dashboard metric {metric} is not exported by /metrics"
+
+
+def test_hostile_text_is_shown_not_run(browser, generated_app: Callable[[str], Path], app_venv: Venv,
+                                       tmp_path: Path) -> None:
+    """Reserved app: template syntax and markup from the issue and from users stay plain text."""
+    from playwright.sync_api import expect
+
+    hostile = "</script><script>window.__pwned=1;alert(1)</script>{{ 7*7 }}"
+    with serve_app(generated_app("reserved"), app_venv, tmp_path / "srv") as base:
+        page, problems = _new_page(browser, base)
+        page.goto("/signup")
+        assert "{{ 7*7 }}" in page.title(), page.title()
+        summary = page.locator("p.summary").inner_text()
+        assert "{{ 7*7 }}" in summary and "{% if true %}jinja{% endif %}" in summary, summary
+        assert "[[ app.slug ]]" in summary, summary
+        _sign_up(page, "mallory@example.com")
+        users = page.locator("nav[aria-label=Sections]").get_by_role("link", name="Users")
+        list_path = users.get_attribute("href")
+        users.click()
+        page.wait_for_url(f"**{list_path}")
+        page.get_by_role("link", name="New User").first.click()
+        page.wait_for_url(f"**{list_path}/new")
+        page.get_by_label(re.compile(r"^\s*class\b")).fill(hostile)
+        page.click("form.entity-form button[type=submit]")
+        page.wait_for_url(f"**{list_path}")
+        expect(page.locator("table tbody")).to_contain_text(hostile)
+        assert page.evaluate("() => window.__pwned") is None
+        _log_out_and_check_refused(page, list_path)
+        assert not problems, problems
