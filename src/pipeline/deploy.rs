@@ -54,12 +54,20 @@ pub const UP_TO_DATE: &str = "the branch is already up to date";
 impl Delivery {
     /// The action's outputs (names as in [`OUTPUT_NAMES`]).
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
-        let values = [&self.branch, &self.sha, &self.app_path, &self.tests];
-        OUTPUT_NAMES
-            .iter()
-            .copied()
-            .zip(values.into_iter().cloned())
-            .collect()
+        let (number, url, op) = match &self.pull {
+            Some(p) => (p.number.to_string(), p.url.clone(), p.operation.clone()),
+            None => (String::new(), String::new(), "none".into()),
+        };
+        let values = [
+            self.branch.clone(),
+            self.sha.clone(),
+            self.app_path.clone(),
+            self.tests.clone(),
+            number,
+            url,
+            op,
+        ];
+        OUTPUT_NAMES.iter().copied().zip(values).collect()
     }
 
     /// One line for logs and the progress comment.

@@ -5,6 +5,7 @@ mod helpers;
 mod action_contract;
 mod errors;
 mod faults;
+mod github;
 mod hardening;
 mod llm;
 mod payloads;

@@ -1,0 +1,325 @@
+//! The GitHub side against a scripted API (wiremock) for exact bodies and sequences, and against
+//! GitHub's own REST description behind prism for "every request is one GitHub accepts".
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{TestContext, fixture, sample_event, text};
+
+const REPO: &str = "/repos/octo-org/reading-list";
+const BRANCH: &str = "e2e/issue-42-reading-list";
+
+fn with_api(ctx: &mut TestContext, uri: &str) {
+    ctx.env.insert("GITHUB_API_URL".into(), uri.into());
+    ctx.env
+        .insert("GITHUB_SERVER_URL".into(), "https://github.example".into());
+    ctx.env.insert(
+        "INPUT_GITHUB-TOKEN".into(),
+        "ghs_ApiCanaryToken1234567890abcdef".into(),
+    );
+    ctx.env
+        .insert("INPUT_LABELS".into(), "e2e, generated".into());
+}
+
+async fn api(existing_comment: bool, existing_pr: bool) -> MockServer {
+    let server = MockServer::start().await;
+    let comments = if existing_comment {
+        json!([{"id": 1, "body": "unrelated"}, {"id": 7, "body": "<!-- e2e-action:progress -->\nold"}])
+    } else {
+        json!([{"id": 1, "body": "unrelated"}])
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 7, "body": "x"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/issues/comments/7")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 7, "body": "x"})))
+        .mount(&server)
+        .await;
+    let pulls = if existing_pr {
+        json!([{"number": 3, "html_url": "https://github.example/octo-org/reading-list/pull/3", "head": {"ref": "other"}},
+               {"number": 5, "html_url": "https://github.example/octo-org/reading-list/pull/5", "head": {"ref": BRANCH}}])
+    } else {
+        json!([])
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/pulls")))
+        .and(query_param("head", format!("octo-org:{BRANCH}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pulls))
+        .mount(&server)
+        .await;
+    let pr =
+        json!({"number": 5, "html_url": "https://github.example/octo-org/reading-list/pull/5"});
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/pulls")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(pr.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/pulls/5")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pr))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/5/labels")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn requests(server: &MockServer) -> Vec<(String, String, Value)> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.url.path().to_string(),
+                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_comment_and_pull_request_are_created_then_updated_never_duplicated() {
+    let server = api(false, false).await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let outputs = ctx.outputs();
+    assert!(
+        outputs.contains_key("pr-number"),
+        "{outputs:?}\n{}",
+        text(&out)
+    );
+    assert_eq!(
+        (
+            outputs["pr-number"].as_str(),
+            outputs["pr-operation"].as_str()
+        ),
+        ("5", "created")
+    );
+    assert_eq!(
+        outputs["pr-url"],
+        "https://github.example/octo-org/reading-list/pull/5"
+    );
+
+    let reqs = requests(&server).await;
+    let count = |m: &str, p: &str| reqs.iter().filter(|(mm, pp, _)| mm == m && pp == p).count();
+    assert_eq!(
+        count("POST", &format!("{REPO}/issues/42/comments")),
+        1,
+        "one progress comment"
+    );
+    assert!(
+        count("PATCH", &format!("{REPO}/issues/comments/7")) >= 8,
+        "edited after every stage"
+    );
+    let (_, _, pr) = reqs
+        .iter()
+        .find(|(m, p, _)| m == "POST" && p == &format!("{REPO}/pulls"))
+        .unwrap();
+    assert_eq!(pr["head"], BRANCH);
+    assert_eq!(pr["base"], "main");
+    let body = pr["body"].as_str().unwrap();
+    for needle in [
+        "Closes #42",
+        "```mermaid",
+        "erDiagram",
+        "**passed**",
+        "No LLM was used",
+        ".github/workflows/reading-list-deploy.yml",
+    ] {
+        assert!(body.contains(needle), "PR body lacks {needle}:\n{body}");
+    }
+    let (_, _, labels) = reqs
+        .iter()
+        .find(|(m, p, _)| m == "POST" && p == &format!("{REPO}/issues/5/labels"))
+        .unwrap();
+    assert_eq!(labels["labels"], json!(["e2e", "generated"]));
+    let last_edit = reqs
+        .iter()
+        .rev()
+        .find(|(m, p, _)| m == "PATCH" && p == &format!("{REPO}/issues/comments/7"))
+        .unwrap();
+    let comment = last_edit.2["body"].as_str().unwrap();
+    assert!(
+        comment.starts_with("<!-- e2e-action:progress -->"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("https://github.example/octo-org/reading-list/pull/5"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(&format!(
+            "(https://github.example/octo-org/reading-list/tree/{BRANCH})"
+        )),
+        "{comment}"
+    );
+    for (_, _, b) in &reqs {
+        assert!(
+            !b.to_string().contains("ghs_ApiCanaryToken"),
+            "token in a request body"
+        );
+    }
+
+    // A re-run finds both again by marker and by head branch: no new comment, no new PR.
+    let server2 = api(true, true).await;
+    with_api(&mut ctx, &server2.uri());
+    std::fs::remove_file(&ctx.output).unwrap();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ctx.outputs()["pr-operation"], "updated");
+    let reqs = requests(&server2).await;
+    assert!(
+        !reqs
+            .iter()
+            .any(|(m, p, _)| m == "POST" && (p.ends_with("/comments") || p.ends_with("/pulls"))),
+        "{reqs:?}"
+    );
+    assert!(
+        reqs.iter()
+            .any(|(m, p, _)| m == "PATCH" && p == &format!("{REPO}/pulls/5"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_error_is_reported_on_the_issue_with_how_to_retry() {
+    let server = api(false, false).await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let out = ctx.run_action("issues", Some(&fixture("events/issue-bad-type.json")));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let reqs = requests(&server).await;
+    let last = reqs
+        .iter()
+        .rev()
+        .find(|(m, _, _)| m == "PATCH")
+        .expect("the comment was edited");
+    let body = last.2["body"].as_str().unwrap();
+    assert!(
+        body.contains("unknown type") && body.contains("integer"),
+        "{body}"
+    );
+    assert!(body.contains("/e2e retry"), "{body}");
+    assert!(
+        !reqs.iter().any(|(_, p, _)| p.ends_with("/pulls")),
+        "no PR for a failed run"
+    );
+}
+
+fn comment_event(dir: &std::path::Path, body: &str, login: &str) -> std::path::PathBuf {
+    let mut v: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("events/issue-comment.json")).unwrap(),
+    )
+    .unwrap();
+    v["comment"]["body"] = json!(body);
+    v["sender"]["login"] = json!(login);
+    v["comment"]["user"]["login"] = json!(login);
+    let p = dir.join("comment.json");
+    std::fs::write(&p, v.to_string()).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_comment_command_from_a_reader_is_refused_with_a_reply() {
+    let server = api(false, false).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/stranger/permission")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"permission": "read", "user": {"login": "stranger"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let event = comment_event(ctx.dir.path(), "/e2e build", "stranger");
+    let out = ctx.run_action("issue_comment", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("::notice::e2e-action: not building: `stranger` has read permission"),
+        "{}",
+        text(&out)
+    );
+    let reqs = requests(&server).await;
+    let reply = reqs
+        .iter()
+        .find(|(m, p, _)| m == "POST" && p.ends_with("/issues/42/comments"))
+        .expect("a reply");
+    assert!(
+        reply.2["body"]
+            .as_str()
+            .unwrap()
+            .contains("@stranger e2e-action did not run")
+    );
+    assert_eq!(ctx.origin_branches().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_comment_command_from_a_writer_builds_and_other_comments_are_skipped() {
+    let server = api(false, false).await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/octocat/permission")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"permission": "write", "user": {"login": "octocat"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let chat = comment_event(ctx.dir.path(), "Looks great!", "octocat");
+    let out = ctx.run_action("issue_comment", Some(&chat));
+    assert!(
+        out.status.success() && text(&out).contains("not an `/e2e` command"),
+        "{}",
+        text(&out)
+    );
+    let event = comment_event(ctx.dir.path(), "/e2e retry\nplease", "octocat");
+    let out = ctx.run_action("issue_comment", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ctx.outputs()["pr-operation"], "created");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dispatch_fetches_the_issue_through_the_api() {
+    let server = api(false, false).await;
+    let sample: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/octocat/permission")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"permission": "admin"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/42")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sample["issue"].clone()))
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let event = ctx.dir.path().join("dispatch.json");
+    std::fs::write(
+        &event,
+        json!({"inputs": {"issue-number": "42"}, "ref": "refs/heads/main", "repository": sample["repository"], "sender": sample["sender"], "workflow": ".github/workflows/e2e.yml"}).to_string(),
+    )
+    .unwrap();
+    let out = ctx.run_action("workflow_dispatch", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ctx.outputs()["branch"], BRANCH);
+}
