@@ -10,4 +10,5 @@ mod hardening;
 mod llm;
 mod payloads;
 mod pipeline;
+mod prism;
 mod token_push;

@@ -1,0 +1,95 @@
+//! Every request a full run makes is one GitHub's official REST description accepts: the binary
+//! against npm `@octokit/openapi` served by prism on 127.0.0.1 (validation on).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::helpers::{TestContext, sample_event, text};
+
+struct Prism {
+    pid: String,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Prism {
+    fn start(dir: &Path) -> Prism {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join("prism.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/start_prism.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "prism did not start: {}{}",
+            text(&out),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Prism {
+            pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            port,
+            log,
+        }
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.pid).status();
+    }
+}
+
+#[test]
+fn a_full_run_makes_only_requests_the_rest_description_accepts() {
+    let mut ctx = TestContext::new();
+    let prism = Prism::start(ctx.dir.path());
+    ctx.env.insert(
+        "GITHUB_API_URL".into(),
+        format!("http://127.0.0.1:{}", prism.port),
+    );
+    ctx.env.insert(
+        "INPUT_GITHUB-TOKEN".into(),
+        "ghs_PrismCanaryToken000000000000".into(),
+    );
+    ctx.env.insert("INPUT_LABELS".into(), "e2e".into());
+    for round in ["first run", "re-run"] {
+        let out = ctx.run_action("issues", Some(&sample_event()));
+        assert!(out.status.success(), "{round}: {}", text(&out));
+        assert!(
+            !text(&out).contains("::warning::"),
+            "{round}: {}",
+            text(&out)
+        );
+        let outputs = ctx.outputs();
+        assert!(!outputs["pr-number"].is_empty(), "{round}: {outputs:?}");
+    }
+    let log = std::fs::read_to_string(&prism.log).unwrap();
+    let received = log.matches("Request received").count();
+    assert!(
+        received >= 20,
+        "only {received} requests reached prism:\n{log}"
+    );
+    // Prism also checks its own example responses against the schema and complains about a few;
+    // those are GitHub's examples, not our requests.
+    for line in log.lines() {
+        let ours = line.contains("Violation: request")
+            || line.contains("Request did not pass the validation");
+        assert!(!ours, "{line}\n{log}");
+    }
+    for route in [
+        "post /repos/octo-org/reading-list/issues/42/comments",
+        "patch /repos/octo-org/reading-list/issues/comments/",
+        "post /repos/octo-org/reading-list/pulls",
+        "get /repos/octo-org/reading-list/pulls",
+    ] {
+        assert!(log.contains(route), "no {route} in the log");
+    }
+}
