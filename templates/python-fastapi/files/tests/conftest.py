@@ -1,5 +1,7 @@
 """Test setup: a fresh temporary SQLite database per test session; no network.
 
+Set TEST_DATABASE_URL to run the suite against another database (e.g. a throw-away
+PostgreSQL); DATABASE_URL is never used here, so the tests cannot touch a real database.
 The environment is set before `app` is imported, because settings are read at import time.
 """
 
@@ -10,7 +12,7 @@ from collections.abc import Iterator
 
 _TMP = tempfile.mkdtemp(prefix="app-tests-")
 os.environ["APP_ENV"] = "test"
-os.environ["DATABASE_URL"] = f"sqlite:///{_TMP}/test.db"
+os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
 os.environ["SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"
 os.environ["DB_CREATE_TABLES"] = "1"
 
