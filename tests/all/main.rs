@@ -3,6 +3,7 @@
 mod helpers;
 
 mod action_contract;
+mod checkout;
 mod errors;
 mod faults;
 mod github;
