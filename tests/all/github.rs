@@ -323,3 +323,88 @@ async fn a_dispatch_fetches_the_issue_through_the_api() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(ctx.outputs()["branch"], BRANCH);
 }
+
+/// Answers `first` once, then `then`.
+struct Once(
+    ResponseTemplate,
+    ResponseTemplate,
+    std::sync::atomic::AtomicBool,
+);
+
+impl wiremock::Respond for Once {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        if self.2.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.1.clone()
+        } else {
+            self.0.clone()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_and_secondary_rate_limits_are_retried() {
+    let server = MockServer::start().await;
+    let ok_comment = ResponseTemplate::new(201).set_body_json(json!({"id": 7, "body": "x"}));
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(Once(
+            ResponseTemplate::new(502).set_body_string("bad gateway"),
+            ResponseTemplate::new(200).set_body_json(json!([])),
+            Default::default(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(Once(
+            ResponseTemplate::new(500).set_body_json(json!({"message": "Server Error"})),
+            ok_comment,
+            Default::default(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/issues/comments/7")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 7, "body": "x"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/pulls")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let secondary = ResponseTemplate::new(403)
+        .insert_header("retry-after", "1")
+        .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}));
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/pulls")))
+        .respond_with(Once(
+            secondary,
+            ResponseTemplate::new(201).set_body_json(
+                json!({"number": 9, "html_url": "https://github.example/o/r/pull/9"}),
+            ),
+            Default::default(),
+        ))
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    ctx.env.insert("INPUT_LABELS".into(), String::new());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("::warning::"), "{}", text(&out));
+    assert_eq!(ctx.outputs()["pr-number"], "9");
+    let reqs = requests(&server).await;
+    assert_eq!(
+        reqs.iter()
+            .filter(|(m, p, _)| m == "POST" && p.ends_with("/pulls"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        reqs.iter()
+            .filter(|(m, p, _)| m == "POST" && p.ends_with("/42/comments"))
+            .count(),
+        2
+    );
+}
