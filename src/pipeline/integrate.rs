@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::error::E2eError;
-use crate::event::Trigger;
 use crate::pipeline::RunRequest;
 use crate::pipeline::develop::Files;
 use crate::spec::Spec;
@@ -63,7 +62,6 @@ pub fn integrate(
     files: &Files,
     app_dir: &str,
     req: &RunRequest,
-    _trigger: &Trigger,
 ) -> Result<Integration, E2eError> {
     let app_dir = confine::validate_relative(app_dir)
         .map_err(|e| E2eError::Config(format!("app-dir: {e}")))?;

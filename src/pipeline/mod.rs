@@ -352,8 +352,7 @@ async fn build(
 
     // 7. integrate
     progress.start(Stage::Integrate).await;
-    let mut integration =
-        integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req, trigger)?;
+    let mut integration = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req)?;
     progress.set_branch(&integration.branch);
     progress
         .done(
@@ -407,8 +406,7 @@ async fn build(
             report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
         }
         if llm_report.repairs > 0 || !llm_report.reverted.is_empty() {
-            integration =
-                integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req, trigger)?;
+            integration = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req)?;
         }
         llm_report.take_usage(llm);
         progress.set_llm(llm_report);
