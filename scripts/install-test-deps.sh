@@ -13,6 +13,10 @@ command -v promtool >/dev/null 2>&1 || apt_missing+=(prometheus)
 command -v git >/dev/null 2>&1 || apt_missing+=(git)
 command -v curl >/dev/null 2>&1 || apt_missing+=(curl)
 command -v node >/dev/null 2>&1 || apt_missing+=(nodejs npm)
+# The container contract test: a static binary (musl) in an image built and run without Docker.
+command -v musl-gcc >/dev/null 2>&1 || apt_missing+=(musl-tools)
+command -v buildah >/dev/null 2>&1 || apt_missing+=(buildah)
+command -v podman >/dev/null 2>&1 || apt_missing+=(podman)
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   echo "install-test-deps: apt-get install ${apt_missing[*]}"
   sudo=""
@@ -20,6 +24,8 @@ if [ "${#apt_missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 fi
+
+rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
 stamp=.venv-test/.requirements
 if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then

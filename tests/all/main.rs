@@ -4,6 +4,7 @@ mod helpers;
 
 mod action_contract;
 mod checkout;
+mod container;
 mod errors;
 mod faults;
 mod github;

@@ -1,51 +1,7 @@
 //! Every request a full run makes is one GitHub's official REST description accepts: the binary
 //! against npm `@octokit/openapi` served by prism on 127.0.0.1 (validation on).
 
-use std::path::Path;
-use std::process::Command;
-
-use crate::helpers::{TestContext, sample_event, text};
-
-struct Prism {
-    pid: String,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Prism {
-    fn start(dir: &Path) -> Prism {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = dir.join("prism.log");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/start_prism.sh");
-        let out = Command::new("bash")
-            .arg(script)
-            .arg(port.to_string())
-            .arg(&log)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "prism did not start: {}{}",
-            text(&out),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        Prism {
-            pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
-            port,
-            log,
-        }
-    }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(&self.pid).status();
-    }
-}
+use crate::helpers::{Prism, TestContext, sample_event, text};
 
 #[test]
 fn a_full_run_makes_only_requests_the_rest_description_accepts() {

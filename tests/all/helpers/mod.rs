@@ -240,3 +240,49 @@ impl Drop for GitServer {
         let _ = self.child.wait();
     }
 }
+
+/// prism serving GitHub's REST description on 127.0.0.1, stopped on drop.
+pub struct Prism {
+    pid: String,
+    /// Port.
+    pub port: u16,
+    /// Its log (validation messages).
+    pub log: std::path::PathBuf,
+}
+
+impl Prism {
+    /// Starts prism (5–10 s) with its log under `dir`.
+    pub fn start(dir: &Path) -> Prism {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join("prism.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/start_prism.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "prism did not start: {}{}",
+            text(&out),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Prism {
+            pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            port,
+            log,
+        }
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.pid).status();
+    }
+}
+
