@@ -41,9 +41,12 @@ pub enum E2eError {
     /// GitHub's API refused or failed.
     #[error("GitHub API: {0}")]
     GitHub(String),
-    /// The LLM provider failed or answered unusably.
+    /// The LLM provider failed (transport, budget, recording miss).
     #[error("LLM: {0}")]
     Llm(String),
+    /// The LLM kept answering something our validation refuses.
+    #[error("LLM: {0}")]
+    LlmInvalid(String),
 }
 
 impl E2eError {

@@ -311,7 +311,7 @@ impl Llm {
                 }
             }
         }
-        Err(E2eError::Llm(format!(
+        Err(E2eError::LlmInvalid(format!(
             "{} ({}): the {:?} answer stayed invalid after {} attempts: {last_error}",
             ask.stage,
             ask.schema_name,

@@ -247,7 +247,19 @@ pub async fn devops(llm: &Llm, spec: &Spec) -> Result<Ops, E2eError> {
     .await
 }
 
-/// Checks a fill: size, lines, and nothing that could confuse the file's assembly.
+/// What a fill may not use: the environment, processes, the network, files, dynamic code.
+/// Business rules and extra routes need none of these; a denylist is not a sandbox (the tests
+/// run sandboxed anyway), but it keeps an injected or careless answer out of the PR.
+pub const FORBIDDEN_IN_CODE: &[&str] = &[
+    "os.environ", "getenv", "environ[", "subprocess", "os.system", "os.popen", "os.exec", "os.fork", "pty.",
+    "socket", "urllib", "requests.", "httpx", "http.client", "aiohttp", "ftplib", "smtplib",
+    "http://", "https://", "__import__", "importlib", "eval(", "exec(", "compile(", "open(",
+    "pathlib", "shutil", "os.remove", "os.unlink", "os.rename", "os.chmod", ".github", "ctypes",
+    "pickle", "marshal", "sys.modules", "globals(", "setattr(builtins",
+];
+
+/// Checks a fill: size, lines, nothing that could confuse the file's assembly, and none of the
+/// [`FORBIDDEN_IN_CODE`] capabilities.
 pub fn check_code(code: &str) -> Result<String, String> {
     if code.trim().is_empty() {
         return Err("`code` is empty".into());
@@ -259,6 +271,11 @@ pub fn check_code(code: &str) -> Result<String, String> {
     }
     if code.contains(scaffold::HOLE_SENTINEL) || code.contains('\0') {
         return Err("`code` contains a forbidden character".into());
+    }
+    if let Some(bad) = FORBIDDEN_IN_CODE.iter().find(|f| code.contains(**f)) {
+        return Err(format!(
+            "`code` uses `{bad}`; fills may not touch the environment, processes, the network or files"
+        ));
     }
     Ok(code.to_string())
 }
@@ -281,6 +298,9 @@ pub struct FillRecord {
     pub hole: String,
     /// Whether the fill differs from the scaffold.
     pub changed: bool,
+    /// Why the LLM's answers were refused (the scaffold's code stays), if they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
 }
 
 /// Fills every hole concurrently (at most `concurrency` calls in flight) and applies the fills.
@@ -343,14 +363,20 @@ pub async fn fill_holes(
     results.sort_by_key(|(i, j, _)| (*i, *j));
     let mut records = Vec::new();
     for (i, j, code) in results {
-        let code = code?;
+        let (file, hole) = (files.files[i].path.clone(), files.files[i].holes[j].name.clone());
+        let code = match code {
+            Ok(code) => code,
+            // An answer that stays invalid keeps the scaffold's code; anything else (budget,
+            // transport) ends the stage.
+            Err(E2eError::LlmInvalid(why)) => {
+                records.push(FillRecord { file, hole, changed: false, rejected: Some(why) });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let default = files.files[i].holes[j].default.clone();
         let changed = code.trim() != default.trim();
-        records.push(FillRecord {
-            file: files.files[i].path.clone(),
-            hole: files.files[i].holes[j].name.clone(),
-            changed,
-        });
+        records.push(FillRecord { file, hole, changed, rejected: None });
         if changed {
             files.set_fill(i, j, Some(code));
         }
@@ -545,6 +571,10 @@ impl LlmReport {
                 "\nDevOps: memory limit {} MiB, p95 latency target {} s.\n",
                 ops.memory_limit_mb, ops.latency_p95_seconds
             ));
+        }
+        let rejected: Vec<String> = self.fills.iter().filter(|f| f.rejected.is_some()).map(|f| format!("`{}#{}`", f.file, f.hole)).collect();
+        if !rejected.is_empty() {
+            s.push_str(&format!("\nRefused LLM answers (the scaffold's code stays): {}.\n", rejected.join(", ")));
         }
         s.push_str(&format!(
             "\nFilled by the LLM: {}.{}{}\n",

@@ -12,13 +12,14 @@ const CANARY_GH: &str = "ghs_CanaryGithubToken0123456789abcdef";
 const CANARY_LLM: &str = "sk-CanaryLlmKey0123456789abcdef";
 const CANARY_ENV: &str = "canary-env-value-5f1e";
 
-/// Runs at import time inside the generated app's test run.
-const MALICIOUS: &str = r#"import os, subprocess, sys, time
-print("ENV-DUMP", dict(os.environ), flush=True)
-subprocess.Popen(["sleep", "31337"])
-if os.fork() == 0:
-    time.sleep(31338)
-time.sleep(31339)
+/// Runs at import time inside the generated app's test run. Written to slip past the fills'
+/// denylist (which is not the security boundary): the sandbox must hold on its own.
+const MALICIOUS: &str = r#"import os as _o, time as _t
+print("ENV-DUMP", dict(getattr(_o, "envi" + "ron")), flush=True)
+getattr(_o, "sys" + "tem")("sleep 31337 &")
+if getattr(_o, "fo" + "rk")() == 0:
+    _t.sleep(31338)
+_t.sleep(31339)
 
 
 def validate(data, account):
