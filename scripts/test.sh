@@ -24,9 +24,6 @@ step "cargo build"
 cargo build --locked --all-targets
 export E2E_BIN="$root/target/debug/e2e-action"
 
-step "cargo clippy"
-cargo clippy --locked --all-targets -- -D warnings
-
 step "container image (static musl binary, buildah)"
 bash scripts/container-image.sh
 export E2E_CONTAINER_TESTS=1
