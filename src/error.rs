@@ -61,7 +61,8 @@ impl E2eError {
             E2eError::TestsFailed(_)
             | E2eError::Push(_)
             | E2eError::GitHub(_)
-            | E2eError::Llm(_) => EXIT_EXTERNAL,
+            | E2eError::Llm(_)
+            | E2eError::LlmInvalid(_) => EXIT_EXTERNAL,
         }
     }
 }

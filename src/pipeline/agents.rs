@@ -251,11 +251,44 @@ pub async fn devops(llm: &Llm, spec: &Spec) -> Result<Ops, E2eError> {
 /// Business rules and extra routes need none of these; a denylist is not a sandbox (the tests
 /// run sandboxed anyway), but it keeps an injected or careless answer out of the PR.
 pub const FORBIDDEN_IN_CODE: &[&str] = &[
-    "os.environ", "getenv", "environ[", "subprocess", "os.system", "os.popen", "os.exec", "os.fork", "pty.",
-    "socket", "urllib", "requests.", "httpx", "http.client", "aiohttp", "ftplib", "smtplib",
-    "http://", "https://", "__import__", "importlib", "eval(", "exec(", "compile(", "open(",
-    "pathlib", "shutil", "os.remove", "os.unlink", "os.rename", "os.chmod", ".github", "ctypes",
-    "pickle", "marshal", "sys.modules", "globals(", "setattr(builtins",
+    "os.environ",
+    "getenv",
+    "environ[",
+    "subprocess",
+    "os.system",
+    "os.popen",
+    "os.exec",
+    "os.fork",
+    "pty.",
+    "socket",
+    "urllib",
+    "requests.",
+    "httpx",
+    "http.client",
+    "aiohttp",
+    "ftplib",
+    "smtplib",
+    "http://",
+    "https://",
+    "__import__",
+    "importlib",
+    "eval(",
+    "exec(",
+    "compile(",
+    "open(",
+    "pathlib",
+    "shutil",
+    "os.remove",
+    "os.unlink",
+    "os.rename",
+    "os.chmod",
+    ".github",
+    "ctypes",
+    "pickle",
+    "marshal",
+    "sys.modules",
+    "globals(",
+    "setattr(builtins",
 ];
 
 /// Checks a fill: size, lines, nothing that could confuse the file's assembly, and none of the
@@ -363,20 +396,33 @@ pub async fn fill_holes(
     results.sort_by_key(|(i, j, _)| (*i, *j));
     let mut records = Vec::new();
     for (i, j, code) in results {
-        let (file, hole) = (files.files[i].path.clone(), files.files[i].holes[j].name.clone());
+        let (file, hole) = (
+            files.files[i].path.clone(),
+            files.files[i].holes[j].name.clone(),
+        );
         let code = match code {
             Ok(code) => code,
             // An answer that stays invalid keeps the scaffold's code; anything else (budget,
             // transport) ends the stage.
             Err(E2eError::LlmInvalid(why)) => {
-                records.push(FillRecord { file, hole, changed: false, rejected: Some(why) });
+                records.push(FillRecord {
+                    file,
+                    hole,
+                    changed: false,
+                    rejected: Some(why),
+                });
                 continue;
             }
             Err(e) => return Err(e),
         };
         let default = files.files[i].holes[j].default.clone();
         let changed = code.trim() != default.trim();
-        records.push(FillRecord { file, hole, changed, rejected: None });
+        records.push(FillRecord {
+            file,
+            hole,
+            changed,
+            rejected: None,
+        });
         if changed {
             files.set_fill(i, j, Some(code));
         }
@@ -572,9 +618,17 @@ impl LlmReport {
                 ops.memory_limit_mb, ops.latency_p95_seconds
             ));
         }
-        let rejected: Vec<String> = self.fills.iter().filter(|f| f.rejected.is_some()).map(|f| format!("`{}#{}`", f.file, f.hole)).collect();
+        let rejected: Vec<String> = self
+            .fills
+            .iter()
+            .filter(|f| f.rejected.is_some())
+            .map(|f| format!("`{}#{}`", f.file, f.hole))
+            .collect();
         if !rejected.is_empty() {
-            s.push_str(&format!("\nRefused LLM answers (the scaffold's code stays): {}.\n", rejected.join(", ")));
+            s.push_str(&format!(
+                "\nRefused LLM answers (the scaffold's code stays): {}.\n",
+                rejected.join(", ")
+            ));
         }
         s.push_str(&format!(
             "\nFilled by the LLM: {}.{}{}\n",

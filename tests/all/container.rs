@@ -31,7 +31,9 @@ fn python_prefix() -> PathBuf {
 #[test]
 fn the_static_binary_runs_as_a_container_action() {
     if std::env::var("E2E_CONTAINER_TESTS").as_deref() != Ok("1") {
-        println!("skipped: set E2E_CONTAINER_TESTS=1 after scripts/container-image.sh built the image");
+        println!(
+            "skipped: set E2E_CONTAINER_TESTS=1 after scripts/container-image.sh built the image"
+        );
         return;
     }
     let image = "localhost/e2e-action-test:latest";
@@ -39,7 +41,8 @@ fn the_static_binary_runs_as_a_container_action() {
     let prism = Prism::start(ctx.dir.path());
     let git = GitServer::start(ctx.dir.path(), TOKEN);
     let repo = git2::Repository::open(&ctx.workspace).unwrap();
-    repo.remote_set_url("origin", &git.url("origin.git")).unwrap();
+    repo.remote_set_url("origin", &git.url("origin.git"))
+        .unwrap();
     let event = ctx.dir.path().join("event.json");
     std::fs::copy(sample_event(), &event).unwrap();
     let files = ctx.dir.path().join("file_commands");
@@ -49,27 +52,91 @@ fn the_static_binary_runs_as_a_container_action() {
 
     let py = python_prefix();
     let uv_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin");
-    let mount = |host: &Path, guest: &str, ro: bool| format!("{}:{guest}{}", host.display(), if ro { ":ro" } else { "" });
+    let mount = |host: &Path, guest: &str, ro: bool| {
+        format!("{}:{guest}{}", host.display(), if ro { ":ro" } else { "" })
+    };
     let mut cmd = Command::new("podman");
-    cmd.args(["--storage-driver", "vfs", "run", "--rm", "--runtime", "runc", "--network", "host"])
-        .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"])
-        // The runner's mounts.
-        .args(["-v", &mount(&event, "/github/workflow/event.json", true)])
-        .args(["-v", &mount(&ctx.workspace, "/github/workspace", false)])
-        .args(["-v", &mount(&files, "/github/file_commands", false)])
-        .args(["-v", &mount(&ctx.runner_temp, "/github/runner_temp", false)])
-        .args(["-v", &mount(&shared_cache(), "/github/cache", false)])
-        // The default pack's toolchain, as the published image's runtime stage provides it.
-        .args(["-v", "/usr:/usr:ro", "-v", "/lib:/lib:ro", "-v", "/lib64:/lib64:ro", "-v", "/bin:/bin:ro", "-v", "/etc/alternatives:/etc/alternatives:ro"])
-        .args(["-v", &mount(&py, &py.display().to_string(), true)])
-        .args(["-v", &mount(&uv_dir, "/opt/uv", true)])
-        .args(["-e", &format!("PATH={}/bin:/opt/uv:/usr/bin:/bin", py.display())])
-        .args(["-e", "HOME=/github/home", "-e", "GITHUB_ACTIONS=true", "-e", "GITHUB_EVENT_NAME=issues"])
-        .args(["-e", "GITHUB_EVENT_PATH=/github/workflow/event.json", "-e", "GITHUB_WORKSPACE=/github/workspace"])
-        .args(["-e", "GITHUB_REPOSITORY=octo-org/reading-list", "-e", "RUNNER_TEMP=/github/runner_temp"])
-        .args(["-e", "GITHUB_OUTPUT=/github/file_commands/output", "-e", "GITHUB_STEP_SUMMARY=/github/file_commands/summary"])
-        .args(["-e", &format!("GITHUB_API_URL=http://127.0.0.1:{}", prism.port), "-e", "GITHUB_SERVER_URL=https://github.com"])
-        .args(["-e", &format!("INPUT_GITHUB-TOKEN={TOKEN}"), "-e", "INPUT_CACHE-DIR=/github/cache", "-e", "INPUT_LABELS=e2e"]);
+    cmd.args([
+        "--storage-driver",
+        "vfs",
+        "run",
+        "--rm",
+        "--runtime",
+        "runc",
+        "--network",
+        "host",
+    ])
+    .args([
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=4096:4096",
+    ])
+    // The runner's mounts.
+    .args(["-v", &mount(&event, "/github/workflow/event.json", true)])
+    .args(["-v", &mount(&ctx.workspace, "/github/workspace", false)])
+    .args(["-v", &mount(&files, "/github/file_commands", false)])
+    .args(["-v", &mount(&ctx.runner_temp, "/github/runner_temp", false)])
+    .args(["-v", &mount(&shared_cache(), "/github/cache", false)])
+    // The default pack's toolchain, as the published image's runtime stage provides it.
+    .args([
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/lib:/lib:ro",
+        "-v",
+        "/lib64:/lib64:ro",
+        "-v",
+        "/bin:/bin:ro",
+        "-v",
+        "/etc/alternatives:/etc/alternatives:ro",
+    ])
+    .args(["-v", &mount(&py, &py.display().to_string(), true)])
+    .args(["-v", &mount(&uv_dir, "/opt/uv", true)])
+    .args([
+        "-e",
+        &format!("PATH={}/bin:/opt/uv:/usr/bin:/bin", py.display()),
+    ])
+    .args([
+        "-e",
+        "HOME=/github/home",
+        "-e",
+        "GITHUB_ACTIONS=true",
+        "-e",
+        "GITHUB_EVENT_NAME=issues",
+    ])
+    .args([
+        "-e",
+        "GITHUB_EVENT_PATH=/github/workflow/event.json",
+        "-e",
+        "GITHUB_WORKSPACE=/github/workspace",
+    ])
+    .args([
+        "-e",
+        "GITHUB_REPOSITORY=octo-org/reading-list",
+        "-e",
+        "RUNNER_TEMP=/github/runner_temp",
+    ])
+    .args([
+        "-e",
+        "GITHUB_OUTPUT=/github/file_commands/output",
+        "-e",
+        "GITHUB_STEP_SUMMARY=/github/file_commands/summary",
+    ])
+    .args([
+        "-e",
+        &format!("GITHUB_API_URL=http://127.0.0.1:{}", prism.port),
+        "-e",
+        "GITHUB_SERVER_URL=https://github.com",
+    ])
+    .args([
+        "-e",
+        &format!("INPUT_GITHUB-TOKEN={TOKEN}"),
+        "-e",
+        "INPUT_CACHE-DIR=/github/cache",
+        "-e",
+        "INPUT_LABELS=e2e",
+    ]);
     for (k, v) in std::env::vars() {
         if k.starts_with("PIP_") || k.starts_with("UV_") {
             cmd.args(["-e", &format!("{k}={v}")]);
@@ -79,12 +146,18 @@ fn the_static_binary_runs_as_a_container_action() {
     let out = cmd.output().unwrap();
     let log = text(&out);
     assert!(out.status.success(), "{log}");
-    let outputs = crate::helpers::parse_outputs(&std::fs::read_to_string(files.join("output")).unwrap());
+    let outputs =
+        crate::helpers::parse_outputs(&std::fs::read_to_string(files.join("output")).unwrap());
     assert_eq!(outputs["tests"], "passed", "{log}");
     assert!(!outputs["pr-number"].is_empty(), "{outputs:?}");
-    assert_eq!(ctx.origin_branches().get(&outputs["branch"]), Some(&outputs["sha"]));
+    assert_eq!(
+        ctx.origin_branches().get(&outputs["branch"]),
+        Some(&outputs["sha"])
+    );
     let prism_log = std::fs::read_to_string(&prism.log).unwrap();
     assert!(!prism_log.contains("Violation: request"), "{prism_log}");
-    let leaked = log.lines().any(|l| l.contains(TOKEN) && !l.starts_with("::add-mask::"));
+    let leaked = log
+        .lines()
+        .any(|l| l.contains(TOKEN) && !l.starts_with("::add-mask::"));
     assert!(!leaked, "{log}");
 }

@@ -285,4 +285,3 @@ impl Drop for Prism {
         let _ = Command::new("kill").arg(&self.pid).status();
     }
 }
-
