@@ -380,7 +380,7 @@ async fn an_injected_issue_leaves_no_trace_in_the_tree_or_the_requests() {
             }
             if let Ok(blob) = repo.find_blob(entry.id()) {
                 let text = String::from_utf8_lossy(blob.content());
-                if text.contains("urlopen") || text.contains("ghs_InjectionCanary") {
+                if text.contains("evil.example/?t=") || text.contains("ghs_InjectionCanary") {
                     hits.push(path);
                 }
             }
