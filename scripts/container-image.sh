@@ -13,8 +13,9 @@ cp target/x86_64-unknown-linux-musl/debug/e2e-action "$ctx/"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
 cat > "$ctx/Containerfile" <<'EOC'
 FROM scratch
-COPY e2e-action /usr/local/bin/e2e-action
+# At the root, not under /usr: the contract test mounts the host's /usr for the pack's toolchain.
+COPY e2e-action /e2e-action
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-ENTRYPOINT ["/usr/local/bin/e2e-action"]
+ENTRYPOINT ["/e2e-action"]
 EOC
 buildah --storage-driver vfs bud --quiet --isolation chroot -t localhost/e2e-action-test:latest -f "$ctx/Containerfile" "$ctx"

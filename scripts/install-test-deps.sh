@@ -17,6 +17,7 @@ command -v node >/dev/null 2>&1 || apt_missing+=(nodejs npm)
 command -v musl-gcc >/dev/null 2>&1 || apt_missing+=(musl-tools)
 command -v buildah >/dev/null 2>&1 || apt_missing+=(buildah)
 command -v podman >/dev/null 2>&1 || apt_missing+=(podman)
+command -v runc >/dev/null 2>&1 || apt_missing+=(runc)
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   echo "install-test-deps: apt-get install ${apt_missing[*]}"
   sudo=""
