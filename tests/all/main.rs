@@ -13,4 +13,5 @@ mod llm;
 mod payloads;
 mod pipeline;
 mod prism;
+mod snapshots;
 mod token_push;
