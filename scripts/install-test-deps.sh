@@ -26,7 +26,8 @@ if [ "${#apt_missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 fi
 
-rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+musl_target="$(uname -m)-unknown-linux-musl"
+rustup target list --installed | grep -qx "$musl_target" || rustup target add "$musl_target"
 
 stamp=.venv-test/.requirements
 if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then

@@ -57,9 +57,19 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
             }
         }
     }
-    let mut er = String::from("erDiagram\n    Account ||--o{ User : has\n");
+    // With team workspaces, rows belong to a team that accounts join through memberships.
+    let teams = spec.app.features.teams;
+    let (owner, owner_fk, scope) = if teams {
+        ("Team", "team_id", "team workspace")
+    } else {
+        ("Account", "account_id", "account")
+    };
+    let mut er = String::from("erDiagram\n");
+    if teams {
+        er.push_str("    Account ||--o{ Membership : joins\n    Team ||--o{ Membership : has\n");
+    }
     for e in &spec.entities {
-        er.push_str(&format!("    Account ||--o{{ {} : owns\n", e.name));
+        er.push_str(&format!("    {owner} ||--o{{ {} : owns\n", e.name));
     }
     for r in &relations {
         let card = if r.required { "||" } else { "|o" };
@@ -70,7 +80,7 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
     }
     for e in &spec.entities {
         er.push_str(&format!(
-            "    {} {{\n        int id PK\n        int account_id FK\n",
+            "    {} {{\n        int id PK\n        int {owner_fk} FK\n",
             e.name
         ));
         for f in &e.fields {
@@ -88,7 +98,14 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
         }
         er.push_str("    }\n");
     }
-    let flow = "flowchart LR\n    browser[Browser] -->|HTML forms + session cookie| web[FastAPI app]\n    client[API client] -->|JSON + bearer token| web\n    web -->|SQLAlchemy, scoped by account| db[(SQLite / PostgreSQL)]\n    prom[Prometheus] -->|scrapes /metrics| web\n    prom -->|alert rules| am[Alertmanager]\n    grafana[Grafana] -->|queries| prom\n".to_string();
+    let flow = format!(
+        "flowchart LR\n    browser[Browser] -->|HTML forms + session cookie| web[FastAPI app]\n    client[API client] -->|JSON + bearer token| web\n    web -->|SQLAlchemy, scoped by {scope}| db[(SQLite / PostgreSQL)]\n    prom[Prometheus] -->|scrapes /metrics| web\n    prom -->|alert rules| am[Alertmanager]\n    grafana[Grafana] -->|queries| prom\n"
+    );
+    let tenancy = if teams {
+        "Every row belongs to a team workspace; every request looks the caller's membership up in the database, every query is filtered by that workspace, and referenced rows are checked to belong to it too. Only a workspace's owner adds or removes members; a removed member loses access on the next request.".to_string()
+    } else {
+        "Every row belongs to an account; every query is filtered by the signed-in user's account, and referenced rows are checked to belong to it too.".to_string()
+    };
     let components = if pack.manifest.components.is_empty() {
         vec![Component {
             name: "app".into(),
@@ -104,7 +121,7 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
         er_diagram: er,
         flow_diagram: flow,
         security: vec![
-            "Every row belongs to an account; every query is filtered by the signed-in user's account, and referenced rows are checked to belong to it too.".into(),
+            tenancy,
             "Passwords are hashed with Argon2; sessions are signed, HTTP-only cookies; API access uses bearer tokens.".into(),
             "Forms carry a CSRF token bound to the session.".into(),
             "Input is validated by type (e-mail, URL, enum, decimal, dates) before it reaches the database; unique fields answer 409.".into(),
@@ -114,7 +131,7 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
         scaling: vec![
             "The app is stateless: run several replicas behind a load balancer; sessions live in signed cookies.".into(),
             "Switch DATABASE_URL from SQLite to PostgreSQL for concurrent writers; schema changes go through Alembic migrations.".into(),
-            "Lists are paginated and indexed by account, so response time does not grow with other accounts' data.".into(),
+            format!("Lists are paginated and indexed by {scope}, so response time does not grow with others' data."),
             "Prometheus alerts on CPU above 80 %, memory above 85 % and an error rate above 5 %; the Grafana dashboard shows rate, errors, latency percentiles, CPU and memory.".into(),
         ],
         narrative: None,

@@ -38,6 +38,7 @@ EVENTS = {
     "wide": REPO / "tests/fixtures/events/issue-wide.json",
     "i18n": REPO / "tests/fixtures/events/issue-i18n.json",
     "reserved": REPO / "tests/fixtures/events/issue-reserved.json",
+    "teams": REPO / "tests/fixtures/events/issue-teams.json",
 }
 FREETEXT_EVENT = REPO / "tests/fixtures/events/issue-freetext.json"
 COMMENT_EVENT = REPO / "tests/fixtures/events/issue-comment.json"

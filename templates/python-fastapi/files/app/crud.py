@@ -1,6 +1,10 @@
-"""Generic, account-scoped data access used by every entity router.
+[# With team workspaces, entity rows belong to a team (`team_id`), else to an account (`account_id`). #]
+[% set owner = "team_id" if app.features.teams else "account_id" %]
+[% set tenant = "workspace" if app.features.teams else "account" %]
+[% set yours = "this workspace" if app.features.teams else "your account" %]
+"""Generic, [[ tenant ]]-scoped data access used by every entity router.
 
-Every query here filters on `account_id`: a row of another account is indistinguishable
+Every query here filters on `[[ owner ]]`: a row of another [[ tenant ]] is indistinguishable
 from a row that does not exist.
 """
 
@@ -70,16 +74,16 @@ def escape_like(text: str) -> str:
 def list_rows(
     db: orm.Session,
     meta: EntityMeta,
-    account_id: int,
+    [[ owner ]]: int,
     *,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
     sort: str | None = None,
     q: str | None = None,
 ) -> Page[Any]:
-    """One page of the account's rows, optionally searched (`q`) and sorted (`sort`, `-field` = descending)."""
+    """One page of the [[ tenant ]]'s rows, optionally searched (`q`) and sorted (`sort`, `-field` = descending)."""
     model = meta.model
-    stmt = sa.select(model).where(model.account_id == account_id)
+    stmt = sa.select(model).where(model.[[ owner ]] == [[ owner ]])
     if q and q.strip() and meta.search_fields:
         pattern = f"%{escape_like(q.strip())}%"
         stmt = stmt.where(sa.or_(*(getattr(model, name).ilike(pattern, escape="\\") for name in meta.search_fields)))
@@ -99,39 +103,39 @@ def sortable_keys(meta: EntityMeta) -> list[str]:
     return ["id", *(f.name for f in meta.fields), "created_at", "updated_at"]
 
 
-def get_owned(db: orm.Session, model: type[T], account_id: int, item_id: int) -> T | None:
-    return db.scalar(sa.select(model).where(model.id == item_id, model.account_id == account_id))  # type: ignore[attr-defined]
+def get_owned(db: orm.Session, model: type[T], [[ owner ]]: int, item_id: int) -> T | None:
+    return db.scalar(sa.select(model).where(model.id == item_id, model.[[ owner ]] == [[ owner ]]))  # type: ignore[attr-defined]
 
 
-def owns(db: orm.Session, model: Any, account_id: int, item_id: int) -> bool:
-    """Whether `item_id` is a row of `model` owned by the account (used to check `ref` values)."""
-    return db.scalar(sa.select(model.id).where(model.id == item_id, model.account_id == account_id)) is not None
+def owns(db: orm.Session, model: Any, [[ owner ]]: int, item_id: int) -> bool:
+    """Whether `item_id` is a row of `model` owned by the [[ tenant ]] (used to check `ref` values)."""
+    return db.scalar(sa.select(model.id).where(model.id == item_id, model.[[ owner ]] == [[ owner ]])) is not None
 
 
-def unique_taken(db: orm.Session, model: Any, account_id: int, column: str, value: Any, exclude_id: int | None) -> bool:
-    stmt = sa.select(model.id).where(model.account_id == account_id, getattr(model, column) == value)
+def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, value: Any, exclude_id: int | None) -> bool:
+    stmt = sa.select(model.id).where(model.[[ owner ]] == [[ owner ]], getattr(model, column) == value)
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     return db.scalar(stmt.limit(1)) is not None
 
 
-def check_unique(db: orm.Session, meta: EntityMeta, account_id: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
-    """Raise 409 FieldErrors when a `unique` field's value is already used in this account."""
+def check_unique(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
+    """Raise 409 FieldErrors when a `unique` field's value is already used in this [[ tenant ]]."""
     taken = {
         f.name: "This value is already used by another record."
         for f in meta.fields
-        if f.unique and data.get(f.name) is not None and unique_taken(db, meta.model, account_id, f.name, data[f.name], exclude_id)
+        if f.unique and data.get(f.name) is not None and unique_taken(db, meta.model, [[ owner ]], f.name, data[f.name], exclude_id)
     }
     if taken:
         raise FieldErrors(taken, status.HTTP_409_CONFLICT, "unique")
 
 
-def check_refs(db: orm.Session, account_id: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
-    """Raise 422 FieldErrors when a `ref` value is not a row of the same account."""
+def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
+    """Raise 422 FieldErrors when a `ref` value is not a row of the same [[ tenant ]]."""
     missing = {
-        name: "No such record in your account."
+        name: "No such record in [[ yours ]]."
         for name, model in targets.items()
-        if data.get(name) is not None and not owns(db, model, account_id, data[name])
+        if data.get(name) is not None and not owns(db, model, [[ owner ]], data[name])
     }
     if missing:
         raise FieldErrors(missing, kind="ref")
@@ -160,25 +164,25 @@ def delete(db: orm.Session, row: Any) -> None:
         raise FieldErrors({"__all__": "This record is still referenced by other records."}, status.HTTP_409_CONFLICT, "referenced") from None
 
 
-def labels_for(db: orm.Session, meta: EntityMeta, account_id: int, ids: Iterable[int | None]) -> dict[int, str]:
+def labels_for(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, ids: Iterable[int | None]) -> dict[int, str]:
     """Display labels of the referenced rows, for list pages."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
     model = meta.model
-    rows = db.scalars(sa.select(model).where(model.account_id == account_id, model.id.in_(wanted))).all()
+    rows = db.scalars(sa.select(model).where(model.[[ owner ]] == [[ owner ]], model.id.in_(wanted))).all()
     return {row.id: meta.display(row) for row in rows}
 
 
-def options_for(db: orm.Session, meta: EntityMeta, account_id: int) -> list[tuple[int, str]]:
-    """(id, label) pairs of the account's rows, for select boxes."""
+def options_for(db: orm.Session, meta: EntityMeta, [[ owner ]]: int) -> list[tuple[int, str]]:
+    """(id, label) pairs of the [[ tenant ]]'s rows, for select boxes."""
     model = meta.model
-    rows = db.scalars(sa.select(model).where(model.account_id == account_id).order_by(model.id).limit(OPTIONS_LIMIT)).all()
+    rows = db.scalars(sa.select(model).where(model.[[ owner ]] == [[ owner ]]).order_by(model.id).limit(OPTIONS_LIMIT)).all()
     return [(row.id, meta.display(row)) for row in rows]
 
 
-def count(db: orm.Session, model: Any, account_id: int) -> int:
-    return db.scalar(sa.select(sa.func.count()).select_from(model).where(model.account_id == account_id)) or 0
+def count(db: orm.Session, model: Any, [[ owner ]]: int) -> int:
+    return db.scalar(sa.select(sa.func.count()).select_from(model).where(model.[[ owner ]] == [[ owner ]])) or 0
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -210,8 +214,8 @@ def csv_text(fields: Sequence[FieldSpec], rows: Iterable[Any]) -> str:
     return buffer.getvalue()
 
 
-def all_rows(db: orm.Session, model: Any, account_id: int) -> Sequence[Any]:
-    return db.scalars(sa.select(model).where(model.account_id == account_id).order_by(model.id)).all()
+def all_rows(db: orm.Session, model: Any, [[ owner ]]: int) -> Sequence[Any]:
+    return db.scalars(sa.select(model).where(model.[[ owner ]] == [[ owner ]]).order_by(model.id)).all()
 
 
 def revalidate(schema: type[pydantic.BaseModel], data: dict[str, Any]) -> dict[str, Any]:

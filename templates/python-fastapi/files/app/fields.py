@@ -38,7 +38,7 @@ class FieldSpec:
     label: str  # display label (from the issue; printed auto-escaped)
     kind: str  # text, longtext, int, decimal, bool, date, datetime, email, url, enum, ref
     required: bool = False
-    unique: bool = False  # unique within one account
+    unique: bool = False  # unique within one [[ "workspace" if app.features.teams else "account" ]]
     choices: Sequence[str] = ()  # for enum
     target: str | None = None  # for ref: the target entity's module name in app.entities
 

@@ -56,6 +56,9 @@ app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")
 app.include_router(system_routes.router)
 app.include_router(account_routes.api)
 app.include_router(account_routes.pages)
+[% if app.features.teams %]
+app.include_router(account_routes.teams_api)
+[% endif %]
 for api_router, page_router in ROUTERS:
     app.include_router(api_router)
     app.include_router(page_router)

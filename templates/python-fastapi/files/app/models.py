@@ -1,4 +1,8 @@
+[% if app.features.teams %]
+"""Built-in models: accounts, and the team workspaces (with their members) that own every entity row."""
+[% else %]
 """Built-in models: the account that owns every entity row."""
+[% endif %]
 
 from __future__ import annotations
 
@@ -9,9 +13,18 @@ from sqlalchemy import orm
 
 from app.db import Base, utcnow
 
+[% if app.features.teams %]
+OWNER = "owner"
+MEMBER = "member"
+
+
+class Account(Base):
+    """A user of the app. Every account owns one personal workspace, created at sign-up."""
+[% else %]
 
 class Account(Base):
     """A user of the app. Every entity row belongs to exactly one account."""
+[% endif %]
 
     __tablename__ = "accounts"
 
@@ -19,3 +32,39 @@ class Account(Base):
     email: orm.Mapped[str] = orm.mapped_column(sa.String(320), unique=True)
     password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+[% if app.features.teams %]
+
+
+class Team(Base):
+    """A workspace: every entity row belongs to exactly one team; its members share those rows."""
+
+    __tablename__ = "teams"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    owner_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    """An account's access to a team: `owner` (manages the members) or `member`.
+
+    Access is checked against this table on every request: deleting the row revokes it at once.
+    """
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("team_id", "account_id"),)
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    team_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    account_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    role: orm.Mapped[str] = orm.mapped_column(sa.String(20))
+    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+
+    team: orm.Mapped[Team] = orm.relationship(lazy="joined")
+    account: orm.Mapped[Account] = orm.relationship(lazy="joined")
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == OWNER
+[% endif %]

@@ -1,4 +1,8 @@
+[% if app.features.teams %]
+"""Passwords (argon2), API bearer tokens, page sessions, CSRF protection and team workspaces."""
+[% else %]
 """Passwords (argon2), API bearer tokens, page sessions and CSRF protection."""
+[% endif %]
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ import secrets
 from typing import Annotated
 from urllib.parse import quote
 
+[% if app.features.teams %]
+import sqlalchemy as sa
+[% endif %]
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, [% if app.features.teams %]Header, [% endif %]HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import orm
@@ -17,7 +24,11 @@ from starlette.datastructures import FormData
 
 from app.config import settings
 from app.db import get_db
+[% if app.features.teams %]
+from app.models import OWNER, Account, Membership, Team
+[% else %]
 from app.models import Account
+[% endif %]
 
 # --- passwords -------------------------------------------------------------------------
 
@@ -166,3 +177,97 @@ async def csrf_form(request: Request) -> FormData:
 
 
 CsrfForm = Annotated[FormData, Depends(csrf_form)]
+[% if app.features.teams %]
+
+# --- team workspaces -------------------------------------------------------------------
+#
+# Every entity row belongs to a team (workspace). A request acts in ONE workspace, given by
+# the caller's Membership row, which is looked up on every request: a removed member loses
+# access at once. Pages use the workspace chosen with POST /teams/switch (kept in the session,
+# default: the personal one); the API uses the `X-Workspace` header (a team id, default: the
+# personal workspace).
+
+WORKSPACE_HEADER = "X-Workspace"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
+
+
+def create_personal_workspace(db: orm.Session, account: Account) -> Membership:
+    """Adds (without committing) the account's personal workspace, with the account as owner."""
+    team = Team(name=f"Workspace of {account.email}", owner_id=account.id)
+    db.add(team)
+    db.flush()
+    membership = Membership(team_id=team.id, account_id=account.id, role=OWNER)
+    db.add(membership)
+    db.flush()
+    return membership
+
+
+def membership_of(db: orm.Session, account_id: int, team_id: int) -> Membership | None:
+    """The account's membership of the team, or None when it is not a member."""
+    if not (0 < account_id <= MAX_ID and 0 < team_id <= MAX_ID):
+        return None
+    return db.scalar(sa.select(Membership).where(Membership.team_id == team_id, Membership.account_id == account_id))
+
+
+def personal_membership(db: orm.Session, account: Account) -> Membership:
+    """The account's membership of its personal workspace (created if it is missing)."""
+    membership = db.scalar(
+        sa.select(Membership)
+        .join(Team, Team.id == Membership.team_id)
+        .where(Membership.account_id == account.id, Team.owner_id == account.id)
+        .order_by(Team.id)
+        .limit(1)
+    )
+    if membership is None:
+        membership = create_personal_workspace(db, account)
+        db.commit()
+    return membership
+
+
+def memberships(db: orm.Session, account_id: int) -> list[Membership]:
+    """Every workspace the account belongs to, the personal one first."""
+    rows = db.scalars(sa.select(Membership).where(Membership.account_id == account_id).order_by(Membership.team_id)).all()
+    return sorted(rows, key=lambda m: (m.team.owner_id != account_id, m.team_id))
+
+
+def api_membership(
+    account: ApiAccount,
+    db: Annotated[orm.Session, Depends(get_db)],
+    x_workspace: Annotated[
+        int | None,
+        Header(alias=WORKSPACE_HEADER, description="Id of the workspace (team) to act in; default: your personal workspace"),
+    ] = None,
+) -> Membership:
+    """FastAPI dependency for the JSON API: the caller's membership of the chosen workspace, else 403."""
+    if x_workspace is None:
+        return personal_membership(db, account)
+    membership = membership_of(db, account.id, x_workspace)
+    if membership is None:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="You are not a member of this workspace.")
+    return membership
+
+
+def page_membership(request: Request, account: PageAccount, db: Annotated[orm.Session, Depends(get_db)]) -> Membership:
+    """FastAPI dependency for pages: the membership of the session's workspace (default: the personal one).
+
+    When the account was removed from that workspace, the session falls back to the personal one.
+    """
+    team_id = request.session.get("team_id")
+    membership = membership_of(db, account.id, team_id) if isinstance(team_id, int) else None
+    if membership is None:
+        if team_id is not None:
+            request.session.pop("team_id", None)
+            request.session.setdefault("flash", []).append(["error", "You are no longer a member of that workspace."])
+        membership = personal_membership(db, account)
+    request.state.workspace = membership.team.name
+    return membership
+
+
+def switch_workspace(request: Request, membership: Membership) -> None:
+    """Makes the pages of this session act in the membership's workspace."""
+    request.session["team_id"] = membership.team_id
+
+
+ApiMembership = Annotated[Membership, Depends(api_membership)]
+PageMembership = Annotated[Membership, Depends(page_membership)]
+[% endif %]

@@ -16,7 +16,11 @@ from app import crud, meta
 from app.db import get_db
 from app.entities import ENTITIES
 from app.metrics import metrics_endpoint
+[% if app.features.teams %]
+from app.security import PageMembership
+[% else %]
 from app.security import PageAccount
+[% endif %]
 from app.templating import render
 
 log = logging.getLogger(__name__)
@@ -25,9 +29,15 @@ Db = Annotated[orm.Session, Depends(get_db)]
 
 
 @router.get("/", include_in_schema=False)
+[% if app.features.teams %]
+def dashboard(request: Request, member: PageMembership, db: Db) -> Response:
+    counts = [(meta, crud.count(db, meta.model, member.team_id)) for meta in ENTITIES]
+    return render(request, "dashboard.html", {"counts": counts, "account": member.account, "membership": member})
+[% else %]
 def dashboard(request: Request, account: PageAccount, db: Db) -> Response:
     counts = [(meta, crud.count(db, meta.model, account.id)) for meta in ENTITIES]
     return render(request, "dashboard.html", {"counts": counts, "account": account})
+[% endif %]
 
 
 @router.get("/healthz", tags=["ops"], responses={503: {"description": "The database is unreachable"}})

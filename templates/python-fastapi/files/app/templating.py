@@ -58,6 +58,10 @@ def _context(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request),
         "flashes": _pop_flashes(request),
         "logged_in": isinstance(request.session.get("account_id"), int),
+[% if app.features.teams %]
+        # The current workspace's name, set by the PageMembership dependency (None on other pages).
+        "workspace": getattr(request.state, "workspace", None),
+[% endif %]
     }
 
 

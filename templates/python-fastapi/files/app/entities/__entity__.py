@@ -45,15 +45,27 @@ class [[ entity.name ]](Base):
     __tablename__ = "[[ entity.table ]]"
 [% if entity.fields | selectattr("unique") | list | length > 0 %]
     __table_args__ = (
+[% if app.features.teams %]
+        # `unique` fields are unique within one workspace.
+[% for f in entity.fields if f.unique %]
+        UniqueConstraint("team_id", "[[ f.ident ]]"),
+[% endfor %]
+[% else %]
         # `unique` fields are unique within one account.
 [% for f in entity.fields if f.unique %]
         UniqueConstraint("account_id", "[[ f.ident ]]"),
 [% endfor %]
+[% endif %]
     )
 [% endif %]
 
     id: Mapped[PyInt] = mapped_column(primary_key=True)
+[% if app.features.teams %]
+    # The workspace the row belongs to; its members share it.
+    team_id: Mapped[PyInt] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+[% else %]
     account_id: Mapped[PyInt] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+[% endif %]
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
 [% set opt = "" if req else " | None" %]

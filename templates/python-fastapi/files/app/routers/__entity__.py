@@ -1,8 +1,16 @@
 [%- set refs = entity.fields | selectattr("kind", "equalto", "ref") | list %]
 [% set M = entity.name %]
+[# With team workspaces, rows belong to the caller's current workspace (a checked Membership). #]
+[% if app.features.teams %]
+[% set who, who_type, api_dep, page_dep = "member", "Membership", "ApiMembership", "PageMembership" %]
+[% set owner, scope, actor, tenant = "team_id", "member.team_id", "member.account", "workspace" %]
+[% else %]
+[% set who, who_type, api_dep, page_dep = "account", "Account", "ApiAccount", "PageAccount" %]
+[% set owner, scope, actor, tenant = "account_id", "account.id", "account", "account" %]
+[% endif %]
 """[[ M ]]: JSON API at /api/[[ entity.route ]] and pages at /[[ entity.route ]].
 
-Every query is scoped to the current account; a row of another account answers 404.
+Every query is scoped to the current [[ tenant ]]; a row of another [[ tenant ]] answers 404.
 """
 
 from typing import Annotated, Any, Literal
@@ -19,11 +27,11 @@ from app.entities import [[ entity.ident ]] as model
 from app.entities import [[ t.ident ]] as ref_[[ t.ident ]]
 [% endfor %]
 from app.fields import EntityMeta
-from app.models import Account
+from app.models import [[ who_type ]]
 from app.rules import RuleViolation
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
-from app.security import ApiAccount, CsrfForm, PageAccount
+from app.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
 from app.templating import flash, render
 
 Db = Annotated[Session, Depends(get_db)]
@@ -40,7 +48,7 @@ SortKey = Literal[
     "created_at", "-created_at", "updated_at", "-updated_at",
 ]
 
-# `ref` fields -> the entity their value must be a row of (in the same account).
+# `ref` fields -> the entity their value must be a row of (in the same [[ tenant ]]).
 REFS: dict[str, EntityMeta] = {
 [% for f in refs %]
     "[[ f.ident ]]": [[ "model" if f.ref.name == entity.name else "ref_" ~ f.ref.ident ]].META,
@@ -48,21 +56,21 @@ REFS: dict[str, EntityMeta] = {
 }
 
 
-def _get(db: Session, account: Account, item_id: int) -> model.[[ M ]]:
-    row = crud.get_owned(db, model.[[ M ]], account.id, item_id)
+def _get(db: Session, [[ who ]]: [[ who_type ]], item_id: int) -> model.[[ M ]]:
+    row = crud.get_owned(db, model.[[ M ]], [[ scope ]], item_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="[[ M ]] not found")
     return row
 
 
-def _check(db: Session, account: Account, data: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
+def _check(db: Session, [[ who ]]: [[ who_type ]], data: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
     """Checks after schema validation, shared by API and pages: refs, business rules, uniqueness."""
-    crud.check_refs(db, account.id, data, {name: meta.model for name, meta in REFS.items()})
+    crud.check_refs(db, [[ scope ]], data, {name: meta.model for name, meta in REFS.items()})
     try:
-        data = rules.validate(data, account)
+        data = rules.validate(data, [[ actor ]])
     except RuleViolation as exc:
         raise crud.FieldErrors({exc.field or "__all__": exc.message}, kind="rule") from None
-    crud.check_unique(db, model.META, account.id, data, exclude_id=item_id)
+    crud.check_unique(db, model.META, [[ scope ]], data, exclude_id=item_id)
     return data
 
 
@@ -76,59 +84,59 @@ def _apply(row: model.[[ M ]], data: dict[str, Any]) -> None:
 
 @api.get("", response_model=schemas.[[ M ]]Page, summary=f"List {model.PLURAL_LABEL}")
 def list_[[ entity.plural ]](
-    account: ApiAccount,
+    [[ who ]]: [[ api_dep ]],
     db: Db,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=crud.MAX_PER_PAGE)] = crud.DEFAULT_PER_PAGE,
     sort: SortKey = "-id",
     q: Annotated[str | None, Query(max_length=200, description="Search the text fields")] = None,
 ) -> dict[str, Any]:
-    result = crud.list_rows(db, model.META, account.id, page=page, per_page=per_page, sort=sort, q=q)
+    result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q)
     return {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page, "pages": result.pages}
 
 
 [% if app.features.csv_export %]
 @api.get(".csv", summary=f"Export {model.PLURAL_LABEL} as CSV", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_[[ entity.plural ]]_csv(account: ApiAccount, db: Db) -> Response:
-    return _csv(db, account)
+def export_[[ entity.plural ]]_csv([[ who ]]: [[ api_dep ]], db: Db) -> Response:
+    return _csv(db, [[ who ]])
 
 
 [% endif %]
 @api.post("", response_model=schemas.[[ M ]]Out, status_code=status.HTTP_201_CREATED, summary=f"Create: {model.LABEL}")
-def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, account: ApiAccount, db: Db) -> model.[[ M ]]:
-    data = _check(db, account, body.model_dump())
-    row = model.[[ M ]](account_id=account.id, **data)
+def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+    data = _check(db, [[ who ]], body.model_dump())
+    row = model.[[ M ]]([[ owner ]]=[[ scope ]], **data)
     db.add(row)
     crud.save(db, row)
     return row
 
 
 @api.get("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Get: {model.LABEL}")
-def get_[[ entity.ident ]](item_id: int, account: ApiAccount, db: Db) -> model.[[ M ]]:
-    return _get(db, account, item_id)
+def get_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+    return _get(db, [[ who ]], item_id)
 
 
 @api.put("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Replace: {model.LABEL}")
-def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, account: ApiAccount, db: Db) -> model.[[ M ]]:
-    row = _get(db, account, item_id)
-    _apply(row, _check(db, account, body.model_dump(), item_id))
+def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+    row = _get(db, [[ who ]], item_id)
+    _apply(row, _check(db, [[ who ]], body.model_dump(), item_id))
     crud.save(db, row)
     return row
 
 
 @api.patch("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Update some fields: {model.LABEL}")
-def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, account: ApiAccount, db: Db) -> model.[[ M ]]:
-    row = _get(db, account, item_id)
+def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+    row = _get(db, [[ who ]], item_id)
     current = {f.name: getattr(row, f.name) for f in model.FIELDS}
     merged = crud.revalidate(schemas.[[ M ]]Create, {**current, **body.model_dump(exclude_unset=True)})
-    _apply(row, _check(db, account, merged, item_id))
+    _apply(row, _check(db, [[ who ]], merged, item_id))
     crud.save(db, row)
     return row
 
 
 @api.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete: {model.LABEL}")
-def delete_[[ entity.ident ]](item_id: int, account: ApiAccount, db: Db) -> Response:
-    crud.delete(db, _get(db, account, item_id))
+def delete_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> Response:
+    crud.delete(db, _get(db, [[ who ]], item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,18 +146,18 @@ def delete_[[ entity.ident ]](item_id: int, account: ApiAccount, db: Db) -> Resp
 def _form_page(
     request: Request,
     db: Session,
-    account: Account,
+    [[ who ]]: [[ who_type ]],
     values: dict[str, Any],
     errors: dict[str, str],
     row: model.[[ M ]] | None = None,
     status_code: int = status.HTTP_200_OK,
 ) -> Response:
-    options = {name: crud.options_for(db, meta, account.id) for name, meta in REFS.items()}
+    options = {name: crud.options_for(db, meta, [[ scope ]]) for name, meta in REFS.items()}
     context = {"entity": model.META, "values": values, "errors": errors, "options": options, "row": row}
     return render(request, "entity_form.html", context, status_code=status_code)
 
 
-def _from_form(db: Session, account: Account, values: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
+def _from_form(db: Session, [[ who ]]: [[ who_type ]], values: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
     """Validate submitted form values exactly like the API does; FieldErrors on problems."""
     data, errors = forms.form_data(model.FIELDS, values)
     try:
@@ -158,16 +166,16 @@ def _from_form(db: Session, account: Account, values: dict[str, Any], item_id: i
         errors = {**forms.validation_errors(exc), **errors}
     if errors:
         raise crud.FieldErrors(errors)
-    return _check(db, account, data, item_id)
+    return _check(db, [[ who ]], data, item_id)
 
 
 @pages.get("")
 def [[ entity.ident ]]_list_page(
-    request: Request, account: PageAccount, db: Db, page: int = 1, sort: str = "-id", q: str = ""
+    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: int = 1, sort: str = "-id", q: str = ""
 ) -> Response:
-    result = crud.list_rows(db, model.META, account.id, page=page, sort=sort, q=q)
+    result = crud.list_rows(db, model.META, [[ scope ]], page=page, sort=sort, q=q)
     labels = {
-        name: crud.labels_for(db, meta, account.id, (getattr(row, name) for row in result.items))
+        name: crud.labels_for(db, meta, [[ scope ]], (getattr(row, name) for row in result.items))
         for name, meta in REFS.items()
     }
     context = {"entity": model.META, "result": result, "sort": sort, "q": q, "labels": labels}
@@ -176,63 +184,63 @@ def [[ entity.ident ]]_list_page(
 
 [% if app.features.csv_export %]
 @pages.get("/export.csv")
-def [[ entity.ident ]]_export_page(account: PageAccount, db: Db) -> Response:
-    return _csv(db, account)
+def [[ entity.ident ]]_export_page([[ who ]]: [[ page_dep ]], db: Db) -> Response:
+    return _csv(db, [[ who ]])
 
 
-def _csv(db: Session, account: Account) -> Response:
-    body = crud.csv_text(model.FIELDS, crud.all_rows(db, model.[[ M ]], account.id))
+def _csv(db: Session, [[ who ]]: [[ who_type ]]) -> Response:
+    body = crud.csv_text(model.FIELDS, crud.all_rows(db, model.[[ M ]], [[ scope ]]))
     headers = {"Content-Disposition": 'attachment; filename="[[ entity.route ]].csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 [% endif %]
 @pages.get("/new")
-def [[ entity.ident ]]_new_page(request: Request, account: PageAccount, db: Db) -> Response:
-    return _form_page(request, db, account, forms.empty_values(model.FIELDS), {})
+def [[ entity.ident ]]_new_page(request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+    return _form_page(request, db, [[ who ]], forms.empty_values(model.FIELDS), {})
 
 
 @pages.post("/new")
-def [[ entity.ident ]]_create_page(request: Request, account: PageAccount, form: CsrfForm, db: Db) -> Response:
+def [[ entity.ident ]]_create_page(request: Request, [[ who ]]: [[ page_dep ]], form: CsrfForm, db: Db) -> Response:
     values = forms.form_values(model.FIELDS, form)
     try:
-        row = model.[[ M ]](account_id=account.id, **_from_form(db, account, values))
+        row = model.[[ M ]]([[ owner ]]=[[ scope ]], **_from_form(db, [[ who ]], values))
         db.add(row)
         crud.save(db, row)
     except crud.FieldErrors as exc:
-        return _form_page(request, db, account, values, exc.errors, status_code=exc.status_code)
+        return _form_page(request, db, [[ who ]], values, exc.errors, status_code=exc.status_code)
     flash(request, f"{model.LABEL} created.", "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @pages.get("/{item_id}/edit")
-def [[ entity.ident ]]_edit_page(item_id: int, request: Request, account: PageAccount, db: Db) -> Response:
-    row = _get(db, account, item_id)
-    return _form_page(request, db, account, forms.row_values(model.FIELDS, row), {}, row=row)
+def [[ entity.ident ]]_edit_page(item_id: int, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+    row = _get(db, [[ who ]], item_id)
+    return _form_page(request, db, [[ who ]], forms.row_values(model.FIELDS, row), {}, row=row)
 
 
 @pages.post("/{item_id}/edit")
 def [[ entity.ident ]]_update_page(
-    item_id: int, request: Request, account: PageAccount, form: CsrfForm, db: Db
+    item_id: int, request: Request, [[ who ]]: [[ page_dep ]], form: CsrfForm, db: Db
 ) -> Response:
-    row = _get(db, account, item_id)
+    row = _get(db, [[ who ]], item_id)
     values = forms.form_values(model.FIELDS, form)
     try:
-        _apply(row, _from_form(db, account, values, item_id))
+        _apply(row, _from_form(db, [[ who ]], values, item_id))
         crud.save(db, row)
     except crud.FieldErrors as exc:
         db.rollback()
-        return _form_page(request, db, account, values, exc.errors, row=row, status_code=exc.status_code)
+        return _form_page(request, db, [[ who ]], values, exc.errors, row=row, status_code=exc.status_code)
     flash(request, f"{model.LABEL} saved.", "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @pages.post("/{item_id}/delete")
 def [[ entity.ident ]]_delete_page(
-    item_id: int, request: Request, account: PageAccount, _form: CsrfForm, db: Db
+    item_id: int, request: Request, [[ who ]]: [[ page_dep ]], _form: CsrfForm, db: Db
 ) -> Response:
     try:
-        crud.delete(db, _get(db, account, item_id))
+        crud.delete(db, _get(db, [[ who ]], item_id))
     except crud.FieldErrors as exc:
         flash(request, exc.errors["__all__"], "error")
     else:

@@ -1,4 +1,4 @@
-"""Initial schema: accounts and one table per entity.
+"""Initial schema: accounts[% if app.features.teams %], team workspaces and their members,[% endif %] and one table per entity.
 
 Revision ID: 0001
 Revises:
@@ -56,11 +56,33 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
+[% if app.features.teams %]
+    op.create_table(
+        "teams",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("owner_id", sa.Integer(), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+    op.create_table(
+        "memberships",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("team_id", sa.Integer(), sa.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("account_id", sa.Integer(), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("team_id", "account_id"),
+    )
+[% endif %]
 [% for e in entities %]
     op.create_table(
         "[[ e.table ]]",
         sa.Column("id", sa.Integer(), primary_key=True),
+[% if app.features.teams %]
+        sa.Column("team_id", sa.Integer(), sa.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+[% else %]
         sa.Column("account_id", sa.Integer(), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+[% endif %]
 [% for f in e.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == e.name) %]
 [% set nn = "False" if (req or f.kind == "bool") else "True" %]
@@ -89,7 +111,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
 [% for f in e.fields if f.unique %]
-        sa.UniqueConstraint("account_id", "[[ f.ident ]]"),
+        sa.UniqueConstraint("[[ 'team_id' if app.features.teams else 'account_id' ]]", "[[ f.ident ]]"),
 [% endfor %]
         *_inline_refs("[[ e.table ]]", inline),
     )
@@ -109,4 +131,8 @@ def downgrade() -> None:
                     op.drop_constraint(fk["name"], table, type_="foreignkey")
     for table in reversed(TABLES):
         op.drop_table(table)
+[% if app.features.teams %]
+    op.drop_table("memberships")
+    op.drop_table("teams")
+[% endif %]
     op.drop_table("accounts")
