@@ -1,5 +1,6 @@
 //! Faults lose nothing: a push refused because the branch moved, a run killed mid-way, two runs
-//! on one issue at once. Nothing half-done is pushed, and a re-run completes.
+//! on one issue at once, a full disk, a read-only workspace. Nothing half-done is pushed, and a
+//! re-run completes.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
@@ -155,4 +156,78 @@ fn two_runs_on_one_issue_at_once_one_wins_the_other_fails_cleanly() {
             .get_path(std::path::Path::new("apps/reading-list/spec.yaml"))
             .is_ok()
     );
+}
+
+/// Runs the action with its workspace replaced, inside a private mount namespace, by what
+/// `setup` (a shell snippet with `$WS` the workspace and `$COPY` a copy of it) mounts there:
+/// a full disk or a read-only one, real to the kernel, gone when the run ends.
+fn run_with_workspace_mount(ctx: &TestContext, setup: &str) -> std::process::Output {
+    let copy = ctx.dir.path().join("workspace-copy");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&ctx.workspace)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let inner = ctx.command("issues", Some(&sample_event()));
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.env_clear();
+    for (k, v) in inner.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("INPUT_CACHE-DIR", shared_cache())
+        .env("WS", &ctx.workspace)
+        .env("COPY", &copy)
+        .env("E2E_UNDER_TEST", inner.get_program())
+        .args(["--mount", "--map-root-user", "--", "sh", "-euc"])
+        .arg(format!("{setup}\nexec \"$E2E_UNDER_TEST\""));
+    let out = cmd.output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("unshare:"),
+        "this test needs a private mount namespace (unshare --mount --map-root-user): {}",
+        text(&out)
+    );
+    out
+}
+
+#[test]
+fn a_full_disk_fails_clearly_pushes_nothing_and_a_rerun_completes() {
+    let ctx = TestContext::new();
+    // 256 KiB: the checkout fits, the generated app (about 450 KiB) does not.
+    let out = run_with_workspace_mount(
+        &ctx,
+        "mount -t tmpfs -o size=256k e2e-full \"$WS\"\ncp -a \"$COPY/.\" \"$WS/\"",
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let errors = error_lines(&out);
+    assert_eq!(errors.len(), 1, "one clear error: {}", text(&out));
+    assert!(
+        errors[0].contains("No space left on device"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing may be pushed");
+
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(ctx.origin_branches().contains_key(BRANCH));
+}
+
+#[test]
+fn a_read_only_workspace_fails_clearly_and_changes_nothing() {
+    let ctx = TestContext::new();
+    let before = ctx.workspace_fingerprint();
+    let out = run_with_workspace_mount(
+        &ctx,
+        "mount --bind \"$WS\" \"$WS\"\nmount -o remount,bind,ro \"$WS\"",
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let errors = error_lines(&out);
+    assert_eq!(errors.len(), 1, "one clear error: {}", text(&out));
+    assert!(errors[0].contains("Read-only file system"), "{}", errors[0]);
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing may be pushed");
+    assert_eq!(ctx.workspace_fingerprint(), before);
 }
