@@ -6,11 +6,17 @@ cd "$(dirname "$0")/.."
 target="$(uname -m)-unknown-linux-musl"
 rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 # The dev profile is enough to prove the contract and builds much faster than a release build
-# on CI; scripts/test.sh builds the same target for the whole suite, so this is a no-op there.
-cargo build --locked --target "$target"
+# on CI. scripts/test.sh passes the binary it built for the whole suite (E2E_BIN, same target):
+# building again without the test targets would recompile every crate whose features differ.
+if [ -n "${E2E_BIN:-}" ]; then
+  bin=$E2E_BIN
+else
+  cargo build --locked --target "$target"
+  bin="target/$target/debug/e2e-action"
+fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-cp "target/$target/debug/e2e-action" "$ctx/"
+cp "$bin" "$ctx/e2e-action"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
 cat > "$ctx/Containerfile" <<'EOC'
 FROM scratch
