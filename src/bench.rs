@@ -290,9 +290,14 @@ fn walk(dir: &Path) -> (usize, u64) {
 pub async fn bench(
     latency: Duration,
     concurrency: usize,
+    only: &[String],
     cache: &Path,
     reporter: &Reporter,
 ) -> anyhow::Result<()> {
+    let known = ["sample", "wide10", "wide40"];
+    if let Some(bad) = only.iter().find(|s| !known.contains(&s.as_str())) {
+        anyhow::bail!("unknown bench spec {bad:?} (known: {})", known.join(", "));
+    }
     let (url, server) = mock_llm(latency).await?;
     let sample: Value = serde_json::from_str(crate::demo::SAMPLE_EVENT)?;
     let specs = [
@@ -308,6 +313,9 @@ pub async fn bench(
     ];
     let mut lines = Vec::new();
     for (i, (name, body)) in specs.iter().enumerate() {
+        if !only.is_empty() && !only.iter().any(|s| s == name) {
+            continue;
+        }
         let none = bench_one(name, body, 900 + i as u64, None, concurrency, cache).await?;
         let mut r = bench_one(name, body, 900 + i as u64, Some(&url), concurrency, cache).await?;
         // Spec from the form (no call), then the architect and the fills side by side: one

@@ -40,6 +40,9 @@ pub struct BenchArgs {
     /// LLM calls in flight at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Only these specs (sample, wide10, wide40); default: all three.
+    #[arg(long = "spec", value_name = "NAME")]
+    pub specs: Vec<String>,
 }
 
 /// Flags of `run`.

@@ -60,6 +60,7 @@ fn main() {
                 e2e_action::bench::bench(
                     std::time::Duration::from_millis(args.latency_ms),
                     args.concurrency,
+                    &args.specs,
                     &cli::user_cache_dir(env),
                     &reporter,
                 )
