@@ -280,7 +280,9 @@ impl Workspace {
                 Ok(())
             });
             let mut po = PushOptions::new();
-            po.remote_callbacks(cb);
+            // Pack with every core (0 = as many threads as CPUs): the generated app is hundreds
+            // of new blobs, and compressing them is most of the push.
+            po.remote_callbacks(cb).packbuilder_parallelism(0);
             let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
             remote.push(&[spec.as_str()], Some(&mut po)).map_err(|e| {
                 let msg = e.message().to_string();
