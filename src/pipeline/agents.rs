@@ -37,28 +37,48 @@ pub fn data(text: &str) -> String {
 }
 
 /// Renders `templates/prompts/<name>.md` into (system, user).
+/// Every role's prompt template, compiled once per process (a 40-entity spec asks for dozens
+/// of fills, each rendering the developer prompt).
+fn prompts() -> Result<&'static minijinja::Environment<'static>, E2eError> {
+    static PROMPTS: std::sync::OnceLock<Result<minijinja::Environment<'static>, String>> =
+        std::sync::OnceLock::new();
+    PROMPTS
+        .get_or_init(|| {
+            let files = scaffold::EMBEDDED
+                .get_dir("prompts")
+                .map(|d| {
+                    d.files()
+                        .filter_map(|f| {
+                            let name = f.path().file_stem()?.to_str()?.to_string();
+                            Some((name, f.contents_utf8()?.to_string()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let pack = Pack {
+                manifest: scaffold::PackManifest {
+                    name: "prompts".into(),
+                    description: String::new(),
+                    toolchain: String::new(),
+                    requirements: None,
+                    test: vec![],
+                    test_timeout_secs: None,
+                    roles: Default::default(),
+                    holes: vec![],
+                    components: vec![],
+                },
+                files,
+                docs: Default::default(),
+            };
+            scaffold::environment(&pack).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| E2eError::Stack(format!("prompt templates: {e} (a bug)")))
+}
+
 fn prompt(name: &str, ctx: serde_json::Value) -> Result<(String, String), E2eError> {
-    let file = scaffold::EMBEDDED
-        .get_file(format!("prompts/{name}.md"))
-        .and_then(|f| f.contents_utf8())
-        .ok_or_else(|| E2eError::Stack(format!("prompt {name} is missing (a bug)")))?;
-    let pack = Pack {
-        manifest: scaffold::PackManifest {
-            name: "prompts".into(),
-            description: String::new(),
-            toolchain: String::new(),
-            requirements: None,
-            test: vec![],
-            test_timeout_secs: None,
-            roles: Default::default(),
-            holes: vec![],
-            components: vec![],
-        },
-        files: [(name.to_string(), file.to_string())].into(),
-        docs: Default::default(),
-    };
-    let env = scaffold::environment(&pack)?;
-    let text = scaffold::render(&env, name, &Value::from(minijinja::value::Serde(&ctx)))?;
+    let env = prompts()?;
+    let text = scaffold::render(env, name, &Value::from(minijinja::value::Serde(&ctx)))?;
     let (system, user) = text.split_once("=== user ===\n").ok_or_else(|| {
         E2eError::Stack(format!("prompt {name} has no `=== user ===` line (a bug)"))
     })?;
