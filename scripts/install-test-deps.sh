@@ -33,11 +33,11 @@ stamp=.venv-test/.requirements
 if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
   echo "install-test-deps: python venv .venv-test"
   python3 -m venv .venv-test
-  .venv-test/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+  .venv-test/bin/pip install -q --disable-pip-version-check --cache-dir .cache/pip -r tests/requirements.txt
   cp tests/requirements.txt "$stamp"
 fi
 
 if [ ! -x tests/node/node_modules/.bin/prism ] || [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then
   echo "install-test-deps: npm ci in tests/node"
-  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error --cache ../../.cache/npm)
 fi

@@ -44,7 +44,8 @@ if [ "$rc" -eq 5 ]; then echo "pytest collected no tests" >&2; exit 5; fi
 
 step "demo (README command 1, debug build)"
 demo_dir=$(mktemp -d)
-"$E2E_BIN" demo --dir "$demo_dir/demo" | tail -5
+# Its virtual environment goes to the checkout's cache, not the user's (~/.cache).
+XDG_CACHE_HOME="$root/.cache" "$E2E_BIN" demo --dir "$demo_dir/demo" | tail -5
 rm -rf "$demo_dir"
 
 step "lint: hadolint, actionlint, action and issue-form schemas"
