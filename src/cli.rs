@@ -37,8 +37,8 @@ pub struct BenchArgs {
     /// Latency of every scripted LLM call, ms.
     #[arg(long, default_value_t = 200)]
     pub latency_ms: u64,
-    /// LLM calls in flight at once.
-    #[arg(long, default_value_t = 64)]
+    /// Developer calls in flight at once (the action's `llm-concurrency` default).
+    #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Only these specs (sample, wide10, wide40); default: all three.
     #[arg(long = "spec", value_name = "NAME")]

@@ -3,7 +3,8 @@
 //! - strategist: a free-text issue → a draft in the issue form's own format, parsed by the
 //!   deterministic form parser (its errors are quoted back to the model);
 //! - architect: the narrative of ARCHITECTURE.md;
-//! - developers: one fill per hole, concurrently (bounded by `llm-concurrency`);
+//! - developers: one fill per hole, concurrently (bounded by `llm-concurrency`; when holes
+//!   outnumber that bound, neighbouring holes share a call so one wave fills them all);
 //! - QA: patches for filled regions from a failing test log.
 //!
 //! Issue text reaches a prompt only sanitised and inside `<issue-data>` … `</issue-data>`.
@@ -356,7 +357,169 @@ pub struct FillRecord {
     pub rejected: Option<String>,
 }
 
-/// Fills every hole concurrently (at most `concurrency` calls in flight) and applies the fills.
+/// Most holes one developer call fills when holes outnumber `llm-concurrency`.
+pub const MAX_HOLES_PER_CALL: usize = 6;
+/// Output budget of a developer call that fills several holes.
+const BATCH_MAX_TOKENS: u32 = 8192;
+
+/// Groups hole sites into developer calls. While the holes fit the concurrency bound each gets
+/// its own call; beyond it, neighbouring holes (files sorted by path, so the same kind of file)
+/// share a call, so that one wave of at most `concurrency` calls fills them all: the longest
+/// chain of dependent calls stays one deep instead of ⌈holes / concurrency⌉. A call takes at
+/// most [`MAX_HOLES_PER_CALL`] holes, which bounds its answer; past that, calls queue.
+pub fn batches(sites: &[(usize, usize)], concurrency: usize) -> Vec<Vec<(usize, usize)>> {
+    if sites.is_empty() {
+        return Vec::new();
+    }
+    let per_call = sites
+        .len()
+        .div_ceil(concurrency.max(1))
+        .clamp(1, MAX_HOLES_PER_CALL);
+    let calls = sites.len().div_ceil(per_call);
+    // Even sizes: the first `long` calls take one hole more than the rest.
+    let (short, long) = (sites.len() / calls, sites.len() % calls);
+    let mut out = Vec::with_capacity(calls);
+    let mut rest = sites;
+    for k in 0..calls {
+        let (head, tail) = rest.split_at(short + usize::from(k < long));
+        out.push(head.to_vec());
+        rest = tail;
+    }
+    out
+}
+
+fn fill_schema() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "properties": {"fills": {"type": "array", "items": {
+            "type": "object",
+            "properties": {
+                "region": {"type": "integer", "description": "The region's number"},
+                "code": {"type": "string", "description": "The complete replacement of the region"}
+            },
+            "required": ["region", "code"],
+            "additionalProperties": false
+        }}},
+        "required": ["fills"],
+        "additionalProperties": false
+    })
+}
+
+/// Checks a several-region answer: every region 1..=`n` exactly once, each code acceptable.
+pub fn check_fills(v: &serde_json::Value, n: usize) -> Result<Vec<String>, String> {
+    let fills = v["fills"].as_array().ok_or("`fills` must be an array")?;
+    let mut codes: Vec<Option<String>> = vec![None; n];
+    for f in fills {
+        let region = f["region"]
+            .as_u64()
+            .and_then(|r| usize::try_from(r).ok())
+            .filter(|r| (1..=n).contains(r))
+            .ok_or_else(|| format!("`region` must be a number from 1 to {n}"))?;
+        let code = f["code"].as_str().ok_or("`code` must be a string")?;
+        let code = check_code(code).map_err(|why| format!("region {region}: {why}"))?;
+        if codes[region - 1].replace(code).is_some() {
+            return Err(format!("region {region} is answered twice"));
+        }
+    }
+    let missing: Vec<String> = (1..=n)
+        .filter(|r| codes[r - 1].is_none())
+        .map(|r| r.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "no fill for region(s) {}; answer every region",
+            missing.join(", ")
+        ));
+    }
+    Ok(codes.into_iter().flatten().collect())
+}
+
+/// What a developer needs to know of one hole: its file, the spec slice, the code around it.
+fn region(files: &Files, spec: &Spec, pack: &Pack, (i, j): (usize, usize)) -> serde_json::Value {
+    let file = &files.files[i];
+    let hole = &file.holes[j];
+    let description = pack
+        .manifest
+        .holes
+        .iter()
+        .find(|h| h.name == hole.name)
+        .map(|h| h.description.clone())
+        .unwrap_or_default();
+    let entity = hole.entity.as_deref().and_then(|n| spec.entity(n));
+    let (before, after) = file.around(j);
+    json!({
+        "file": file.path, "hole": hole.name, "description": description,
+        "entity": entity, "before": before, "default": hole.default, "after": after,
+    })
+}
+
+/// The developer call for a group of holes: the one-hole prompt for one, the several-region
+/// prompt for more.
+fn developer_ask(
+    files: &Files,
+    spec: &Spec,
+    pack: &Pack,
+    group: &[(usize, usize)],
+) -> Result<Ask, E2eError> {
+    let app = json!({"name": data(&spec.app.name), "summary": data(&spec.app.summary)});
+    let requested: Vec<String> = spec
+        .app
+        .requested_features
+        .iter()
+        .map(|f| data(f))
+        .collect();
+    let (system, user, schema_name, schema, max_tokens) = if let [site] = group {
+        let mut ctx = region(files, spec, pack, *site);
+        ctx["app"] = app;
+        ctx["requested"] = json!(requested);
+        let (system, user) = prompt("developer", ctx)?;
+        (system, user, "fill", code_schema(), 4000)
+    } else {
+        let regions: Vec<serde_json::Value> = group
+            .iter()
+            .enumerate()
+            .map(|(k, site)| {
+                let mut r = region(files, spec, pack, *site);
+                r["region"] = json!(k + 1);
+                r
+            })
+            .collect();
+        let (system, user) = prompt(
+            "developer_batch",
+            json!({"app": app, "requested": requested, "regions": regions}),
+        )?;
+        (system, user, "fills", fill_schema(), BATCH_MAX_TOKENS)
+    };
+    Ok(Ask {
+        role: Role::Developer,
+        stage: "develop",
+        system,
+        user,
+        schema_name,
+        schema,
+        max_tokens,
+    })
+}
+
+/// One fill per site of `group`, in order, from one call.
+async fn ask_group(llm: &Llm, ask: &Ask, n: usize) -> Result<Vec<String>, E2eError> {
+    if n == 1 {
+        let code = llm
+            .ask(ask, |v| {
+                check_code(v["code"].as_str().ok_or("`code` must be a string")?)
+            })
+            .await?;
+        Ok(vec![code])
+    } else {
+        llm.ask(ask, |v| check_fills(v, n)).await
+    }
+}
+
+type FillResult = ((usize, usize), Result<String, E2eError>);
+
+/// Fills every hole concurrently (at most `concurrency` calls in flight, holes grouped by
+/// [`batches`]) and applies the fills. A group whose answer stays invalid is asked again one
+/// hole per call, so one bad region does not cost its neighbours their fills.
 pub async fn fill_holes(
     llm: Arc<Llm>,
     spec: &Spec,
@@ -366,56 +529,63 @@ pub async fn fill_holes(
 ) -> Result<Vec<FillRecord>, E2eError> {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    for (i, j) in files.hole_sites() {
-        let file = &files.files[i];
-        let hole = &file.holes[j];
-        let description = pack
-            .manifest
-            .holes
-            .iter()
-            .find(|h| h.name == hole.name)
-            .map(|h| h.description.clone())
-            .unwrap_or_default();
-        let entity = hole.entity.as_deref().and_then(|n| spec.entity(n));
-        let (before, after) = file.around(j);
-        let (system, user) = prompt(
-            "developer",
-            json!({
-                "file": file.path, "hole": hole.name, "description": description,
-                "entity": entity, "before": before, "default": hole.default, "after": after,
-                "app": {"name": data(&spec.app.name), "summary": data(&spec.app.summary)},
-                "requested": spec.app.requested_features.iter().map(|f| data(f)).collect::<Vec<_>>(),
-            }),
-        )?;
-        let ask = Ask {
-            role: Role::Developer,
-            stage: "develop",
-            system,
-            user,
-            schema_name: "fill",
-            schema: code_schema(),
-            max_tokens: 4000,
+    for group in batches(&files.hole_sites(), concurrency) {
+        let ask = developer_ask(files, spec, pack, &group)?;
+        // Only used when the group's answer stays invalid.
+        let singles: Vec<Ask> = if group.len() > 1 {
+            group
+                .iter()
+                .map(|site| developer_ask(files, spec, pack, std::slice::from_ref(site)))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
         };
-        let llm = llm.clone();
-        let sem = sem.clone();
+        let (llm, sem) = (llm.clone(), sem.clone());
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            let code = llm
-                .ask(&ask, |v| {
-                    check_code(v["code"].as_str().ok_or("`code` must be a string")?)
-                })
-                .await;
-            (i, j, code)
+            let permit = sem.clone().acquire_owned().await;
+            let answer = ask_group(&llm, &ask, group.len()).await;
+            drop(permit);
+            let out: Vec<FillResult> = match answer {
+                Ok(codes) => group.into_iter().zip(codes.into_iter().map(Ok)).collect(),
+                Err(E2eError::LlmInvalid(_)) if !singles.is_empty() => {
+                    let mut each = tokio::task::JoinSet::new();
+                    for (site, ask) in group.into_iter().zip(singles) {
+                        let (llm, sem) = (llm.clone(), sem.clone());
+                        each.spawn(async move {
+                            let _permit = sem.acquire_owned().await;
+                            (
+                                site,
+                                ask_group(&llm, &ask, 1).await.map(|mut c| c.remove(0)),
+                            )
+                        });
+                    }
+                    let mut out = Vec::new();
+                    while let Some(r) = each.join_next().await {
+                        out.push(r.map_err(|e| {
+                            E2eError::Llm(format!("a developer task crashed: {e} (a bug)"))
+                        })?);
+                    }
+                    out
+                }
+                Err(E2eError::LlmInvalid(why)) => group
+                    .into_iter()
+                    .map(|site| (site, Err(E2eError::LlmInvalid(why.clone()))))
+                    .collect(),
+                // Budget, transport: the stage ends.
+                Err(e) => return Err(e),
+            };
+            Ok::<_, E2eError>(out)
         });
     }
-    let mut results = Vec::new();
+    let mut results: Vec<FillResult> = Vec::new();
     while let Some(r) = set.join_next().await {
-        results
-            .push(r.map_err(|e| E2eError::Llm(format!("a developer task crashed: {e} (a bug)")))?);
+        results.extend(
+            r.map_err(|e| E2eError::Llm(format!("a developer task crashed: {e} (a bug)")))??,
+        );
     }
-    results.sort_by_key(|(i, j, _)| (*i, *j));
+    results.sort_by_key(|(site, _)| *site);
     let mut records = Vec::new();
-    for (i, j, code) in results {
+    for ((i, j), code) in results {
         let (file, hole) = (
             files.files[i].path.clone(),
             files.files[i].holes[j].name.clone(),
@@ -676,5 +846,81 @@ impl LlmReport {
             }
         ));
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sites(n: usize) -> Vec<(usize, usize)> {
+        (0..n).map(|i| (i, 0)).collect()
+    }
+
+    #[test]
+    fn holes_that_fit_the_bound_get_one_call_each() {
+        let b = batches(&sites(8), 8);
+        assert_eq!(b.len(), 8);
+        assert!(b.iter().all(|g| g.len() == 1));
+        assert!(batches(&[], 8).is_empty());
+    }
+
+    #[test]
+    fn more_holes_than_the_bound_share_calls_in_one_wave() {
+        // 41 holes (40 entities + extra routes) at the default bound: 7 calls of 6 or 5.
+        let b = batches(&sites(41), 8);
+        assert_eq!(b.len(), 7);
+        assert!(b.iter().all(|g| (5..=6).contains(&g.len())), "{b:?}");
+        // Every hole exactly once, in order.
+        assert_eq!(b.concat(), sites(41));
+        // 9 holes at 8: five calls of at most 2 (one wave), not 8 calls and a straggler.
+        let b = batches(&sites(9), 8);
+        assert_eq!(
+            b.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![2, 2, 2, 2, 1]
+        );
+    }
+
+    #[test]
+    fn a_call_never_takes_more_than_the_cap() {
+        let b = batches(&sites(100), 4);
+        assert!(b.iter().all(|g| g.len() <= MAX_HOLES_PER_CALL));
+        assert_eq!(b.len(), 100usize.div_ceil(MAX_HOLES_PER_CALL));
+        assert_eq!(b.concat(), sites(100));
+        assert_eq!(batches(&sites(3), 0).len(), 1, "a bound of 0 means 1");
+    }
+
+    #[test]
+    fn a_several_region_answer_must_cover_every_region_once() {
+        let ok = json!({"fills": [
+            {"region": 2, "code": "return data\n"},
+            {"region": 1, "code": "pass\n"}
+        ]});
+        assert_eq!(
+            check_fills(&ok, 2).unwrap(),
+            vec!["pass\n", "return data\n"]
+        );
+        let missing = json!({"fills": [{"region": 1, "code": "pass\n"}]});
+        assert!(
+            check_fills(&missing, 3)
+                .unwrap_err()
+                .contains("region(s) 2, 3")
+        );
+        let twice =
+            json!({"fills": [{"region": 1, "code": "pass\n"}, {"region": 1, "code": "pass\n"}]});
+        assert!(check_fills(&twice, 2).unwrap_err().contains("twice"));
+        let outside = json!({"fills": [{"region": 3, "code": "pass\n"}]});
+        assert!(
+            check_fills(&outside, 2)
+                .unwrap_err()
+                .contains("from 1 to 2")
+        );
+        let bad = json!({"fills": [{"region": 2, "code": "import subprocess\n"}, {"region": 1, "code": "pass\n"}]});
+        let why = check_fills(&bad, 2).unwrap_err();
+        assert!(
+            why.starts_with("region 2:") && why.contains("subprocess"),
+            "{why}"
+        );
+        assert!(check_fills(&json!({"code": "pass"}), 1).is_err());
     }
 }

@@ -227,6 +227,9 @@ async fn build(
         None => PackSource::Embedded,
     };
     let pack = scaffold::load_pack(&source, &settings.stack)?;
+    // Finding the interpreter may start Python through a shim (250 ms with pyenv's): it runs
+    // while the stages before the tests do their work.
+    let interpreter = tokio::task::spawn_blocking(test::find_python);
     let workspace = crate::workspace::git::Workspace::open(&req.workspace)?;
     if workspace.trusted_foreign_owner {
         reporter.notice("the workspace belongs to another user (the runner's checkout); trusting it because it is the workspace this job was given");
@@ -350,9 +353,21 @@ async fn build(
         )
         .await;
 
-    // 7. integrate
+    // 7. integrate, while the test stage's copy of the tree is written.
     progress.start(Stage::Integrate).await;
-    let mut integration = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req)?;
+    let dirs = test::TestDirs {
+        work: test::work_dir(&req.runner_temp, spec.issue.number),
+        cache: req.cache_dir.clone(),
+    };
+    let staging = {
+        let (files, dirs) = (files.clone(), dirs.clone());
+        tokio::task::spawn_blocking(move || test::stage(&files, &dirs))
+    };
+    let integrated = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req);
+    let staged = staging.await;
+    let mut integration = integrated?;
+    staged
+        .map_err(|e| E2eError::Workspace(format!("staging the tests crashed: {e} (a bug)")))??;
     progress.set_branch(&integration.branch);
     progress
         .done(
@@ -371,17 +386,16 @@ async fn build(
 
     // 8. test ⟲ repair: LLM fills that break the tests go to QA, then back to the scaffold.
     progress.start(Stage::Test).await;
-    let dirs = test::TestDirs {
-        work: test::work_dir(&req.runner_temp, spec.issue.number),
-        cache: req.cache_dir.clone(),
-    };
+    let python = interpreter
+        .await
+        .map_err(|e| E2eError::TestsFailed(format!("finding Python crashed: {e} (a bug)")))??;
     let timeout = Duration::from_secs(
         pack.manifest
             .test_timeout_secs
             .unwrap_or(settings.test_timeout_secs)
             .min(settings.test_timeout_secs),
     );
-    let mut report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+    let mut report = test::run_staged(&files, &pack.manifest, &dirs, &python, timeout).await?;
     if let Some(llm) = &llm {
         while !report.passed()
             && files.has_fills()
@@ -395,7 +409,7 @@ async fn build(
             for (i, j, code) in agents::qa_repair(llm, &files, &report.log_tail).await? {
                 files.set_fill(i, j, Some(code));
             }
-            report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+            report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout).await?;
         }
         if !report.passed() && files.has_fills() {
             llm_report.reverted = files.clear_fills();
@@ -403,7 +417,7 @@ async fn build(
                 "the LLM fills kept failing the tests; reverted to the scaffold: {}",
                 llm_report.reverted.join(", ")
             ));
-            report = test::run_tests(&files, &pack.manifest, &dirs, timeout).await?;
+            report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout).await?;
         }
         if llm_report.repairs > 0 || !llm_report.reverted.is_empty() {
             integration = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req)?;

@@ -55,8 +55,9 @@ pub struct TestDirs {
 }
 
 /// Finds the real Python interpreter (through shims such as pyenv's) with the action's own
-/// environment: the sandboxed commands then need no shim variables.
-fn find_python() -> Result<PathBuf, E2eError> {
+/// environment: the sandboxed commands then need no shim variables. The pipeline starts this
+/// at its beginning, so a shim's cost overlaps the stages before the tests.
+pub fn find_python() -> Result<PathBuf, E2eError> {
     // Fast path: `python3` on PATH is (a link to) a real executable, whose canonical path is
     // the interpreter itself. Only shims (scripts) need a Python start, which costs 20 ms for
     // a plain interpreter and 250 ms through pyenv's shim.
@@ -101,21 +102,41 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// Runs the app's tests. `files` are staged into `dirs.work/app`.
+fn io(what: &str, e: std::io::Error) -> E2eError {
+    E2eError::Workspace(format!("{what}: {e}"))
+}
+
+/// Writes `files` into a fresh staging folder, `dirs.work/app` (and an empty `home`).
+pub fn stage(files: &Files, dirs: &TestDirs) -> Result<(), E2eError> {
+    if dirs.work.exists() {
+        std::fs::remove_dir_all(&dirs.work).map_err(|e| io("cleaning the staging folder", e))?;
+    }
+    std::fs::create_dir_all(dirs.work.join("home")).map_err(|e| io("staging folder", e))?;
+    files.write_to(&dirs.work.join("app"))
+}
+
+/// Stages `files` and runs the app's tests with the interpreter [`find_python`] found.
 pub async fn run_tests(
     files: &Files,
     manifest: &PackManifest,
     dirs: &TestDirs,
+    python: &Path,
     timeout: Duration,
 ) -> Result<TestReport, E2eError> {
-    let io = |what: &str, e: std::io::Error| E2eError::Workspace(format!("{what}: {e}"));
-    if dirs.work.exists() {
-        std::fs::remove_dir_all(&dirs.work).map_err(|e| io("cleaning the staging folder", e))?;
-    }
+    stage(files, dirs)?;
+    run_staged(files, manifest, dirs, python, timeout).await
+}
+
+/// Runs the app's tests on what [`stage`] wrote (`files` must be what it wrote).
+pub async fn run_staged(
+    files: &Files,
+    manifest: &PackManifest,
+    dirs: &TestDirs,
+    python: &Path,
+    timeout: Duration,
+) -> Result<TestReport, E2eError> {
     let app = dirs.work.join("app");
     let home = dirs.work.join("home");
-    std::fs::create_dir_all(&home).map_err(|e| io("staging folder", e))?;
-    files.write_to(&app)?;
     let log_path = dirs.work.join("test-log.txt");
     let mut log = String::new();
     if manifest.toolchain != "python" {
@@ -143,7 +164,6 @@ pub async fn run_tests(
             })?,
         None => String::new(),
     };
-    let python = find_python()?;
     let uv = find_on_path("uv");
     let key = {
         let mut h = Sha256::new();

@@ -213,6 +213,12 @@ pub fn load_pack(source: &PackSource, stack: &str) -> Result<Pack, E2eError> {
             "{stack}/pack.yaml has an empty `test` command"
         )));
     }
+    if manifest.toolchain != "python" {
+        return Err(E2eError::Stack(format!(
+            "{stack}/pack.yaml needs toolchain {:?}, which this version cannot prepare (known: python)",
+            manifest.toolchain
+        )));
+    }
     if files.is_empty() {
         return Err(E2eError::Stack(format!("{stack} has no files/")));
     }

@@ -223,6 +223,15 @@ impl Workspace {
             .find_commit(parent)
             .map_err(|e| ws_err("base commit", e))?;
         let parent_tree = parent_commit.tree().map_err(|e| ws_err("base tree", e))?;
+        // New objects go to memory and then into one packfile: hundreds of loose objects (a
+        // file and often a folder each) cost more than the pack on a busy disk. A backend
+        // cannot be removed from the odb, so each call's mempack gets a higher priority than
+        // the last (writes go to the highest) and the emptied ones stay idle.
+        static PRIORITY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1000);
+        let odb = repo.odb().map_err(|e| ws_err("object database", e))?;
+        let mempack = odb
+            .add_new_mempack_backend(PRIORITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            .map_err(|e| ws_err("object database", e))?;
         let cleared = if parent_tree.get_path(Path::new(&app_dir)).is_ok() {
             let tree = TreeUpdateBuilder::new()
                 .remove(app_dir.as_str())
@@ -251,6 +260,14 @@ impl Workspace {
         } else {
             parent
         };
+        let mut pack = git2::Buf::new();
+        mempack
+            .dump(repo, &mut pack)
+            .map_err(|e| ws_err("pack", e))?;
+        let mut writer = odb.packwriter().map_err(|e| ws_err("pack", e))?;
+        std::io::Write::write_all(&mut writer, &pack).map_err(|e| ws_err("pack", e))?;
+        writer.commit().map_err(|e| ws_err("pack", e))?;
+        mempack.reset().map_err(|e| ws_err("pack", e))?;
         let refname = format!("refs/heads/{branch}");
         repo.reference(&refname, tip, true, "e2e-action: generated app")
             .map_err(|e| ws_err("branch", e))?;
@@ -368,5 +385,76 @@ mod tests {
         assert_eq!(redact_url("/tmp/origin.git"), "/tmp/origin.git");
         assert!(needs_token("HTTPS://github.com/o/r"));
         assert!(!needs_token("file:///tmp/x"));
+    }
+
+    #[test]
+    fn commits_land_in_packfiles_that_a_fresh_handle_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let sig = Signature::now("t", "t@example.com").unwrap();
+        let empty = repo.treebuilder(None).unwrap().write().unwrap();
+        let base = repo
+            .commit(
+                Some("HEAD"),
+                &sig,
+                &sig,
+                "init",
+                &repo.find_tree(empty).unwrap(),
+                &[],
+            )
+            .unwrap();
+        drop(repo);
+        let loose_before = loose_objects(dir.path());
+        let ws = Workspace::open(dir.path()).unwrap();
+        let file = |content: &str| TreeFile {
+            path: "app/main.py".into(),
+            content: content.as_bytes().to_vec(),
+        };
+        let (first, changed) = ws
+            .commit_app(
+                base,
+                "e2e/x",
+                "apps/x",
+                &[file("v1\n")],
+                "one",
+                ("t", "t@e"),
+            )
+            .unwrap();
+        assert!(changed);
+        // A second commit in the same process (the repair path) must persist too.
+        let (second, _) = ws
+            .commit_app(
+                first,
+                "e2e/x",
+                "apps/x",
+                &[file("v2\n")],
+                "two",
+                ("t", "t@e"),
+            )
+            .unwrap();
+        drop(ws);
+        assert_eq!(loose_objects(dir.path()), loose_before, "no loose objects");
+        let fresh = Repository::open(dir.path()).unwrap();
+        let tip = fresh.find_commit(second).unwrap();
+        assert_eq!(tip.parent_id(0).unwrap(), first);
+        let blob = tip
+            .tree()
+            .unwrap()
+            .get_path(Path::new("apps/x/app/main.py"))
+            .unwrap();
+        assert_eq!(fresh.find_blob(blob.id()).unwrap().content(), b"v2\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("apps/x/app/main.py")).unwrap(),
+            "v2\n"
+        );
+    }
+
+    fn loose_objects(root: &Path) -> usize {
+        std::fs::read_dir(root.join(".git/objects"))
+            .unwrap()
+            .flatten()
+            .filter(|d| d.file_name().len() == 2)
+            .map(|d| std::fs::read_dir(d.path()).unwrap().count())
+            .sum()
     }
 }

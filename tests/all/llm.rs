@@ -34,6 +34,8 @@ struct Crew {
     format: Format,
     rules: &'static str,
     qa: &'static str,
+    /// Answers several-region calls without their last region (an answer that stays invalid).
+    drop_region: bool,
     log: Arc<Mutex<Vec<Value>>>,
 }
 
@@ -61,6 +63,24 @@ impl Crew {
                 .map(|file| json!({"file": file, "hole": "rules", "code": self.qa}))
                 .collect();
             json!({"patches": patches})
+        } else if user.contains("\n## Region ") {
+            let mut fills: Vec<Value> = user
+                .split("\n## Region ")
+                .skip(1)
+                .map(|r| {
+                    let n: u64 = r.lines().next().unwrap().trim().parse().unwrap();
+                    let code = if r.contains("Hole: rules") {
+                        self.rules
+                    } else {
+                        "# No extra routes needed.\n"
+                    };
+                    json!({"region": n, "code": code})
+                })
+                .collect();
+            if self.drop_region {
+                fills.pop();
+            }
+            json!({ "fills": fills })
         } else if user.contains("Hole: rules") {
             json!({"code": self.rules})
         } else {
@@ -127,6 +147,7 @@ fn crew(format: Format, rules: &'static str, qa: &'static str) -> Crew {
         format,
         rules,
         qa,
+        drop_region: false,
         log: Arc::new(Mutex::new(Vec::new())),
     }
 }
@@ -228,6 +249,86 @@ async fn free_text_issue_becomes_a_spec_and_fills_land_in_the_code() {
         .filter(|l| l.contains("sk-canary-llm-key-123456") && !l.starts_with("::add-mask::"))
         .collect();
     assert!(leaks.is_empty(), "{leaks:?}");
+}
+
+/// The user messages of the developer calls the crew received.
+fn developer_prompts(log: &Mutex<Vec<Value>>) -> Vec<String> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.to_string().contains("senior Python developer"))
+        .map(|r| {
+            r["messages"]
+                .as_array()
+                .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+                .and_then(|m| m["content"].as_str())
+                .or_else(|| r["messages"][0]["content"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn holes_beyond_the_concurrency_bound_share_a_call_and_fall_back_one_by_one() {
+    // The sample has 4 holes (3 entities' rules, extra routes); at a bound of 1 they go in one
+    // call. A complete answer fills them all from that one call.
+    let complete = crew(Format::Anthropic, GOOD_RULES, REPAIRED_RULES);
+    let log = complete.log.clone();
+    let server = crew_server(complete).await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "anthropic", &server.uri());
+    ctx.env.insert("INPUT_LLM-CONCURRENCY".into(), "1".into());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let prompts = developer_prompts(&log);
+    assert_eq!(prompts.len(), 1, "one call for the 4 holes");
+    assert_eq!(prompts[0].matches("\n## Region ").count(), 4);
+    let branch = ctx.outputs()["branch"].clone();
+    for entity in ["author", "book", "review"] {
+        let rules = branch_file(
+            &ctx,
+            &branch,
+            &format!("apps/reading-list/app/rules/{entity}.py"),
+        )
+        .unwrap();
+        assert!(rules.contains("# rules-by-llm"), "{entity}: {rules}");
+    }
+
+    // An answer that keeps leaving a region out is re-asked, then each hole gets its own call:
+    // the other regions do not lose their fills.
+    let mut dropping = crew(Format::Openai, GOOD_RULES, REPAIRED_RULES);
+    dropping.drop_region = true;
+    let log = dropping.log.clone();
+    let server = crew_server(dropping).await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "openai", &server.uri());
+    ctx.env.insert("INPUT_LLM-CONCURRENCY".into(), "1".into());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let prompts = developer_prompts(&log);
+    let batched = prompts
+        .iter()
+        .filter(|p| p.contains("\n## Region "))
+        .count();
+    let reasked = prompts
+        .iter()
+        .filter(|p| p.contains("Your answer was invalid: no fill for region(s) 4"))
+        .count();
+    let single = prompts
+        .iter()
+        .filter(|p| p.contains("(replace this)") && !p.contains("\n## Region "))
+        .count();
+    assert!(batched >= 1 && reasked >= 1, "{prompts:#?}");
+    assert_eq!(
+        single, 4,
+        "each hole asked on its own after the group failed"
+    );
+    let branch = ctx.outputs()["branch"].clone();
+    let rules = branch_file(&ctx, &branch, "apps/reading-list/app/rules/review.py").unwrap();
+    assert!(rules.contains("# rules-by-llm"), "{rules}");
+    let summary = std::fs::read_to_string(&ctx.summary).unwrap();
+    assert!(!summary.contains("Reverted to the scaffold"), "{summary}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
