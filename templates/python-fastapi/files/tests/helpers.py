@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
 from app.entities import BY_NAME
@@ -47,15 +49,60 @@ class User:
         return self.browser.post(path, data={**data, "csrf_token": self.csrf})
 
 
+# The event loop of the started app (conftest's `started_app`), shared by every client.
+_session_loop: BlockingPortal | None = None
+
+
+def share_event_loop(started: TestClient | None) -> None:
+    """Makes new_client() send requests to the event loop of `started`, a TestClient inside
+    its `with` block (None: back to a loop per request)."""
+    global _session_loop
+    _session_loop = started.portal if started is not None else None
+
+
+class _OnTheLoop(httpx.BaseTransport):
+    """Runs each request to the app as a whole inside the started app's event loop.
+
+    Starlette's own TestClient transport passes control between the test's thread and the
+    loop's about eight times per request, and waits for a thread to wake up each time.
+    """
+
+    def __init__(self, loop: BlockingPortal) -> None:
+        self._app = httpx.ASGITransport(app=app, client=("testclient", 50000))
+        self._loop = loop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            response = await self._app.handle_async_request(request)
+            return response.status_code, response.headers.raw, await response.aread()
+
+        status_code, headers, body = self._loop.call(exchange)
+        return httpx.Response(status_code, headers=headers, stream=httpx.ByteStream(body))
+
+
+def new_client() -> TestClient:
+    """A client that does not follow redirects (so they can be checked).
+
+    A TestClient outside a `with` block starts an event loop in a new thread, and a new worker
+    thread for the app's sync code, for every single request. Here every request runs on the
+    started app's loop instead, the way a server runs them, in one hand-over from this thread.
+    """
+    client = TestClient(app, follow_redirects=False)
+    if _session_loop is not None:
+        client.portal = _session_loop  # TestClient's own transport would use it (one loop, many hops)
+        client._transport = _OnTheLoop(_session_loop)  # httpx.Client's transport: one hop
+    return client
+
+
 def new_user(name: str) -> User:
     email = f"{name}-{next(_counter)}@example.com"
-    api = TestClient(app, follow_redirects=False)
+    api = new_client()
     assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
     token = api.post("/api/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
     api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
-    browser = TestClient(app, follow_redirects=False)
+    browser = new_client()
     login_page = browser.get("/login")
     response = browser.post(
         "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(login_page.text), "next": "/"}
