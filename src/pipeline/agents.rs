@@ -453,40 +453,29 @@ fn region(files: &Files, spec: &Spec, pack: &Pack, (i, j): (usize, usize)) -> se
     })
 }
 
-/// The developer call for a group of holes: the one-hole prompt for one, the several-region
-/// prompt for more.
-fn developer_ask(
-    files: &Files,
-    spec: &Spec,
-    pack: &Pack,
-    group: &[(usize, usize)],
-) -> Result<Ask, E2eError> {
-    let app = json!({"name": data(&spec.app.name), "summary": data(&spec.app.summary)});
-    let requested: Vec<String> = spec
-        .app
-        .requested_features
-        .iter()
-        .map(|f| data(f))
-        .collect();
-    let (system, user, schema_name, schema, max_tokens) = if let [site] = group {
-        let mut ctx = region(files, spec, pack, *site);
-        ctx["app"] = app;
-        ctx["requested"] = json!(requested);
+/// The developer call for `regions` (from [`region`], one per hole of a group): the one-hole
+/// prompt for one, the several-region prompt for more. `app` holds the app's name, summary and
+/// requested features, as data.
+fn developer_ask(app: &serde_json::Value, regions: &[serde_json::Value]) -> Result<Ask, E2eError> {
+    let (system, user, schema_name, schema, max_tokens) = if let [one] = regions {
+        let mut ctx = one.clone();
+        ctx["app"] = app["app"].clone();
+        ctx["requested"] = app["requested"].clone();
         let (system, user) = prompt("developer", ctx)?;
         (system, user, "fill", code_schema(), 4000)
     } else {
-        let regions: Vec<serde_json::Value> = group
+        let numbered: Vec<serde_json::Value> = regions
             .iter()
             .enumerate()
-            .map(|(k, site)| {
-                let mut r = region(files, spec, pack, *site);
+            .map(|(k, r)| {
+                let mut r = r.clone();
                 r["region"] = json!(k + 1);
                 r
             })
             .collect();
         let (system, user) = prompt(
             "developer_batch",
-            json!({"app": app, "requested": requested, "regions": regions}),
+            json!({"app": app["app"], "requested": app["requested"], "regions": numbered}),
         )?;
         (system, user, "fills", fill_schema(), BATCH_MAX_TOKENS)
     };
@@ -529,17 +518,17 @@ pub async fn fill_holes(
 ) -> Result<Vec<FillRecord>, E2eError> {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
+    let app = Arc::new(json!({
+        "app": {"name": data(&spec.app.name), "summary": data(&spec.app.summary)},
+        "requested": spec.app.requested_features.iter().map(|f| data(f)).collect::<Vec<_>>(),
+    }));
     for group in batches(&files.hole_sites(), concurrency) {
-        let ask = developer_ask(files, spec, pack, &group)?;
-        // Only used when the group's answer stays invalid.
-        let singles: Vec<Ask> = if group.len() > 1 {
-            group
-                .iter()
-                .map(|site| developer_ask(files, spec, pack, std::slice::from_ref(site)))
-                .collect::<Result<_, _>>()?
-        } else {
-            Vec::new()
-        };
+        let regions: Vec<serde_json::Value> = group
+            .iter()
+            .map(|site| region(files, spec, pack, *site))
+            .collect();
+        let ask = developer_ask(&app, &regions)?;
+        let app = app.clone();
         let (llm, sem) = (llm.clone(), sem.clone());
         set.spawn(async move {
             let permit = sem.clone().acquire_owned().await;
@@ -547,9 +536,10 @@ pub async fn fill_holes(
             drop(permit);
             let out: Vec<FillResult> = match answer {
                 Ok(codes) => group.into_iter().zip(codes.into_iter().map(Ok)).collect(),
-                Err(E2eError::LlmInvalid(_)) if !singles.is_empty() => {
+                Err(E2eError::LlmInvalid(_)) if group.len() > 1 => {
                     let mut each = tokio::task::JoinSet::new();
-                    for (site, ask) in group.into_iter().zip(singles) {
+                    for (site, region) in group.into_iter().zip(regions) {
+                        let ask = developer_ask(&app, std::slice::from_ref(&region))?;
                         let (llm, sem) = (llm.clone(), sem.clone());
                         each.spawn(async move {
                             let _permit = sem.acquire_owned().await;
