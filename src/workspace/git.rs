@@ -432,6 +432,18 @@ mod tests {
                 ("t", "t@e"),
             )
             .unwrap();
+        // The same tree again (a re-run with nothing new): no commit, nothing to pack.
+        let (again, changed) = ws
+            .commit_app(
+                second,
+                "e2e/x",
+                "apps/x",
+                &[file("v2\n")],
+                "three",
+                ("t", "t@e"),
+            )
+            .unwrap();
+        assert_eq!((again, changed), (second, false));
         drop(ws);
         assert_eq!(loose_objects(dir.path()), loose_before, "no loose objects");
         let fresh = Repository::open(dir.path()).unwrap();
