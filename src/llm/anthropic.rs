@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ask, LlmSettings, Message, Tokens};
+use super::{Ask, LlmSettings, Message, Tokens, Unusable};
 
 /// URL, body and extra headers of a request.
 pub(super) fn request(
@@ -35,23 +35,33 @@ pub(super) fn request(
     )
 }
 
-/// The tool input and token counts of a response.
-pub(super) fn parse(v: &Value, tool: &str) -> Result<(Value, Tokens), String> {
-    if v["stop_reason"] == "max_tokens" {
-        return Err("the answer was cut off at max_tokens".into());
+/// The token counts of a response (also of one whose answer is unusable).
+pub(super) fn tokens(v: &Value) -> Tokens {
+    Tokens {
+        input: v["usage"]["input_tokens"].as_u64().unwrap_or(0),
+        output: v["usage"]["output_tokens"].as_u64().unwrap_or(0),
     }
-    let blocks = v["content"].as_array().ok_or("the answer has no content")?;
+}
+
+/// The tool input of a response.
+pub(super) fn parse(v: &Value, tool: &str) -> Result<Value, Unusable> {
+    if v["stop_reason"] == "max_tokens" {
+        return Err(Unusable::Answer(
+            "the answer was cut off at max_tokens; answer more briefly".into(),
+        ));
+    }
+    let blocks = v["content"]
+        .as_array()
+        .ok_or_else(|| Unusable::Envelope("the answer has no content".into()))?;
     let input = blocks
         .iter()
         .find(|b| b["type"] == "tool_use" && b["name"] == tool)
         .map(|b| b["input"].clone())
-        .ok_or_else(|| format!("the answer did not use the {tool} tool"))?;
+        .ok_or_else(|| Unusable::Answer(format!("the answer did not use the {tool} tool")))?;
     if !input.is_object() {
-        return Err("the tool input is not a JSON object".into());
+        return Err(Unusable::Answer(
+            "the tool input is not a JSON object".into(),
+        ));
     }
-    let tokens = Tokens {
-        input: v["usage"]["input_tokens"].as_u64().unwrap_or(0),
-        output: v["usage"]["output_tokens"].as_u64().unwrap_or(0),
-    };
-    Ok((input, tokens))
+    Ok(input)
 }

@@ -174,6 +174,16 @@ struct Attempt {
     message: String,
 }
 
+/// Why a response's answer cannot be used.
+#[derive(Debug)]
+pub(crate) enum Unusable {
+    /// The envelope is malformed (the provider's or a proxy's fault): retried like a 5xx.
+    Envelope(String),
+    /// The model's answer is cut off, refused, or not the JSON object asked for: asked again
+    /// with the reason quoted, like an answer that fails validation.
+    Answer(String),
+}
+
 /// A recorded answer.
 #[derive(Debug, Serialize, Deserialize)]
 struct Recorded {
@@ -182,6 +192,10 @@ struct Recorded {
     schema_name: String,
     answer: serde_json::Value,
     tokens: Tokens,
+    /// Why the answer was unusable (cut off, not JSON), recorded so a replay asks again the
+    /// same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unusable: Option<String>,
 }
 
 /// What a live run writes beside its recordings, so `replay` can compute the same keys.
@@ -293,7 +307,7 @@ impl Llm {
         let mut last_error = String::new();
         for attempt in 0..=self.settings.max_invalid {
             let answer = self.answer(ask, &messages).await?;
-            match validate(&answer) {
+            match answer.as_ref().map_err(Clone::clone).and_then(&validate) {
                 Ok(v) => return Ok(v),
                 Err(why) => {
                     last_error = why.clone();
@@ -301,7 +315,10 @@ impl Llm {
                         self.note(ask, |l| l.invalid += 1);
                         messages.push(Message {
                             role: "assistant".into(),
-                            content: answer.to_string(),
+                            content: match &answer {
+                                Ok(v) => v.to_string(),
+                                Err(_) => "(an unusable answer)".into(),
+                            },
                         });
                         messages.push(Message {
                             role: "user".into(),
@@ -328,7 +345,13 @@ impl Llm {
         }
     }
 
-    async fn answer(&self, ask: &Ask, messages: &[Message]) -> Result<serde_json::Value, E2eError> {
+    /// The answer object for `messages`, or why the model's answer is unusable (`Ok(Err)`);
+    /// from the cache when recorded there.
+    async fn answer(
+        &self,
+        ask: &Ask,
+        messages: &[Message],
+    ) -> Result<Result<serde_json::Value, String>, E2eError> {
         let key = self.cache_key(ask, messages);
         let path = self
             .settings
@@ -347,7 +370,10 @@ impl Llm {
                 l.tokens.output += rec.tokens.output;
                 l.cost_usd += cost(price, rec.tokens);
             });
-            return Ok(rec.answer);
+            return Ok(match rec.unusable {
+                Some(why) => Err(why),
+                None => Ok(rec.answer),
+            });
         }
         if self.settings.provider == ProviderKind::Replay {
             return Err(E2eError::Llm(format!(
@@ -405,8 +431,9 @@ impl Llm {
                 provider: self.key_provider(),
                 model: self.settings.model.clone(),
                 schema_name: ask.schema_name.into(),
-                answer: answer.clone(),
+                answer: answer.clone().unwrap_or_default(),
                 tokens,
+                unusable: answer.clone().err(),
             };
             let meta = RecordingMeta {
                 provider: self.settings.provider,
@@ -458,7 +485,7 @@ impl Llm {
         &self,
         ask: &Ask,
         messages: &[Message],
-    ) -> Result<(serde_json::Value, Tokens), Attempt> {
+    ) -> Result<(Result<serde_json::Value, String>, Tokens), Attempt> {
         let (url, body, headers) = match self.settings.provider {
             ProviderKind::Openai => openai::request(&self.settings, ask, messages),
             ProviderKind::Anthropic => anthropic::request(&self.settings, ask, messages),
@@ -513,16 +540,24 @@ impl Llm {
             retry_after: None,
             message: format!("the provider's answer is not JSON ({e})"),
         })?;
-        let parsed = match self.settings.provider {
-            ProviderKind::Openai => openai::parse(&json),
-            _ => anthropic::parse(&json, ask.schema_name),
+        let (parsed, tokens) = match self.settings.provider {
+            ProviderKind::Openai => (openai::parse(&json), openai::tokens(&json)),
+            _ => (
+                anthropic::parse(&json, ask.schema_name),
+                anthropic::tokens(&json),
+            ),
         };
-        // A malformed envelope is the provider's fault: retry it like a 5xx.
-        parsed.map_err(|message| Attempt {
-            retryable: true,
-            retry_after: None,
-            message,
-        })
+        match parsed {
+            Ok(answer) => Ok((Ok(answer), tokens)),
+            // The model's own answer is unusable: the caller asks again with the reason.
+            Err(Unusable::Answer(why)) => Ok((Err(why), tokens)),
+            // A malformed envelope is the provider's fault: retry it like a 5xx.
+            Err(Unusable::Envelope(message)) => Err(Attempt {
+                retryable: true,
+                retry_after: None,
+                message,
+            }),
+        }
     }
 
     /// Usage so far, by (stage, role).

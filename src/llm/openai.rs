@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ask, LlmSettings, Message, Tokens};
+use super::{Ask, LlmSettings, Message, Tokens, Unusable};
 
 /// URL, body and extra headers of a request.
 pub(super) fn request(
@@ -34,25 +34,41 @@ pub(super) fn request(
     (format!("{base}/chat/completions"), body, Vec::new())
 }
 
-/// The answer object and token counts of a response.
-pub(super) fn parse(v: &Value) -> Result<(Value, Tokens), String> {
-    let choice = v["choices"].get(0).ok_or("the answer has no choices")?;
-    if choice["finish_reason"] == "length" {
-        return Err("the answer was cut off at max_tokens".into());
-    }
-    let content = choice["message"]["content"]
-        .as_str()
-        .ok_or("the answer has no message content")?;
-    let answer: Value = serde_json::from_str(strip_fence(content))
-        .map_err(|e| format!("the answer's content is not JSON ({e})"))?;
-    if !answer.is_object() {
-        return Err("the answer's content is not a JSON object".into());
-    }
-    let tokens = Tokens {
+/// The token counts of a response (also of one whose answer is unusable).
+pub(super) fn tokens(v: &Value) -> Tokens {
+    Tokens {
         input: v["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
         output: v["usage"]["completion_tokens"].as_u64().unwrap_or(0),
-    };
-    Ok((answer, tokens))
+    }
+}
+
+/// The answer object of a response.
+pub(super) fn parse(v: &Value) -> Result<Value, Unusable> {
+    let choice = v["choices"]
+        .get(0)
+        .ok_or_else(|| Unusable::Envelope("the answer has no choices".into()))?;
+    if choice["finish_reason"] == "length" {
+        return Err(Unusable::Answer(
+            "the answer was cut off at max_tokens; answer more briefly".into(),
+        ));
+    }
+    let content = choice["message"]["content"].as_str().ok_or_else(|| {
+        Unusable::Answer(match choice["message"]["refusal"].as_str() {
+            Some(r) => format!(
+                "the model refused: {}",
+                r.chars().take(200).collect::<String>()
+            ),
+            None => "the answer has no message content".into(),
+        })
+    })?;
+    let answer: Value = serde_json::from_str(strip_fence(content))
+        .map_err(|e| Unusable::Answer(format!("the answer's content is not JSON ({e})")))?;
+    if !answer.is_object() {
+        return Err(Unusable::Answer(
+            "the answer's content is not a JSON object".into(),
+        ));
+    }
+    Ok(answer)
 }
 
 /// Some OpenAI-compatible servers wrap JSON in a Markdown fence despite the schema.

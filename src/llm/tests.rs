@@ -286,3 +286,118 @@ async fn record_then_replay_offline_and_a_miss_is_clear() {
     let err = llm.ask(&other, code_of).await.unwrap_err().to_string();
     assert!(err.contains("no recorded answer"), "{err}");
 }
+
+/// The last user message of request `i` the server received.
+async fn last_user_message(server: &MockServer, i: usize) -> String {
+    let reqs = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&reqs[i].body).unwrap();
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_cut_off_answer_is_asked_again_briefly_not_retried_blindly() {
+    let cut_off = ResponseTemplate::new(200).set_body_json(json!({
+        "choices": [{"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": "{\"code\": \"def f():\\n"}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 500}
+    }));
+    let (server, n) = scripted(
+        "/chat/completions",
+        vec![cut_off, openai_answer(r#"{"code": "short"}"#)],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "short");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+    let again = last_user_message(&server, 1).await;
+    assert!(
+        again.contains("cut off at max_tokens; answer more briefly"),
+        "{again}"
+    );
+    // Both calls and their tokens are counted; none was a transport retry.
+    let line = &llm.usage()[&("develop".to_string(), Role::Developer)];
+    assert_eq!((line.calls, line.retries, line.invalid), (2, 0, 1));
+    assert_eq!(line.tokens.output, 520);
+}
+
+#[tokio::test]
+async fn prose_instead_of_the_tool_stays_invalid_and_is_reported_as_such() {
+    let prose = ResponseTemplate::new(200).set_body_json(json!({
+        "content": [{"type": "text", "text": "Sure! Here is the code you asked for."}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 50, "output_tokens": 10}
+    }));
+    let (server, n) = scripted("/v1/messages", vec![prose]).await;
+    let llm = Llm::new(settings(ProviderKind::Anthropic, &server)).unwrap();
+    let err = llm.ask(&ask(), code_of).await.unwrap_err();
+    assert!(matches!(err, E2eError::LlmInvalid(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("stayed invalid after 2 attempts: the answer did not use the fill tool"),
+        "{err}"
+    );
+    assert_eq!(
+        n.load(Ordering::SeqCst),
+        2,
+        "asked again once (max_invalid 1)"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_envelope_is_retried_like_a_server_error() {
+    let (server, n) = scripted(
+        "/chat/completions",
+        vec![
+            ResponseTemplate::new(200).set_body_json(json!({"error": "upstream hiccup"})),
+            openai_answer(r#"{"code": "ok"}"#),
+        ],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+    let line = &llm.usage()[&("develop".to_string(), Role::Developer)];
+    assert_eq!((line.retries, line.invalid), (1, 0));
+}
+
+#[tokio::test]
+async fn an_unusable_answer_is_recorded_so_replay_asks_again_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_json = openai_answer("Here you go: def f(): pass");
+    let (server, _) = scripted(
+        "/chat/completions",
+        vec![not_json, openai_answer(r#"{"code": "second"}"#)],
+    )
+    .await;
+    let mut s = settings(ProviderKind::Openai, &server);
+    s.cache_dir = Some(dir.path().to_path_buf());
+    let llm = Llm::new(s).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "second");
+    drop(server);
+    // Offline: the first request's recorded answer is the unusable one, so the replay asks
+    // again with the same follow-up and finds the second answer under that key.
+    let replay = Llm::new(LlmSettings {
+        provider: ProviderKind::Replay,
+        model: String::new(),
+        base_url: None,
+        api_key: None,
+        cache_dir: Some(dir.path().to_path_buf()),
+        max_calls: 0,
+        max_tokens: 0,
+        timeout: Duration::from_secs(1),
+        max_retries: 0,
+        max_invalid: 1,
+        min_backoff: Duration::from_millis(1),
+        price: None,
+    })
+    .unwrap();
+    assert_eq!(replay.ask(&ask(), code_of).await.unwrap(), "second");
+}
