@@ -273,7 +273,12 @@ async fn build(
     let narrative = async {
         let t = Instant::now();
         let n = match &llm {
-            Some(llm) => Some(agents::architect(llm, &spec, &pack).await).transpose(),
+            Some(llm) => optional(
+                agents::architect(llm, &spec, &pack).await,
+                "architect's narrative",
+                "ARCHITECTURE.md keeps its generated sections only",
+                reporter,
+            ),
             None => Ok(None),
         };
         (n, t.elapsed())
@@ -300,7 +305,12 @@ async fn build(
     };
     let ops = async {
         match &llm {
-            Some(llm) => agents::devops(llm, &spec).await.map(Some),
+            Some(llm) => optional(
+                agents::devops(llm, &spec).await,
+                "DevOps role's figures",
+                "the monitoring keeps its default limits",
+                reporter,
+            ),
             None => Ok(None),
         }
     };
@@ -406,8 +416,18 @@ async fn build(
                 "tests failed with LLM fills ({}); QA repair round {}",
                 report.summary, llm_report.repairs
             ));
-            for (i, j, code) in agents::qa_repair(llm, &files, &report.log_tail).await? {
-                files.set_fill(i, j, Some(code));
+            match agents::qa_repair(llm, &files, &report.log_tail).await {
+                Ok(patches) => {
+                    for (i, j, code) in patches {
+                        files.set_fill(i, j, Some(code));
+                    }
+                }
+                // No usable patch: the fills go back to the scaffold below.
+                Err(E2eError::LlmInvalid(why)) => {
+                    reporter.warning(&format!("QA's repair stayed invalid: {why}"));
+                    break;
+                }
+                Err(e) => return Err(e.into()),
             }
             report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout).await?;
         }
@@ -507,6 +527,24 @@ async fn build(
         .into());
     }
     Ok(RunOutcome::Built(delivery))
+}
+
+/// A role's answer that only improves the app: one that stays invalid leaves the default in
+/// place (with a warning) instead of failing the run; budget and transport errors still do.
+fn optional<T>(
+    answer: Result<T, E2eError>,
+    what: &str,
+    instead: &str,
+    reporter: &Reporter,
+) -> Result<Option<T>, E2eError> {
+    match answer {
+        Ok(v) => Ok(Some(v)),
+        Err(E2eError::LlmInvalid(why)) => {
+            reporter.warning(&format!("the {what} stayed invalid, so {instead}: {why}"));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The LLM client's settings for this run.

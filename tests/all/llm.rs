@@ -36,6 +36,8 @@ struct Crew {
     qa: &'static str,
     /// Answers several-region calls without their last region (an answer that stays invalid).
     drop_region: bool,
+    /// The architect and the DevOps role answer with objects that never validate.
+    invalid_advisers: bool,
     log: Arc<Mutex<Vec<Value>>>,
 }
 
@@ -51,6 +53,10 @@ impl Crew {
                 ],
                 "features": []
             })
+        } else if self.invalid_advisers
+            && (system.contains("software architect") || system.contains("DevOps engineer"))
+        {
+            json!({"nope": 1})
         } else if system.contains("software architect") {
             json!({"overview": "A small CRUD app for a dog-walking business.", "decisions": ["Walks reference clients."], "risks": ["Double booking is not prevented."]})
         } else if system.contains("DevOps engineer") {
@@ -148,6 +154,7 @@ fn crew(format: Format, rules: &'static str, qa: &'static str) -> Crew {
         rules,
         qa,
         drop_region: false,
+        invalid_advisers: false,
         log: Arc::new(Mutex::new(Vec::new())),
     }
 }
@@ -329,6 +336,53 @@ async fn holes_beyond_the_concurrency_bound_share_a_call_and_fall_back_one_by_on
     assert!(rules.contains("# rules-by-llm"), "{rules}");
     let summary = std::fs::read_to_string(&ctx.summary).unwrap();
     assert!(!summary.contains("Reverted to the scaffold"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn advisers_that_stay_invalid_leave_the_defaults_and_the_run_completes() {
+    let mut c = crew(Format::Openai, GOOD_RULES, REPAIRED_RULES);
+    c.invalid_advisers = true;
+    let server = crew_server(c).await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "openai", &server.uri());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains("the architect's narrative stayed invalid")
+            && all.contains("the DevOps role's figures stayed invalid"),
+        "{all}"
+    );
+    let branch = ctx.outputs()["branch"].clone();
+    // The monitoring keeps its defaults (512 MiB limit), the fills still land.
+    let alerts = branch_file(&ctx, &branch, "apps/reading-list/monitoring/alerts.yml").unwrap();
+    assert!(alerts.contains("/ 536870912 > 0.85"), "{alerts}");
+    let rules = branch_file(&ctx, &branch, "apps/reading-list/app/rules/book.py").unwrap();
+    assert!(rules.contains("# rules-by-llm"), "{rules}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_qa_answer_that_stays_invalid_reverts_the_fills_and_the_tests_pass() {
+    // QA keeps proposing code that uses the network and the environment: refused every time.
+    let server = crew_server(crew(Format::Openai, BROKEN_RULES, INJECTED_RULES)).await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "openai", &server.uri());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("QA's repair stayed invalid"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(ctx.outputs()["tests"], "passed");
+    let branch = ctx.outputs()["branch"].clone();
+    let rules = branch_file(&ctx, &branch, "apps/reading-list/app/rules/book.py").unwrap();
+    assert!(
+        !rules.contains("return data +") && !rules.contains("urllib"),
+        "{rules}"
+    );
+    let summary = std::fs::read_to_string(&ctx.summary).unwrap();
+    assert!(summary.contains("Reverted to the scaffold"), "{summary}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
