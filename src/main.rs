@@ -8,6 +8,9 @@ use e2e_action::pipeline::{self, RunOutcome};
 use e2e_action::report::Reporter;
 
 fn main() {
+    // Before any secret is read: no other process, even of our uid, may read our memory or
+    // environment (generated code runs beside us).
+    e2e_action::sandbox::isolation::harden_self();
     let cli = Cli::parse();
     e2e_action::llm::ensure_crypto_provider();
     let env = |k: &str| std::env::var(k).ok();

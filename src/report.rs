@@ -27,13 +27,24 @@ fn escape_data(s: &str) -> String {
         .replace('\n', "%0A")
 }
 
+/// Characters that end a line for the runner or for a reader: CR and LF, and the vertical
+/// tab, form feed, NEL and Unicode line and paragraph separators, which some consumers treat
+/// as breaks too. `inert` treats every one as a break so none can start a hidden line.
+const LINE_BREAKS: &[char] = &[
+    '\r', '\n', '\u{0b}', '\u{0c}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
 /// Neutralises text we did not write (issue text, tool output) so a line of it can never be
-/// read by the runner as a workflow command.
+/// read by the runner as a workflow command: it is split at every kind of line break (see
+/// [`LINE_BREAKS`]), re-joined with `\n` only, and each line that starts (after any
+/// whitespace) with `::` or the old `##[` form gets a leading space and its `::` broken up.
 pub fn inert(s: &str) -> String {
-    s.lines()
+    let s = s.replace("\r\n", "\n");
+    s.split(LINE_BREAKS)
         .map(|l| {
-            if l.trim_start().starts_with("::") {
-                format!(" {}", l.replace("::", ": :"))
+            let t = l.trim_start();
+            if t.starts_with("::") || t.starts_with("##[") {
+                format!(" {}", l.replace("::", ": :").replace("##[", "# #["))
             } else {
                 l.to_string()
             }
@@ -60,6 +71,20 @@ impl Reporter {
     /// A plain log line.
     pub fn info(&self, msg: &str) {
         self.line(&inert(msg));
+    }
+
+    /// A block of text we did not write (a test log): made inert line by line and, in Actions,
+    /// also framed by `stop-commands` with a random token, so the runner reads no command in
+    /// it even if a line slipped through.
+    pub fn untrusted_block(&self, title: &str, text: &str) {
+        if self.workflow_commands {
+            let token = random_hex();
+            self.line(&format!("{}\n::stop-commands::{token}", inert(title)));
+            self.line(&inert(text));
+            self.line(&format!("::{token}::"));
+        } else {
+            self.line(&inert(&format!("{title}\n{text}")));
+        }
     }
 
     /// A notice annotation (or a plain line outside Actions).
@@ -193,5 +218,35 @@ mod tests {
             "ok\n : :set-env name=X: :1"
         );
         assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+        // The runner ends a line at a lone CR too; so do NEL and the Unicode separators.
+        for br in [
+            "\r", "\u{85}", "\u{2028}", "\u{2029}", "\u{0b}", "\u{0c}", "\r\n",
+        ] {
+            let attack = format!("x{br}::warning::pwned{br}  ::add-mask::passed{br}##[error]old");
+            let out = inert(&attack);
+            for line in out.split('\n') {
+                let t = line.trim_start();
+                assert!(
+                    !t.starts_with("::") && !t.starts_with("##["),
+                    "{br:?}: {out:?}"
+                );
+            }
+            assert!(
+                !out.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']),
+                "{out:?}"
+            );
+            assert_eq!(out.split('\n').count(), 4, "{out:?}");
+        }
+    }
+
+    #[test]
+    fn untrusted_blocks_are_framed_by_stop_commands() {
+        // Printed to stdout: checked through the integration tests; here the framing logic.
+        let r = Reporter {
+            silent: true,
+            workflow_commands: true,
+            ..Reporter::default()
+        };
+        r.untrusted_block("log", "::error::x");
     }
 }

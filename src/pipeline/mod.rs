@@ -399,13 +399,19 @@ async fn build(
     let python = interpreter
         .await
         .map_err(|e| E2eError::TestsFailed(format!("finding Python crashed: {e} (a bug)")))??;
+    let (iso, python) = test::prepare_isolation(python, &dirs);
+    reporter.info(&iso.describe());
+    progress.set_sandbox(&iso.describe());
     let timeout = Duration::from_secs(
         pack.manifest
             .test_timeout_secs
             .unwrap_or(settings.test_timeout_secs)
             .min(settings.test_timeout_secs),
     );
-    let mut report = test::run_staged(&files, &pack.manifest, &dirs, &python, timeout).await?;
+    let mut report =
+        test::run_staged(&files, &pack.manifest, &dirs, &python, timeout, &iso).await?;
+    // Generated code ran: prove it left the repository's git configuration alone.
+    workspace.ensure_config_unchanged()?;
     if let Some(llm) = &llm {
         while !report.passed()
             && files.has_fills()
@@ -429,15 +435,21 @@ async fn build(
                 }
                 Err(e) => return Err(e.into()),
             }
-            report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout).await?;
+            report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout, &iso).await?;
+            workspace.ensure_config_unchanged()?;
         }
         if !report.passed() && files.has_fills() {
+            reporter.untrusted_block(
+                &format!("test log with the LLM fills ({}):", report.summary),
+                &report.log_tail,
+            );
             llm_report.reverted = files.clear_fills();
             reporter.warning(&format!(
                 "the LLM fills kept failing the tests; reverted to the scaffold: {}",
                 llm_report.reverted.join(", ")
             ));
-            report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout).await?;
+            report = test::run_tests(&files, &pack.manifest, &dirs, &python, timeout, &iso).await?;
+            workspace.ensure_config_unchanged()?;
         }
         if llm_report.repairs > 0 || !llm_report.reverted.is_empty() {
             integration = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req)?;
@@ -448,11 +460,10 @@ async fn build(
     if report.passed() {
         progress.done(Stage::Test, &report.summary).await;
     } else {
-        reporter.info(&format!(
-            "test log ({}):\n{}",
-            report.log_path.display(),
-            report.log_tail
-        ));
+        reporter.untrusted_block(
+            &format!("test log ({}):", report.log_path.display()),
+            &report.log_tail,
+        );
         progress.failed(Stage::Test, &report.summary).await;
     }
 

@@ -110,6 +110,7 @@ pub struct Progress<'a> {
     comment_id: Option<u64>,
     issue: u64,
     spec_summary: Option<String>,
+    sandbox: Option<String>,
     branch: Option<String>,
     failure: Option<String>,
     run_started: Instant,
@@ -165,6 +166,7 @@ impl<'a> Progress<'a> {
             comment_id: None,
             issue: trigger.issue.number,
             spec_summary: None,
+            sandbox: None,
             branch: None,
             failure: None,
             run_started: Instant::now(),
@@ -246,6 +248,11 @@ impl<'a> Progress<'a> {
             self.group_open = false;
         }
         self.sync().await;
+    }
+
+    /// Records the isolation layers the tests ran in, for the step summary.
+    pub fn set_sandbox(&mut self, description: &str) {
+        self.sandbox = Some(description.to_string());
     }
 
     /// Records the spec's summary for the comment.
@@ -376,6 +383,9 @@ impl<'a> Progress<'a> {
             self.own_ms(),
             self.run_started.elapsed().as_millis()
         ));
+        if let Some(sandbox) = &self.sandbox {
+            s.push_str(&format!("\n{}\n", filters::md(sandbox.as_str().into())));
+        }
         if let Some(llm) = &self.llm {
             s.push('\n');
             s.push_str(&llm.markdown());

@@ -8,6 +8,7 @@
 //! failing tests are a report, not an error.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::E2eError;
 use crate::pipeline::develop::Files;
-use crate::sandbox::{self, SandboxCommand};
+use crate::sandbox::{self, Access, Isolation, SandboxCommand};
 use crate::scaffold::PackManifest;
 
 /// Result of the test stage.
@@ -115,6 +116,59 @@ pub fn stage(files: &Files, dirs: &TestDirs) -> Result<(), E2eError> {
     files.write_to(&dirs.work.join("app"))
 }
 
+/// The isolation layers for this run's tests, and the interpreter they use: when the sandbox
+/// user cannot reach the interpreter found (pyenv under a private `/root`), the system's
+/// `python3` is used if it can; else the run goes on without its own uid and says why.
+pub fn prepare_isolation(python: PathBuf, dirs: &TestDirs) -> (Isolation, PathBuf) {
+    let uv = find_on_path("uv").and_then(|p| std::fs::canonicalize(p).ok());
+    let mut needs: Vec<&Path> = vec![&dirs.work, &dirs.cache];
+    if let Some(uv) = &uv {
+        needs.push(uv);
+    }
+    let mut iso = Isolation::prepare(&needs);
+    let mut python = python;
+    if let Some(u) = &iso.user
+        && !sandbox::isolation::reachable(&python, u.uid, u.gid)
+    {
+        let system = ["/usr/local/bin/python3", "/usr/bin/python3"]
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .find(|p| is_elf(p) && sandbox::isolation::reachable(p, u.uid, u.gid));
+        match system {
+            Some(p) => python = p,
+            None => {
+                iso.off.push(format!(
+                    "own uid: the interpreter {} is not reachable by uid {} and no system python3 is; generated code runs as the action's uid",
+                    python.display(),
+                    u.uid
+                ));
+                iso.user = None;
+            }
+        }
+    }
+    (iso, python)
+}
+
+// What an interpreter needs to read besides the system folders: its installation prefix
+// (`<prefix>/bin/python3.x` → `<prefix>`), and certificate files the installer is pointed at.
+fn interpreter_reads(python: &Path, env: &BTreeMap<String, String>) -> Vec<PathBuf> {
+    let mut read: Vec<PathBuf> = python
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect();
+    for (k, v) in env {
+        if matches!(
+            k.as_str(),
+            "SSL_CERT_FILE" | "SSL_CERT_DIR" | "PIP_CERT" | "UV_CERT"
+        ) {
+            read.push(PathBuf::from(v));
+        }
+    }
+    read
+}
+
 /// Stages `files` and runs the app's tests with the interpreter [`find_python`] found.
 pub async fn run_tests(
     files: &Files,
@@ -122,9 +176,10 @@ pub async fn run_tests(
     dirs: &TestDirs,
     python: &Path,
     timeout: Duration,
+    iso: &Isolation,
 ) -> Result<TestReport, E2eError> {
     stage(files, dirs)?;
-    run_staged(files, manifest, dirs, python, timeout).await
+    run_staged(files, manifest, dirs, python, timeout, iso).await
 }
 
 /// Runs the app's tests on what [`stage`] wrote (`files` must be what it wrote).
@@ -134,9 +189,13 @@ pub async fn run_staged(
     dirs: &TestDirs,
     python: &Path,
     timeout: Duration,
+    iso: &Isolation,
 ) -> Result<TestReport, E2eError> {
     let app = dirs.work.join("app");
     let home = dirs.work.join("home");
+    // The sandbox user owns the staging folder (and nothing else of ours).
+    iso.hand_over(&dirs.work)
+        .map_err(|e| io("handing the staging folder to the sandbox user", e))?;
     let log_path = dirs.work.join("test-log.txt");
     let mut log = String::new();
     if manifest.toolchain != "python" {
@@ -184,15 +243,35 @@ pub async fn run_staged(
             std::fs::remove_dir_all(&venv).map_err(|e| io("old virtual environment", e))?;
         }
         let mut env = sandbox::base_env(&[], &home);
-        sandbox::add_install_passthrough(&mut env, std::env::vars());
-        env.insert(
-            "UV_CACHE_DIR".into(),
-            dirs.cache.join("uv").display().to_string(),
-        );
-        env.insert(
-            "PIP_CACHE_DIR".into(),
-            dirs.cache.join("pip").display().to_string(),
-        );
+        let refused = sandbox::add_install_passthrough(&mut env, std::env::vars());
+        if !refused.is_empty() {
+            log.push_str(&format!(
+                "[e2e-action: not passed to the installer because they hold credentials: {}]\n",
+                refused.join(", ")
+            ));
+        }
+        let (uv_cache, pip_cache) = (dirs.cache.join("uv"), dirs.cache.join("pip"));
+        // The installer (untrusted: a package may run code) writes only the venv and the
+        // package caches, which the sandbox user gets.
+        for d in [&venv, &uv_cache, &pip_cache] {
+            std::fs::create_dir_all(d).map_err(|e| io("cache folder", e))?;
+            iso.hand_over(d)
+                .map_err(|e| io("handing the cache to the sandbox user", e))?;
+        }
+        let mut read = interpreter_reads(python, &env);
+        read.extend(uv.as_ref().and_then(|u| std::fs::canonicalize(u).ok()));
+        let access = Access {
+            write: vec![
+                dirs.work.clone(),
+                venv.clone(),
+                uv_cache.clone(),
+                pip_cache.clone(),
+            ],
+            read,
+            tcp_ports: sandbox::install_ports(&env),
+        };
+        env.insert("UV_CACHE_DIR".into(), uv_cache.display().to_string());
+        env.insert("PIP_CACHE_DIR".into(), pip_cache.display().to_string());
         let venv_s = venv.display().to_string();
         let py_s = python.display().to_string();
         let steps: Vec<Vec<String>> = match &uv {
@@ -202,6 +281,8 @@ pub async fn run_staged(
                     uv.clone(),
                     "venv".into(),
                     "--quiet".into(),
+                    // The folder exists: the action created it for the sandbox user.
+                    "--allow-existing".into(),
                     "--python".into(),
                     py_s,
                     venv_s.clone(),
@@ -243,12 +324,16 @@ pub async fn run_staged(
         };
         for argv in steps {
             log.push_str(&format!("$ {}\n", argv.join(" ")));
-            let out = sandbox::run(&SandboxCommand {
-                argv,
-                cwd: app.clone(),
-                env: env.clone(),
-                timeout: remaining(),
-            })
+            let out = sandbox::run(
+                &SandboxCommand {
+                    argv,
+                    cwd: app.clone(),
+                    env: env.clone(),
+                    timeout: remaining(),
+                    access: access.clone(),
+                },
+                iso,
+            )
             .await
             .map_err(|e| E2eError::TestsFailed(format!("cannot start the installer: {e}")))?;
             log.push_str(&out.output);
@@ -298,17 +383,40 @@ pub async fn run_staged(
     // venv at install instead (`uv pip install --compile-bytecode`) took 25 s for ~1600
     // modules, most of which no test imports.
     env.remove("PYTHONDONTWRITEBYTECODE");
+    // A venv made by an earlier run may belong to an earlier run's sandbox uid.
+    if let Some(u) = &iso.user
+        && std::fs::metadata(&venv).map(|m| m.uid()).ok() != Some(u.uid)
+    {
+        iso.hand_over(&venv)
+            .map_err(|e| io("handing the venv to the sandbox user", e))?;
+    }
+    // Tests get no TCP connect at all (the app's tests talk to it in process).
+    let access = Access {
+        write: vec![dirs.work.clone(), venv.clone()],
+        read: interpreter_reads(python, &env),
+        tcp_ports: Vec::new(),
+    };
     log.push_str(&format!("$ {}\n", argv.join(" ")));
-    let out = sandbox::run(&SandboxCommand {
-        argv,
-        cwd: app.clone(),
-        env,
-        timeout: remaining(),
-    })
+    let out = sandbox::run(
+        &SandboxCommand {
+            argv,
+            cwd: app.clone(),
+            env,
+            timeout: remaining(),
+            access,
+        },
+        iso,
+    )
     .await
     .map_err(|e| E2eError::TestsFailed(format!("cannot start the tests: {e}")))?;
     log.push_str(&out.output);
     let _ = std::fs::write(&log_path, &log);
+    if out.survivors > 0 {
+        return Err(E2eError::TestsFailed(format!(
+            "{} processes of the sandbox user survived the kill after the tests; nothing is pushed (a bug, or a kernel that refuses the kill)",
+            out.survivors
+        )));
+    }
     let summary = pytest_summary(&out.output).unwrap_or_else(|| {
         if out.timed_out {
             "the tests hit the time limit".into()

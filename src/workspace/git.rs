@@ -35,6 +35,11 @@ pub struct Workspace {
     root: PathBuf,
     /// Whether the repository belongs to another user and was trusted deliberately.
     pub trusted_foreign_owner: bool,
+    /// `origin`'s URL as the runner handed the checkout over, read once at open, before any
+    /// generated code ran: the only URL the token is ever sent to.
+    origin: Option<String>,
+    /// `.git/config` as it was at open, to prove nothing changed it while generated code ran.
+    config_snapshot: Option<Vec<u8>>,
 }
 
 fn ws_err(what: &str, e: impl std::fmt::Display) -> E2eError {
@@ -88,11 +93,53 @@ impl Workspace {
                 root.display()
             )));
         }
+        let origin = repo
+            .find_remote("origin")
+            .ok()
+            .and_then(|r| r.url().ok().map(String::from));
+        let config_snapshot = std::fs::read(repo.path().join("config")).ok();
         Ok(Workspace {
             repo,
             root: root.to_path_buf(),
             trusted_foreign_owner,
+            origin,
+            config_snapshot,
         })
+    }
+
+    /// Fails when `.git/config` differs from what it was when the workspace was opened (a
+    /// remote, a URL rewrite, a helper or a hook added by code that ran meanwhile).
+    pub fn ensure_config_unchanged(&self) -> Result<(), E2eError> {
+        let now = std::fs::read(self.repo.path().join("config")).ok();
+        if now == self.config_snapshot {
+            Ok(())
+        } else {
+            Err(E2eError::Workspace(format!(
+                "{} changed while the generated app's tests ran; nothing is pushed. Check the repository's git configuration and re-run",
+                self.repo.path().join("config").display()
+            )))
+        }
+    }
+
+    // An anonymous remote for `url`, refused when the repository's configuration rewrites the
+    // URL (`url.<x>.insteadOf` / `pushInsteadOf`): the token would follow the rewrite.
+    fn pinned_remote(&self, url: &str) -> Result<git2::Remote<'_>, E2eError> {
+        let remote = self
+            .repo
+            .remote_anonymous(url)
+            .map_err(|e| ws_err("remote", e))?;
+        let fetch = remote.url().unwrap_or_default();
+        let push = remote.pushurl().ok().flatten().unwrap_or(fetch);
+        for rewritten in [fetch, push] {
+            if rewritten != url {
+                return Err(E2eError::Push(format!(
+                    "the repository's git configuration rewrites {} to {} (a url.insteadOf rule); refusing to send the token anywhere but origin. Remove the rule and re-run",
+                    redact_url(url),
+                    redact_url(rewritten)
+                )));
+            }
+        }
+        Ok(remote)
     }
 
     /// The checkout's root.
@@ -156,12 +203,9 @@ impl Workspace {
         Ok((name, commit.id()))
     }
 
-    /// The URL of `origin`, if there is one.
+    /// The URL of `origin` as it was when the workspace was opened, if there is one.
     pub fn origin_url(&self) -> Option<String> {
-        self.repo
-            .find_remote("origin")
-            .ok()
-            .and_then(|r| r.url().ok().map(String::from))
+        self.origin.clone()
     }
 
     /// Looks the branch up on the remote at `url`; when it exists, fetches its tip (shallow in
@@ -172,14 +216,11 @@ impl Workspace {
         branch: &str,
         auth: &Auth,
     ) -> Result<Option<Oid>, E2eError> {
-        let mut remote = self
-            .repo
-            .remote_anonymous(url)
-            .map_err(|e| ws_err("remote", e))?;
+        let mut remote = self.pinned_remote(url)?;
         let refname = format!("refs/heads/{branch}");
         let tip = {
             let conn = remote
-                .connect_auth(Direction::Fetch, Some(callbacks(auth)), None)
+                .connect_auth(Direction::Fetch, Some(callbacks(auth, url)), None)
                 .map_err(|e| E2eError::Push(format!("cannot reach the remote: {}", e.message())))?;
             let list = conn.list().map_err(|e| {
                 E2eError::Push(format!("cannot list remote branches: {}", e.message()))
@@ -189,7 +230,7 @@ impl Workspace {
         let Some(tip) = tip else { return Ok(None) };
         if self.repo.find_commit(tip).is_err() {
             let mut fo = FetchOptions::new();
-            fo.remote_callbacks(callbacks(auth));
+            fo.remote_callbacks(callbacks(auth, url));
             if self.repo.is_shallow() {
                 fo.depth(1);
             }
@@ -283,13 +324,10 @@ impl Workspace {
     /// Pushes `branch` to `url` (fast-forward only). The token, if any, only ever goes through
     /// the credentials callback.
     pub fn push(&self, url: &str, branch: &str, auth: &Auth) -> Result<(), E2eError> {
-        let mut remote = self
-            .repo
-            .remote_anonymous(url)
-            .map_err(|e| ws_err("remote", e))?;
+        let mut remote = self.pinned_remote(url)?;
         let rejected = std::cell::RefCell::new(None::<String>);
         {
-            let mut cb = callbacks(auth);
+            let mut cb = callbacks(auth, url);
             cb.push_update_reference(|r, status| {
                 if let Some(msg) = status {
                     *rejected.borrow_mut() = Some(format!("{r}: {msg}"));
@@ -324,17 +362,23 @@ impl Workspace {
 }
 
 /// Credentials callback: the token as `x-access-token` basic auth, tried once; a second
-/// request means it was refused (libgit2 would otherwise ask forever).
-fn callbacks(auth: &Auth) -> RemoteCallbacks<'_> {
+/// request means it was refused (libgit2 would otherwise ask forever). The token goes only to
+/// `origin` (the URL the run pinned, compared without userinfo), and only over https or over
+/// http to a loopback address.
+fn callbacks<'a>(auth: &'a Auth, origin: &str) -> RemoteCallbacks<'a> {
     let mut cb = RemoteCallbacks::new();
     let attempts = Cell::new(0u32);
-    cb.credentials(move |_url, _user, allowed| {
+    let origin = redact_url(origin);
+    cb.credentials(move |url, _user, allowed| {
         attempts.set(attempts.get() + 1);
         let Some(token) = &auth.token else {
             return Err(git2::Error::from_str(
                 "the remote asks for credentials and no github-token was given",
             ));
         };
+        if let Err(why) = token_may_go_to(url, &origin) {
+            return Err(git2::Error::from_str(&why));
+        }
         if attempts.get() > 1 {
             return Err(git2::Error::from_str(
                 "authentication failed: the remote refused the token",
@@ -348,6 +392,43 @@ fn callbacks(auth: &Auth) -> RemoteCallbacks<'_> {
         Cred::userpass_plaintext("x-access-token", token.expose_secret())
     });
     cb
+}
+
+/// Whether the token may be sent to `url` when the pinned origin is `origin` (both without
+/// userinfo): the same URL, over https, or over http to a loopback host.
+pub fn token_may_go_to(url: &str, origin: &str) -> Result<(), String> {
+    let url = redact_url(url);
+    if url != origin {
+        return Err(format!(
+            "refusing to send the token to {url}: it goes only to origin ({origin})"
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") || (lower.starts_with("http://") && is_loopback_url(&lower)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing to send the token to {url} over plain http (only https, or http to this machine)"
+        ))
+    }
+}
+
+/// Whether an `http(s)://` URL's host is a loopback address (`localhost`, 127.0.0.0/8, ::1).
+pub fn is_loopback_url(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether pushing to `url` needs a token (HTTP(S) remotes do; local paths and `file://` do not).
@@ -385,6 +466,56 @@ mod tests {
         assert_eq!(redact_url("/tmp/origin.git"), "/tmp/origin.git");
         assert!(needs_token("HTTPS://github.com/o/r"));
         assert!(!needs_token("file:///tmp/x"));
+    }
+
+    #[test]
+    fn the_token_goes_to_origin_only_and_never_over_plain_http() {
+        let origin = "https://github.com/o/r.git";
+        assert!(token_may_go_to("https://x-access-token:t@github.com/o/r.git", origin).is_ok());
+        let other = token_may_go_to("https://evil.example/o/r.git", origin).unwrap_err();
+        assert!(other.contains("goes only to origin"), "{other}");
+        let plain = "http://git.example/o/r.git";
+        assert!(
+            token_may_go_to(plain, plain)
+                .unwrap_err()
+                .contains("plain http")
+        );
+        for local in [
+            "http://127.0.0.1:8080/r.git",
+            "http://localhost/r",
+            "http://[::1]:9/r",
+        ] {
+            assert!(token_may_go_to(local, local).is_ok(), "{local}");
+        }
+        assert!(!is_loopback_url("http://127.0.0.1.evil.example/r"));
+    }
+
+    #[test]
+    fn a_url_rewrite_in_the_config_is_refused_before_any_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let origin = "https://github.com/o/r.git";
+        repo.remote("origin", origin).unwrap();
+        let mut cfg = repo.config().unwrap();
+        cfg.set_str("url.https://evil.example/.insteadOf", "https://github.com/")
+            .unwrap();
+        let ws = Workspace::open(dir.path()).unwrap();
+        let err = ws
+            .remote_branch_tip(origin, "b", &Auth::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rewrites https://github.com/o/r.git to https://evil.example/o/r.git"),
+            "{err}"
+        );
+        // A change after open is noticed.
+        assert!(ws.ensure_config_unchanged().is_ok());
+        cfg.set_str(
+            "url.https://evil2.example/.pushInsteadOf",
+            "https://github.com/",
+        )
+        .unwrap();
+        assert!(ws.ensure_config_unchanged().is_err());
     }
 
     #[test]

@@ -13,5 +13,6 @@ mod llm;
 mod payloads;
 mod pipeline;
 mod prism;
+mod sandbox;
 mod snapshots;
 mod token_push;

@@ -45,6 +45,10 @@ impl TestContext {
     /// A bare origin with one commit on `main`, cloned as the workspace.
     pub fn new() -> TestContext {
         let dir = tempfile::tempdir().unwrap();
+        // Searchable by others, as a runner's folders are, so the sandbox user (its own uid)
+        // can reach the staging folder: the tests exercise every isolation layer.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let origin = dir.path().join("origin.git");
         let seed = dir.path().join("seed");
         Repository::init_bare(&origin)

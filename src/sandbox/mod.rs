@@ -2,8 +2,14 @@
 //!
 //! Each command runs with an environment built from scratch (never the action's own: no token,
 //! no API key), in its own process group, with a wall-time limit after which the whole group
-//! is killed, and with its output capped. The group is also killed after a normal exit, so a
-//! test that forks a daemon leaves nothing behind.
+//! is killed, and with its output capped. The group is also killed after a normal exit, and
+//! with its own uid every process of that uid too, so a test that forks a daemon (even one that
+//! calls `setsid`) leaves nothing behind. The layers around the process (own uid, Landlock,
+//! limits) are decided once per run in [`isolation`].
+
+pub mod isolation;
+
+pub use isolation::{Access, Isolation};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +33,8 @@ pub struct SandboxCommand {
     pub env: BTreeMap<String, String>,
     /// Wall-time limit.
     pub timeout: Duration,
+    /// What it may reach besides the read-only system folders (Landlock).
+    pub access: Access,
 }
 
 /// How a sandboxed command ended.
@@ -40,6 +48,8 @@ pub struct SandboxOutcome {
     pub output: String,
     /// Wall time.
     pub duration: Duration,
+    /// Processes of the sandbox uid still alive after the kill (0 unless something is wrong).
+    pub survivors: usize,
 }
 
 impl SandboxOutcome {
@@ -97,44 +107,89 @@ pub fn base_env(path_dirs: &[&Path], home: &Path) -> BTreeMap<String, String> {
     ])
 }
 
-/// Adds the installer pass-through variables of `parent` to `env`.
+/// Adds the installer pass-through variables of `parent` to `env`; returns the names of the
+/// wanted ones that were refused because they hold a secret (the caller says so in the log).
 pub fn add_install_passthrough(
     env: &mut BTreeMap<String, String>,
     parent: impl Iterator<Item = (String, String)>,
-) {
+) -> Vec<String> {
+    let mut refused = Vec::new();
     for (k, v) in parent {
         let wanted = INSTALL_PASSTHROUGH.contains(&k.as_str())
             || INSTALL_PASSTHROUGH_PREFIXES
                 .iter()
                 .any(|p| k.starts_with(p));
-        if wanted && !looks_secret(&k) && !has_userinfo(&v) {
+        if !wanted {
+            continue;
+        }
+        if looks_secret(&k) || has_userinfo(&v) {
+            refused.push(k);
+        } else {
             env.insert(k, v);
         }
     }
+    refused
 }
 
-// Index and proxy URLs are wanted, but not when they embed credentials (`user:pass@`).
+// Index and proxy URLs are wanted, but not when one of them embeds credentials (`user:pass@`):
+// pip and uv take space-separated lists (`PIP_EXTRA_INDEX_URL="https://a https://u:p@b"`).
 fn has_userinfo(value: &str) -> bool {
-    value
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.split('/').next().unwrap_or("").contains('@'))
+    value.split_whitespace().any(|url| {
+        url.split_once("://").is_some_and(|(_, rest)| {
+            rest.split(['/', '?', '#'])
+                .next()
+                .unwrap_or("")
+                .contains('@')
+        })
+    })
 }
 
-/// Runs `cmd` in its own process group; never fails for a bad exit, only when it cannot start.
-pub async fn run(cmd: &SandboxCommand) -> std::io::Result<SandboxOutcome> {
+/// The TCP ports the URLs in `env`'s index and proxy variables point at, plus 80 and 443:
+/// all an installer may connect to.
+pub fn install_ports(env: &BTreeMap<String, String>) -> Vec<u16> {
+    let mut ports = vec![80, 443];
+    for v in env.values() {
+        for url in v.split_whitespace() {
+            let Some((scheme, rest)) = url.split_once("://") else {
+                continue;
+            };
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = host.rsplit('@').next().unwrap_or(host);
+            let port = host
+                .rsplit_once(':')
+                .filter(|(h, _)| !h.ends_with(']') || host.starts_with('['))
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+                .or(match scheme {
+                    "http" => Some(80),
+                    "https" => Some(443),
+                    _ => None,
+                });
+            if let Some(p) = port
+                && !ports.contains(&p)
+            {
+                ports.push(p);
+            }
+        }
+    }
+    ports
+}
+
+/// Runs `cmd` in its own process group inside the layers of `iso`; never fails for a bad exit,
+/// only when it cannot start.
+pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<SandboxOutcome> {
     let start = Instant::now();
     let (prog, args) = cmd
         .argv
         .split_first()
         .ok_or_else(|| std::io::Error::other("empty command"))?;
     let mut command = tokio::process::Command::new(prog);
-    // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal, so the
-    // command dies with us even when we are killed with SIGKILL (no destructor runs then).
+    let mut ruleset = iso.ruleset(&cmd.access)?;
+    let user = iso.user.as_ref().map(|u| (u.uid, u.gid));
+    // SAFETY: the closure runs between fork and exec and does only async-signal-safe work
+    // (setrlimit, setuid, Landlock's restrict_self on a ruleset built above, prctl); the
+    // parent-death signal makes the command die with us even when we are killed with SIGKILL.
     unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
+        command.pre_exec(move || isolation::child_setup(user, &mut ruleset));
     }
     let mut child = command
         .args(args)
@@ -155,11 +210,17 @@ pub async fn run(cmd: &SandboxCommand) -> std::io::Result<SandboxOutcome> {
         Ok(status) => (status?.code(), false),
         Err(_) => (None, true),
     };
-    // Kill the whole group either way: on timeout to stop it, after an exit to reap daemons.
+    // Kill the whole group either way: on timeout to stop it, after an exit to reap daemons;
+    // then everything of the sandbox uid, which includes what left the group.
     if let Some(pgid) = pgid {
         kill_group(pgid);
     }
     let _ = child.wait().await;
+    let survivors = if iso.user.is_some() {
+        tokio::task::block_in_place(|| iso.kill_user_processes())
+    } else {
+        0
+    };
     // The pumps end when the last writer of the pipes is gone, which the kill ensured.
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
         let _ = out.await;
@@ -178,6 +239,7 @@ pub async fn run(cmd: &SandboxCommand) -> std::io::Result<SandboxOutcome> {
         timed_out,
         output,
         duration: start.elapsed(),
+        survivors,
     })
 }
 
@@ -251,14 +313,19 @@ mod tests {
             cwd: dir.clone(),
             env: base_env(&[], &dir),
             timeout: Duration::from_secs(secs),
+            access: Access::default(),
         }
+    }
+
+    async fn run_plain(c: &SandboxCommand) -> std::io::Result<SandboxOutcome> {
+        run(c, &Isolation::none()).await
     }
 
     #[tokio::test]
     async fn environment_is_built_from_scratch() {
         // SAFETY: test-only; no other thread reads this variable.
         unsafe { std::env::set_var("E2E_CANARY_TOKEN", "ghp_canary") };
-        let out = run(&cmd("env", 10)).await.unwrap();
+        let out = run_plain(&cmd("env", 10)).await.unwrap();
         assert!(out.success());
         assert!(out.output.contains("LANG=C.UTF-8"));
         assert!(!out.output.contains("ghp_canary"));
@@ -270,7 +337,7 @@ mod tests {
         let path = marker.path().display().to_string();
         // A child in the background that would write after 3 s, and a parent sleeping forever.
         let script = format!("(sleep 3; echo alive > {path}) & sleep 1000");
-        let out = run(&cmd(&script, 1)).await.unwrap();
+        let out = run_plain(&cmd(&script, 1)).await.unwrap();
         assert!(out.timed_out);
         assert!(!out.success());
         std::thread::sleep(Duration::from_secs(4));
@@ -279,7 +346,7 @@ mod tests {
 
     #[tokio::test]
     async fn output_is_capped_head_and_tail() {
-        let out = run(&cmd("head -c 300000 /dev/zero | tr '\\0' a; echo END", 10))
+        let out = run_plain(&cmd("head -c 300000 /dev/zero | tr '\\0' a; echo END", 10))
             .await
             .unwrap();
         assert!(out.output.len() < 2 * OUTPUT_CAP + 100);
@@ -297,12 +364,22 @@ mod tests {
             ("PIP_PASSWORD", "x"),
             ("GITHUB_TOKEN", "ghs_x"),
             ("HTTPS_PROXY", "http://proxy:3128"),
+            // The credentials hide in the second URL of a list.
+            (
+                "PIP_EXTRA_INDEX_URL",
+                "https://ok.example/simple https://u:pw@private.example/simple",
+            ),
         ];
-        add_install_passthrough(
+        let refused = add_install_passthrough(
             &mut env,
             parent.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         );
         let keys: Vec<&str> = env.keys().map(String::as_str).collect();
         assert_eq!(keys, ["HTTPS_PROXY", "PIP_CERT", "PIP_INDEX_URL"]);
+        assert_eq!(
+            refused,
+            ["UV_INDEX_URL", "PIP_PASSWORD", "PIP_EXTRA_INDEX_URL"]
+        );
+        assert_eq!(install_ports(&env), [80, 443, 3128]);
     }
 }

