@@ -206,6 +206,7 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
             .or_else(|| var(&get, "GITHUB_WORKSPACE").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(".")),
         repository: args.repository.or_else(|| var(&get, "GITHUB_REPOSITORY")),
+        cache_dir_from_input: args.cache_dir.is_none() && var(&get, "INPUT_CACHE-DIR").is_some(),
         cache_dir: args
             .cache_dir
             .or_else(|| var(&get, "INPUT_CACHE-DIR").map(PathBuf::from))
@@ -215,6 +216,7 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         github_token: token,
         api_url: var(&get, "GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
         server_url: var(&get, "GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
+        tool_cache: var(&get, "RUNNER_TOOL_CACHE").map(PathBuf::from),
         templates_dir: args.templates_dir.or_else(|| {
             var(&get, "INPUT_TEMPLATES-DIR").map(|d| {
                 let ws = var(&get, "GITHUB_WORKSPACE")

@@ -431,6 +431,8 @@ impl Settings {
             .clone()
             .or_else(|| file.app_dir.clone())
             .unwrap_or(d.app_dir);
+        crate::workspace::confine::check_app_dir(&app_dir)
+            .map_err(|e| E2eError::Config(format!("app-dir: {e}")))?;
         Ok(Settings {
             llm_provider,
             llm,

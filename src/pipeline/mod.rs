@@ -75,6 +75,11 @@ pub struct RunRequest {
     pub server_url: String,
     /// A folder of the user's own stack packs, instead of the embedded ones.
     pub templates_dir: Option<PathBuf>,
+    /// The runner's tool cache (`RUNNER_TOOL_CACHE`): a cache folder may also live there.
+    pub tool_cache: Option<PathBuf>,
+    /// Whether `cache_dir` came from the `cache-dir` input (confined to the workspace,
+    /// `RUNNER_TEMP` or the tool cache) rather than from the command line or a default.
+    pub cache_dir_from_input: bool,
 }
 
 impl RunRequest {
@@ -101,6 +106,8 @@ impl RunRequest {
             api_url: "https://api.github.com".into(),
             server_url: "https://github.com".into(),
             templates_dir: None,
+            tool_cache: None,
+            cache_dir_from_input: false,
         }
     }
 }
@@ -134,6 +141,7 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
     // The configuration decides what the intake accepts; reading it writes nothing.
     let file = config::read_config_file(&config::config_path(&req.workspace, &req.inputs))?;
     let settings = Settings::resolve(&file, &req.inputs)?;
+    check_destinations(req, &settings, reporter)?;
 
     // 1. intake
     let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {
@@ -559,6 +567,60 @@ fn optional<T>(
 }
 
 /// The LLM client's settings for this run.
+/// Before anything is written or sent: the cache folders stay inside the workspace,
+/// `RUNNER_TEMP` or the runner's tool cache, and an LLM key travels only over https (or plain
+/// http to this machine). Says where the key goes.
+fn check_destinations(
+    req: &RunRequest,
+    settings: &Settings,
+    reporter: &Reporter,
+) -> Result<(), E2eError> {
+    let mut roots: Vec<&std::path::Path> = vec![&req.workspace, &req.runner_temp];
+    if let Some(t) = &req.tool_cache {
+        roots.push(t);
+    }
+    if req.cache_dir_from_input {
+        crate::workspace::confine::confine_cache_dir("cache-dir", &req.cache_dir, &roots)
+            .map_err(E2eError::Config)?;
+    }
+    if let Some(d) = &settings.llm.cache_dir {
+        crate::workspace::confine::confine_cache_dir(
+            "llm-cache-dir",
+            std::path::Path::new(d),
+            &roots,
+        )
+        .map_err(E2eError::Config)?;
+    }
+    if let LlmProvider::Llm(kind) = settings.llm_provider
+        && kind != ProviderKind::Replay
+    {
+        let key = llm_settings(kind, settings, req).api_key.is_some();
+        let url = settings.llm.base_url.clone().unwrap_or_else(|| {
+            match kind {
+                ProviderKind::Anthropic => "https://api.anthropic.com",
+                _ => "https://api.openai.com/v1",
+            }
+            .into()
+        });
+        let lower = url.to_ascii_lowercase();
+        let plain = !lower.starts_with("https://");
+        if key && plain && !crate::workspace::git::is_loopback_url(&lower) {
+            return Err(E2eError::Config(format!(
+                "llm-base-url {} is not https: the LLM key would travel unencrypted. Use https (plain http is accepted only for a server on this machine)",
+                crate::workspace::git::redact_url(&url)
+            )));
+        }
+        if key {
+            reporter.info(&format!(
+                "LLM: the {} key is sent to {}",
+                kind.name(),
+                crate::workspace::git::redact_url(&url)
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn llm_settings(kind: ProviderKind, settings: &Settings, req: &RunRequest) -> LlmSettings {
     let env_key = match kind {
         ProviderKind::Openai => req.openai_api_key.clone(),

@@ -188,6 +188,18 @@ pub fn load_pack(source: &PackSource, stack: &str) -> Result<Pack, E2eError> {
         }
         PackSource::Dir(root) => {
             let pack_dir = root.join(stack);
+            // A symlink could read templates (and put their text in the PR) from anywhere.
+            for p in [
+                pack_dir.join("pack.yaml"),
+                pack_dir.join("files"),
+                root.join("docs"),
+            ] {
+                crate::workspace::confine::no_symlink_on_path(&p).map_err(|e| {
+                    E2eError::Stack(format!(
+                        "templates-dir: {e}; a pack may not contain or be reached through a symlink"
+                    ))
+                })?;
+            }
             let text =
                 std::fs::read_to_string(pack_dir.join("pack.yaml")).map_err(|_| unknown())?;
             collect_dir(&pack_dir.join("files"), "", &mut files)?;
@@ -265,6 +277,12 @@ fn collect_dir(
         let ft = entry
             .file_type()
             .map_err(|e| E2eError::Stack(format!("{}: {e}", path.display())))?;
+        if ft.is_symlink() {
+            return Err(E2eError::Stack(format!(
+                "templates-dir: {} is a symlink; a pack may not contain or be reached through a symlink",
+                path.display()
+            )));
+        }
         if ft.is_dir() {
             collect_dir(&path, &format!("{rel}/"), out)?;
         } else if ft.is_file() {

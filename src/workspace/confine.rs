@@ -115,9 +115,135 @@ pub fn confined_join(root: &Path, rel: &str) -> Result<PathBuf, PathError> {
     Ok(cur)
 }
 
+/// Checks the `app-dir` pattern: a valid relative path (placeholders filled with a sample),
+/// never `.github/` (workflows, and nothing there is ours to write) nor `.git/`.
+pub fn check_app_dir(pattern: &str) -> Result<String, String> {
+    let sample = pattern.replace("<slug>", "app").replace("<number>", "1");
+    let rel = validate_relative(&sample).map_err(|e| e.to_string())?;
+    let first = rel.split('/').next().unwrap_or("").to_ascii_lowercase();
+    if first == ".github" || first == ".git" {
+        return Err(format!(
+            "{pattern:?} lies under {first}/, which e2e-action never writes (workflows live there); choose a folder such as apps/<slug>"
+        ));
+    }
+    Ok(rel)
+}
+
+/// Lexically normalises `path` (absolute, or relative to `base`): `.` dropped, `..` refused.
+fn normalise(path: &Path, base: &Path) -> Result<PathBuf, String> {
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in full.components() {
+        match c {
+            Component::ParentDir => {
+                return Err(format!("{} contains `..`", path.display()));
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves a cache folder given by configuration (relative to `roots[0]`, the workspace) and
+/// checks that it lies inside one of `roots` (workspace, `RUNNER_TEMP`, the tool cache), also
+/// after following any symlink of the part that exists.
+pub fn confine_cache_dir(what: &str, path: &Path, roots: &[&Path]) -> Result<PathBuf, String> {
+    let base = roots.first().copied().unwrap_or(Path::new("."));
+    let norm = normalise(path, base).map_err(|e| format!("{what}: {e}"))?;
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| normalise(r, Path::new("/")).ok())
+        .collect();
+    let inside = |p: &Path, roots: &[PathBuf]| roots.iter().any(|r| p.starts_with(r));
+    let refuse = || {
+        format!(
+            "{what}: {} is outside the workspace and RUNNER_TEMP; the action writes only there",
+            path.display()
+        )
+    };
+    if !inside(&norm, &roots) {
+        return Err(refuse());
+    }
+    // A symlink on the way could still lead out: compare the real paths of what exists.
+    let mut existing = norm.clone();
+    while !existing.exists() {
+        if !existing.pop() {
+            break;
+        }
+    }
+    if let Ok(real) = std::fs::canonicalize(&existing) {
+        let real_roots: Vec<PathBuf> = roots
+            .iter()
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .collect();
+        if !inside(&real, &real_roots) {
+            return Err(refuse());
+        }
+    }
+    Ok(norm)
+}
+
+/// Refuses a path that is, or is reached through, a symlink (every existing component is
+/// checked, from the root down).
+pub fn no_symlink_on_path(path: &Path) -> Result<(), String> {
+    let mut cur = PathBuf::new();
+    for c in path.components() {
+        cur.push(c);
+        if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(format!("{} is a symlink", cur.display()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_dir_may_not_be_under_github_or_git() {
+        assert_eq!(check_app_dir("apps/<slug>").unwrap(), "apps/app");
+        for bad in [
+            ".github/workflows",
+            ".GitHub/x",
+            ".github",
+            "./.github/<slug>",
+            ".git/x",
+        ] {
+            assert!(check_app_dir(bad).is_err(), "{bad}");
+        }
+        assert!(check_app_dir("../x").is_err());
+        assert!(check_app_dir("github/<slug>").is_ok());
+    }
+
+    #[test]
+    fn cache_dirs_stay_in_the_workspace_or_runner_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws");
+        let rt = dir.path().join("rt");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(&rt).unwrap();
+        let roots = [ws.as_path(), rt.as_path()];
+        assert_eq!(
+            confine_cache_dir("llm-cache-dir", Path::new(".e2e/llm"), &roots).unwrap(),
+            ws.join(".e2e/llm")
+        );
+        assert!(confine_cache_dir("x", &rt.join("c"), &roots).is_ok());
+        let err = confine_cache_dir("llm-cache-dir", Path::new("../../x"), &roots).unwrap_err();
+        assert!(err.contains("`..`"), "{err}");
+        assert!(confine_cache_dir("cache-dir", Path::new("/etc/x"), &roots).is_err());
+        // Through a symlink that leads out.
+        std::os::unix::fs::symlink("/etc", ws.join("out")).unwrap();
+        let err = confine_cache_dir("cache-dir", Path::new("out/x"), &roots).unwrap_err();
+        assert!(err.contains("outside the workspace"), "{err}");
+        assert!(no_symlink_on_path(&ws.join("out/x")).is_err());
+        assert!(no_symlink_on_path(&ws).is_ok());
+    }
 
     #[test]
     fn accepts_and_normalises_ordinary_paths() {

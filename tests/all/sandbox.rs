@@ -284,3 +284,76 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
         assert_eq!(sleepers(), Vec::<String>::new(), "processes left behind");
     }
 }
+
+/// Configuration that would make the action write or send outside its place is one clear
+/// error (exit 2) before anything is written.
+#[test]
+fn configuration_that_reaches_outside_is_refused_before_anything_is_written() {
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    type Setup = Box<dyn Fn(&mut TestContext)>;
+    let cases: Vec<(&str, Setup, &str)> = vec![
+        (
+            "app-dir under .github",
+            Box::new(|ctx| ctx.write_config("app-dir: .github/workflows\n")),
+            "never writes",
+        ),
+        (
+            "llm-cache-dir outside the workspace",
+            Box::new(|ctx| ctx.write_config("llm-cache-dir: ../../x\n")),
+            "llm-cache-dir",
+        ),
+        (
+            "cache-dir outside the workspace and RUNNER_TEMP",
+            Box::new(|ctx| {
+                ctx.env
+                    .insert("INPUT_CACHE-DIR".into(), "/etc/e2e-cache".into());
+            }),
+            "outside the workspace and RUNNER_TEMP",
+        ),
+        (
+            "the LLM key over plain http",
+            Box::new(|ctx| {
+                ctx.write_config("llm-provider: openai\nllm-base-url: http://llm.example.com/v1\n");
+                ctx.env
+                    .insert("OPENAI_API_KEY".into(), "sk-PlainHttpCanary".into());
+            }),
+            "is not https",
+        ),
+        (
+            "a templates-dir pack reached through a symlink",
+            Box::new(move |ctx| {
+                let packs = ctx.workspace.join("packs");
+                std::fs::create_dir_all(&packs).unwrap();
+                std::os::unix::fs::symlink(
+                    templates.join("python-fastapi"),
+                    packs.join("python-fastapi"),
+                )
+                .unwrap();
+                ctx.env.insert("INPUT_TEMPLATES-DIR".into(), "packs".into());
+            }),
+            "symlink",
+        ),
+    ];
+    for (name, setup, expected) in cases {
+        let mut ctx = TestContext::new();
+        setup(&mut ctx);
+        let before = ctx.workspace_fingerprint();
+        let mut cmd = ctx.command("issues", Some(&sample_event()));
+        if !ctx.env.contains_key("INPUT_CACHE-DIR") {
+            cmd.env("INPUT_CACHE-DIR", shared_cache());
+        }
+        let out = cmd.output().unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {all}");
+        let errors: Vec<&str> = all.lines().filter(|l| l.starts_with("::error::")).collect();
+        assert_eq!(errors.len(), 1, "{name}: {all}");
+        assert!(errors[0].contains(expected), "{name}: {}", errors[0]);
+        let shown: Vec<&str> = all
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        assert!(!shown.join("\n").contains("sk-PlainHttpCanary"), "{name}");
+        assert_eq!(ctx.workspace_fingerprint(), before, "{name}");
+        assert_eq!(ctx.origin_branches().len(), 1, "{name}");
+    }
+}

@@ -95,7 +95,13 @@ impl TestContext {
             .env("GITHUB_REPOSITORY", "octo-org/reading-list")
             .env("GITHUB_OUTPUT", &self.output)
             .env("GITHUB_STEP_SUMMARY", &self.summary)
-            .env("RUNNER_TEMP", &self.runner_temp);
+            .env("RUNNER_TEMP", &self.runner_temp)
+            // The tests' shared package cache lives under target/, which the runner's tool
+            // cache stands for (a cache folder must be inside the workspace, RUNNER_TEMP or it).
+            .env(
+                "RUNNER_TOOL_CACHE",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+            );
         for (k, v) in std::env::vars() {
             if k.starts_with("PIP_") || k.starts_with("UV_") || k == "SSL_CERT_FILE" {
                 cmd.env(k, v);
@@ -135,6 +141,13 @@ impl TestContext {
             }
         }
         out
+    }
+
+    /// Writes the repository's configuration file (`.github/e2e-action.yml`), untracked.
+    pub fn write_config(&self, yaml: &str) {
+        let path = self.workspace.join(".github/e2e-action.yml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, yaml).unwrap();
     }
 
     /// Everything of the workspace's `.git` and files, as a fingerprint for "untouched" checks.
