@@ -23,6 +23,11 @@ COPY --from=uv /uv /usr/local/bin/uv
 COPY --from=build /e2e-action /usr/local/bin/e2e-action
 ENV UV_LINK_MODE=copy \
     PYTHONDONTWRITEBYTECODE=1
+# Generated code (installs and tests) runs as this unprivileged user, never as root: see
+# docs/SECURITY.md. The uid is the first of the binary's sandbox range.
+RUN groupadd --system --gid 64000 e2e-sandbox \
+    && useradd --system --uid 64000 --gid 64000 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin e2e-sandbox
 # Container actions run as root over the runner's checkout; the binary trusts that workspace
-# deliberately (see docs/design.md) and runs generated code in a scrubbed sandbox.
+# deliberately (see docs/design.md) and runs generated code as e2e-sandbox under Landlock.
 ENTRYPOINT ["/usr/local/bin/e2e-action"]

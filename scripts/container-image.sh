@@ -18,11 +18,16 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 cp "$bin" "$ctx/e2e-action"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+# The unprivileged user generated code runs as (the published image creates the same one).
+printf 'root:x:0:0:root:/root:/sbin/nologin\ne2e-sandbox:x:64000:64000:e2e-action sandbox:/nonexistent:/sbin/nologin\n' > "$ctx/passwd"
+printf 'root:x:0:\ne2e-sandbox:x:64000:\n' > "$ctx/group"
 cat > "$ctx/Containerfile" <<'EOC'
 FROM scratch
 # At the root, not under /usr: the contract test mounts the host's /usr for the pack's toolchain.
 COPY e2e-action /e2e-action
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY passwd /etc/passwd
+COPY group /etc/group
 ENTRYPOINT ["/e2e-action"]
 EOC
 buildah --storage-driver vfs bud --quiet --isolation chroot -t localhost/e2e-action-test:latest -f "$ctx/Containerfile" "$ctx"

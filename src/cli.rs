@@ -228,13 +228,23 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
     }
 }
 
-/// A per-user cache folder for the demo, so a second demo installs nothing.
+/// A per-user cache folder for the demo, so a second demo installs nothing. Run by root whose
+/// home is private (`/root` is 0700), the sandbox user could not reach a venv there, so the
+/// system's cache folder is used instead.
 pub fn user_cache_dir(get: impl Fn(&str) -> Option<String>) -> PathBuf {
-    var(&get, "XDG_CACHE_HOME")
+    let dir = var(&get, "XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| var(&get, "HOME").map(|h| Path::new(&h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir)
-        .join("e2e-action")
+        .join("e2e-action");
+    let base = crate::sandbox::isolation::SANDBOX_UID_BASE;
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root && !crate::sandbox::isolation::reachable(&dir, base, base) {
+        PathBuf::from("/var/cache/e2e-action")
+    } else {
+        dir
+    }
 }
 
 #[cfg(test)]

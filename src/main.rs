@@ -44,6 +44,10 @@ fn main() {
                     Some(d) => d,
                     None => tempfile::Builder::new().prefix("e2e-demo-").tempdir()?.keep(),
                 };
+                // Searchable by others (tempdir makes it 0700), so the sandbox user can reach
+                // the staging folder inside it.
+                std::fs::create_dir_all(&root)?;
+                std::fs::set_permissions(&root, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
                 let r = demo::demo(&root, cli::user_cache_dir(env), &reporter).await?;
                 if let RunOutcome::Built(d) = &r.outcome {
                     reporter.info(&format!(

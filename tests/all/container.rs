@@ -12,7 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+use wiremock::{Mock, MockServer, matchers::method};
+
 use crate::helpers::{GitServer, Prism, TestContext, sample_event, shared_cache, text};
+use crate::sandbox::{HOSTILE, Hostile, assert_no_command_echoed, find_marker, sleepers};
 
 const TOKEN: &str = "ghs_ContainerCanaryToken0123456789";
 
@@ -28,8 +32,8 @@ fn python_prefix() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-#[test]
-fn the_static_binary_runs_as_a_container_action() {
+#[tokio::test(flavor = "multi_thread")]
+async fn the_static_binary_runs_as_a_container_action() {
     if std::env::var("E2E_CONTAINER_TESTS").as_deref() != Ok("1") {
         println!(
             "skipped: set E2E_CONTAINER_TESTS=1 after scripts/container-image.sh built the image"
@@ -49,6 +53,31 @@ fn the_static_binary_runs_as_a_container_action() {
     std::fs::create_dir_all(&files).unwrap();
     std::fs::write(files.join("output"), "").unwrap();
     std::fs::write(files.join("summary"), "").unwrap();
+    std::fs::write(files.join("env"), "KEEP=1\n").unwrap();
+
+    // The LLM is scripted to hand the generated app the hostile fill of tests/all/sandbox.rs:
+    // inside the image, generated code runs as the image's unprivileged user.
+    let nonce = format!("c{:x}", std::process::id() as u64 * 31 + 5);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let attacker_root = ctx.dir.path().join("attacker");
+    std::fs::create_dir_all(&attacker_root).unwrap();
+    let attacker = GitServer::start(&attacker_root, "anything");
+    let fill = HOSTILE
+        .replace("@OUTPUT@", "/github/file_commands/output")
+        .replace("@ENV@", "/github/file_commands/env")
+        .replace("@SUMMARY@", "/github/file_commands/summary")
+        .replace("@WORKSPACE@", "/github/workspace")
+        .replace("@ORIGIN@", &format!("127.0.0.1:{}", git.port))
+        .replace("@ATTACKER@", &format!("127.0.0.1:{}", attacker.port))
+        .replace("@PORT@", &listener.local_addr().unwrap().port().to_string())
+        .replace("@NONCE@", &nonce);
+    let llm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Hostile(fill))
+        .mount(&llm)
+        .await;
+    let config_before = std::fs::read(ctx.workspace.join(".git/config")).unwrap();
 
     let py = python_prefix();
     let uv_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin");
@@ -135,7 +164,23 @@ fn the_static_binary_runs_as_a_container_action() {
         "-e",
         "INPUT_CACHE-DIR=/github/cache",
         "-e",
+        "RUNNER_TOOL_CACHE=/github/cache",
+        "-e",
+        "GITHUB_ENV=/github/file_commands/env",
+        "-e",
         "INPUT_LABELS=e2e",
+    ])
+    .args([
+        "-e",
+        "INPUT_LLM-PROVIDER=openai",
+        "-e",
+        &format!("INPUT_LLM-BASE-URL={}", llm.uri()),
+        "-e",
+        "INPUT_LLM-API-KEY=sk-ContainerCanaryKey",
+        "-e",
+        "INPUT_MAX-REPAIR-ATTEMPTS=0",
+        "-e",
+        "INPUT_TEST-TIMEOUT=300",
     ]);
     for (k, v) in std::env::vars() {
         if k.starts_with("PIP_") || k.starts_with("UV_") {
@@ -160,4 +205,47 @@ fn the_static_binary_runs_as_a_container_action() {
         .lines()
         .any(|l| l.contains(TOKEN) && !l.starts_with("::add-mask::"));
     assert!(!leaked, "{log}");
+
+    // The hostile fill ran as the image's sandbox user and reached nothing of ours.
+    let marker_path = find_marker(&nonce).unwrap_or_else(|| panic!("the fill never ran\n{log}"));
+    let marker: Value = serde_json::from_slice(&std::fs::read(&marker_path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&marker_path);
+    assert_eq!(marker["uid"], 64000, "{marker:#}");
+    assert_eq!(marker["canary_seen"], false, "{marker:#}");
+    for name in [
+        "github_output",
+        "github_env",
+        "step_summary",
+        "workspace_file",
+        "git_config",
+    ] {
+        let r = marker[format!("write_{name}")].as_str().unwrap_or("");
+        assert!(r.starts_with("refused"), "{name}: {r}");
+    }
+    assert!(
+        marker["connect"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("refused"),
+        "{marker:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(files.join("env")).unwrap(),
+        "KEEP=1\n"
+    );
+    assert_eq!(
+        std::fs::read(ctx.workspace.join(".git/config")).unwrap(),
+        config_before
+    );
+    assert!(
+        std::fs::read_to_string(&attacker.log)
+            .unwrap_or_default()
+            .trim()
+            .is_empty()
+    );
+    assert!(log.contains("reverted to the scaffold"), "{log}");
+    assert!(log.contains(&format!("pwned-{nonce}")), "{log}");
+    assert_no_command_echoed(&String::from_utf8_lossy(&out.stdout), &nonce);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sleepers(), Vec::<String>::new(), "processes left behind");
 }

@@ -20,7 +20,7 @@ const TOKEN: &str = "ghs_SandboxCanaryToken0123456789abc";
 const KEY: &str = "sk-SandboxCanaryKey0123456789abcdef";
 
 /// The hostile fill. `@NAME@` placeholders are filled in by the test.
-const HOSTILE: &str = r#"import os as _o, sys as _s, json as _j
+pub(crate) const HOSTILE: &str = r#"import os as _o, sys as _s, json as _j
 _b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
 _op = _b["op" + "en"]
 _imp = _b["__imp" + "ort__"]
@@ -97,7 +97,8 @@ def validate(data, account):
     return data
 "#;
 
-struct Hostile(String);
+/// The scripted LLM: the hostile fill for `app/rules/book.py`, harmless answers elsewhere.
+pub(crate) struct Hostile(pub(crate) String);
 
 impl Respond for Hostile {
     fn respond(&self, req: &Request) -> ResponseTemplate {
@@ -120,7 +121,7 @@ impl Respond for Hostile {
     }
 }
 
-fn find_marker(nonce: &str) -> Option<PathBuf> {
+pub(crate) fn find_marker(nonce: &str) -> Option<PathBuf> {
     let venvs = shared_cache().join("venvs");
     std::fs::read_dir(venvs).ok()?.find_map(|e| {
         let p = e.ok()?.path().join(format!("e2e-hostile-{nonce}.json"));
@@ -128,7 +129,7 @@ fn find_marker(nonce: &str) -> Option<PathBuf> {
     })
 }
 
-fn sleepers() -> Vec<String> {
+pub(crate) fn sleepers() -> Vec<String> {
     let out = std::process::Command::new("ps")
         .args(["-eo", "pid,user,args"])
         .output()
@@ -140,7 +141,21 @@ fn sleepers() -> Vec<String> {
         .collect()
 }
 
-fn is_root() -> bool {
+/// No line of `stdout`, split at every kind of line break, starts one of the fill's workflow
+/// commands.
+pub(crate) fn assert_no_command_echoed(stdout: &str, nonce: &str) {
+    for line in stdout.split([
+        '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}', '\u{0b}', '\u{0c}',
+    ]) {
+        let t = line.trim_start();
+        assert!(
+            !(t.starts_with("::") && (t.contains(nonce) || t.starts_with("::add-mask::passed"))),
+            "workflow command echoed: {line:?}"
+        );
+    }
+}
+
+pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
@@ -264,16 +279,7 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
     }
     // 4. No workflow command reached the runner: no line, however it is broken, starts one
     //    of the fill's.
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    for line in stdout.split([
-        '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}', '\u{0b}', '\u{0c}',
-    ]) {
-        let t = line.trim_start();
-        assert!(
-            !(t.starts_with("::") && (t.contains(&nonce) || t.starts_with("::add-mask::passed"))),
-            "workflow command echoed: {line:?}"
-        );
-    }
+    assert_no_command_echoed(&String::from_utf8_lossy(&out.stdout), &nonce);
     // Nothing of it survives the step, although it left the process group (setsid).
     assert!(
         marker["daemon"].as_str().unwrap_or("").starts_with("ok"),
