@@ -94,7 +94,12 @@ impl Isolation {
     /// folder's parent, the cache folder, the interpreter, the installer).
     pub fn prepare(needs: &[&Path]) -> Isolation {
         let mut off = Vec::new();
-        let landlock_abi = landlock_abi();
+        // `E2E_LANDLOCK_ABI` may lower (never raise) the ABI used, to see how the run behaves on
+        // an older kernel (as the landlock crate suggests for tests).
+        let cap = std::env::var("E2E_LANDLOCK_ABI")
+            .ok()
+            .and_then(|v| v.parse::<i32>().ok());
+        let landlock_abi = cap.map_or(landlock_abi(), |c| c.clamp(0, landlock_abi()));
         if landlock_abi < 1 {
             off.push(
                 "Landlock: not offered by this kernel (the uid and the limits still hold)".into(),

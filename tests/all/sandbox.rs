@@ -363,3 +363,26 @@ fn configuration_that_reaches_outside_is_refused_before_anything_is_written() {
         assert_eq!(ctx.origin_branches().len(), 1, "{name}");
     }
 }
+
+/// On a kernel without Landlock (simulated by capping the ABI), the run still isolates by uid
+/// and says so in the log and the step summary.
+#[test]
+fn without_landlock_the_run_isolates_by_uid_and_says_so() {
+    let mut ctx = TestContext::new();
+    ctx.env.insert("E2E_LANDLOCK_ABI".into(), "0".into());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(ctx.outputs()["tests"], "passed", "{all}");
+    let summary = std::fs::read_to_string(&ctx.summary).unwrap();
+    for shown in [&all, &summary] {
+        assert!(
+            shown.contains("Landlock: not offered by this kernel"),
+            "{shown}"
+        );
+        assert!(!shown.contains("Landlock ABI"), "{shown}");
+        if is_root() {
+            assert!(shown.contains("own uid 64"), "{shown}");
+        }
+    }
+}
