@@ -421,7 +421,11 @@ async fn a_fill_that_stays_broken_is_reverted_and_the_tests_pass() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_reproduces_the_tree_offline_and_a_miss_is_clear() {
     let server = crew_server(crew(Format::Openai, GOOD_RULES, REPAIRED_RULES)).await;
-    let recording = tempfile::tempdir().unwrap();
+    // Shared by two runs, so under the tool cache (a cache folder must be inside the
+    // workspace, RUNNER_TEMP or RUNNER_TOOL_CACHE, which the tests set to target/).
+    let recording =
+        tempfile::tempdir_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+            .unwrap();
     let mut first = TestContext::new();
     with_llm(&mut first, "openai", &server.uri());
     first.env.insert(
