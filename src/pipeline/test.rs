@@ -8,7 +8,6 @@
 //! failing tests are a report, not an error.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -196,7 +195,9 @@ pub async fn run_staged(
     // The sandbox user owns the staging folder (and nothing else of ours).
     iso.hand_over(&dirs.work)
         .map_err(|e| io("handing the staging folder to the sandbox user", e))?;
-    let log_path = dirs.work.join("test-log.txt");
+    // Beside the staging folder, not in it: the sandbox user owns that folder and could put a
+    // symlink where we (root) write.
+    let log_path = dirs.work.with_extension("test-log.txt");
     let mut log = String::new();
     if manifest.toolchain != "python" {
         return Err(E2eError::Stack(format!(
@@ -227,7 +228,7 @@ pub async fn run_staged(
     let key = {
         let mut h = Sha256::new();
         // The recipe's version: bump it when the way a venv is built changes.
-        h.update(b"venv-recipe-2\0");
+        h.update(b"venv-recipe-3\0");
         h.update(python.to_string_lossy().as_bytes());
         h.update([0]);
         h.update(requirements.as_bytes());
@@ -237,6 +238,15 @@ pub async fn run_staged(
     let ready = venv.join(".e2e-ready");
     let venv_bin = venv.join("bin");
     let install_started = std::time::Instant::now();
+    // Runs that share this cache (and this requirements set) install one at a time: the
+    // others wait here, then find the venv ready. The lock is released when `_lock` drops.
+    let _lock = {
+        let path = dirs.cache.join("venvs").join(format!("{key}.lock"));
+        tokio::task::spawn_blocking(move || lock_file(&path))
+            .await
+            .map_err(|e| E2eError::Workspace(format!("waiting for the venv lock crashed: {e}")))?
+            .map_err(|e| io("virtual environment lock", e))?
+    };
     let install_cached = ready.is_file();
     if !install_cached {
         if venv.exists() {
@@ -338,7 +348,7 @@ pub async fn run_staged(
             .map_err(|e| E2eError::TestsFailed(format!("cannot start the installer: {e}")))?;
             log.push_str(&out.output);
             if !out.success() {
-                let _ = std::fs::write(&log_path, &log);
+                let _ = write_no_follow(&log_path, &log);
                 return Ok(TestReport {
                     status: "failed".into(),
                     summary: if out.timed_out {
@@ -357,7 +367,9 @@ pub async fn run_staged(
                 });
             }
         }
-        std::fs::write(&ready, &requirements).map_err(|e| io("virtual environment", e))?;
+        // The venv belongs to the sandbox user, whose processes are all gone by now: whatever
+        // it left at this name is replaced, never followed.
+        write_no_follow(&ready, &requirements).map_err(|e| io("virtual environment", e))?;
     }
     let install_ms = install_started.elapsed().as_millis();
 
@@ -383,10 +395,9 @@ pub async fn run_staged(
     // venv at install instead (`uv pip install --compile-bytecode`) took 25 s for ~1600
     // modules, most of which no test imports.
     env.remove("PYTHONDONTWRITEBYTECODE");
-    // A venv made by an earlier run may belong to an earlier run's sandbox uid.
-    if let Some(u) = &iso.user
-        && std::fs::metadata(&venv).map(|m| m.uid()).ok() != Some(u.uid)
-    {
+    // A venv made by an earlier run belongs to the sandbox group already (then this does
+    // nothing); one made without the uid layer is handed over.
+    if iso.user.is_some() {
         iso.hand_over(&venv)
             .map_err(|e| io("handing the venv to the sandbox user", e))?;
     }
@@ -410,7 +421,7 @@ pub async fn run_staged(
     .await
     .map_err(|e| E2eError::TestsFailed(format!("cannot start the tests: {e}")))?;
     log.push_str(&out.output);
-    let _ = std::fs::write(&log_path, &log);
+    let _ = write_no_follow(&log_path, &log);
     if out.survivors > 0 {
         return Err(E2eError::TestsFailed(format!(
             "{} processes of the sandbox user survived the kill after the tests; nothing is pushed (a bug, or a kernel that refuses the kill)",
@@ -441,6 +452,40 @@ pub async fn run_staged(
         },
         log_path,
     })
+}
+
+/// Opens (creating) `path` and takes an exclusive `flock` on it, waiting for other holders.
+fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    // SAFETY: flock on a descriptor we own; released when the file is closed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+/// Writes `content` to `path` as a new file: an existing entry (a symlink planted by generated
+/// code, say) is removed first and the new file is created exclusively, so nothing is followed.
+fn write_no_follow(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(content.as_bytes())
 }
 
 /// The last line of pytest's output that reports counts (`3 passed, 1 failed in 2.1s`).
@@ -474,6 +519,19 @@ pub fn work_dir(runner_temp: &Path, issue: u64) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_never_follow_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep").unwrap();
+        let planted = dir.path().join(".e2e-ready");
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        write_no_follow(&planted, "requirements").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&planted).unwrap(), "requirements");
+        assert!(!std::fs::symlink_metadata(&planted).unwrap().is_symlink());
+    }
 
     #[test]
     fn pytest_summary_lines() {

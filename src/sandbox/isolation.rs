@@ -243,22 +243,35 @@ impl Isolation {
     /// returns how many of its processes are still alive afterwards (0 when all are gone).
     pub fn kill_user_processes(&self) -> usize {
         let Some(u) = &self.user else { return 0 };
-        for _ in 0..20 {
+        // Gone means seen gone twice in a row: a process caught mid-fork shows up late.
+        let mut empty_checks = 0;
+        for _ in 0..100 {
             if processes_of(u.uid).is_empty() {
-                return 0;
+                empty_checks += 1;
+                if empty_checks == 2 {
+                    return 0;
+                }
+            } else {
+                empty_checks = 0;
+                kill_all_as(u.uid, u.gid);
             }
-            kill_all_as(u.uid, u.gid);
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         processes_of(u.uid).len()
     }
 
-    /// Gives the sandbox user a folder tree (the staging folder, a venv, a cache).
+    /// Gives the sandbox user a folder tree (the staging folder, a venv, a cache): owned by its
+    /// uid and the sandbox group, group-writable. A tree that already belongs to the sandbox
+    /// group (a venv or cache another run made) is left as it is: the group may write it, and
+    /// re-owning it under a concurrent run would pull it from under that run.
     pub fn hand_over(&self, path: &Path) -> std::io::Result<()> {
-        match &self.user {
-            Some(u) => chown_tree(path, u.uid, u.gid),
-            None => Ok(()),
+        let Some(u) = &self.user else { return Ok(()) };
+        let named = named_user(SANDBOX_USER).map(|(uid, _)| uid);
+        let meta = std::fs::symlink_metadata(path)?;
+        if meta.gid() == u.gid && is_sandbox_uid(meta.uid(), named) && meta.mode() & 0o020 != 0 {
+            return Ok(());
         }
+        chown_tree(path, u.uid, u.gid, named)
     }
 }
 
@@ -286,7 +299,14 @@ fn allocate_user() -> Result<SandboxUser, String> {
         Some((uid, gid)) => (uid, Some(gid)),
         None => (SANDBOX_UID_BASE, None),
     };
-    let locks = std::env::temp_dir().join("e2e-action-uids");
+    // Root's own /run when there is one (no other user can plant links there), else the
+    // system's temporary folder.
+    let run = Path::new("/run");
+    let locks = if run.is_dir() {
+        run.join("e2e-action-uids")
+    } else {
+        std::env::temp_dir().join("e2e-action-uids")
+    };
     std::fs::create_dir_all(&locks)
         .map_err(|e| format!("cannot create {}: {e}", locks.display()))?;
     for uid in base..base + SANDBOX_UID_SLOTS {
@@ -301,11 +321,9 @@ fn allocate_user() -> Result<SandboxUser, String> {
         };
         // SAFETY: flock on a file we own; released when the file is closed.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            let gid = if uid == base {
-                gid_of_named.unwrap_or(uid)
-            } else {
-                uid
-            };
+            // One group for every sandbox uid: runs that share a cached venv (same
+            // requirements) may all write its bytecode, while each run's uid is its own.
+            let gid = gid_of_named.unwrap_or(base);
             return Ok(SandboxUser {
                 uid,
                 gid,
@@ -365,12 +383,29 @@ pub fn reachable(path: &Path, uid: u32, gid: u32) -> bool {
     true
 }
 
-fn chown_tree(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+// A tree may hold what an earlier sandboxed run left (a venv): a hard link it made to a file
+// of someone else's (where the kernel allows that) must not be handed over, so a file with
+// several links is only re-owned when it already belongs to a sandbox uid (uv links the
+// venv's files to its cache). Symlinks are re-owned themselves, never followed.
+fn is_sandbox_uid(uid: u32, named: Option<u32>) -> bool {
+    (SANDBOX_UID_BASE..SANDBOX_UID_BASE + SANDBOX_UID_SLOTS).contains(&uid) || named == Some(uid)
+}
+
+fn chown_tree(path: &Path, uid: u32, gid: u32, named: Option<u32>) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::symlink_metadata(path)?;
-    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    if meta.is_dir() || meta.nlink() == 1 || is_sandbox_uid(meta.uid(), named) {
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        if !meta.file_type().is_symlink() {
+            // Group-writable, and folders pass their group on to what is created in them.
+            let extra = if meta.is_dir() { 0o2020 } else { 0o020 };
+            let mode = (meta.mode() & 0o7777) | extra;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        }
+    }
     if meta.is_dir() {
         for entry in std::fs::read_dir(path)? {
-            chown_tree(&entry?.path(), uid, gid)?;
+            chown_tree(&entry?.path(), uid, gid, named)?;
         }
     }
     Ok(())
@@ -441,6 +476,11 @@ pub fn child_setup(
         Ok(())
     };
     limit(libc::RLIMIT_CORE, 0)?;
+    // Files it creates stay writable by the sandbox group (see `hand_over`).
+    // SAFETY: umask only sets this process's file-creation mask.
+    unsafe {
+        libc::umask(0o002);
+    }
     limit(libc::RLIMIT_FSIZE, 2 << 30)?;
     limit(libc::RLIMIT_AS, 8 << 30)?;
     if let Some((uid, gid)) = user {
@@ -492,6 +532,28 @@ mod tests {
         assert!(reachable(&file, other, other));
         // Not created yet: the action creates and hands it over.
         assert!(reachable(&inner.join("new/deeper"), other, other));
+    }
+
+    #[test]
+    fn handing_over_never_takes_a_foreign_hard_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("venv");
+        std::fs::create_dir(&tree).unwrap();
+        std::fs::write(tree.join("own.py"), "x").unwrap();
+        // A file of someone else's (here: the test's own uid) with a second link in the tree.
+        let foreign = dir.path().join("foreign");
+        std::fs::write(&foreign, "secret").unwrap();
+        std::fs::hard_link(&foreign, tree.join("linked")).unwrap();
+        let me = unsafe { libc::geteuid() };
+        if me != 0 {
+            return; // chown to another uid needs root
+        }
+        let target = SANDBOX_UID_BASE + 3;
+        chown_tree(&tree, target, target, None).unwrap();
+        let uid = |p: &Path| std::fs::symlink_metadata(p).unwrap().uid();
+        assert_eq!(uid(&tree), target);
+        assert_eq!(uid(&tree.join("own.py")), target);
+        assert_eq!(uid(&foreign), me, "a foreign hard link was handed over");
     }
 
     #[test]

@@ -16,7 +16,9 @@ use serde_json::Value;
 use wiremock::{Mock, MockServer, matchers::method};
 
 use crate::helpers::{GitServer, Prism, TestContext, sample_event, shared_cache, text};
-use crate::sandbox::{HOSTILE, Hostile, assert_no_command_echoed, find_marker, sleepers};
+use crate::sandbox::{
+    HOSTILE, Hostile, assert_no_command_echoed, find_marker, sleepers, wait_for_no_sleepers,
+};
 
 const TOKEN: &str = "ghs_ContainerCanaryToken0123456789";
 
@@ -246,6 +248,6 @@ async fn the_static_binary_runs_as_a_container_action() {
     assert!(log.contains("reverted to the scaffold"), "{log}");
     assert!(log.contains(&format!("pwned-{nonce}")), "{log}");
     assert_no_command_echoed(&String::from_utf8_lossy(&out.stdout), &nonce);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    wait_for_no_sleepers();
     assert_eq!(sleepers(), Vec::<String>::new(), "processes left behind");
 }

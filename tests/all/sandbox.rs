@@ -141,6 +141,15 @@ pub(crate) fn sleepers() -> Vec<String> {
         .collect()
 }
 
+/// Waits up to 5 s for killed processes to be gone (a survivor sleeps for hours, so this
+/// cannot hide one).
+pub(crate) fn wait_for_no_sleepers() {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !sleepers().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// No line of `stdout`, split at every kind of line break, starts one of the fill's workflow
 /// commands.
 pub(crate) fn assert_no_command_echoed(stdout: &str, nonce: &str) {
@@ -286,7 +295,7 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
         "{marker:#}"
     );
     if is_root() {
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        wait_for_no_sleepers();
         assert_eq!(sleepers(), Vec::<String>::new(), "processes left behind");
     }
 }
