@@ -1,4 +1,6 @@
 [%- set kinds = entity.fields | map(attribute="kind") | list %]
+[# A label the issue left as a bare identifier (`issued_on`) is shown as words ("Issued on"). #]
+[% macro label(f) %][[ f.label if f.label != f.ident else f.ident | replace("_", " ") | capitalize ]][% endmacro %]
 """[[ entity.name ]]: the `[[ entity.table ]]` table and its field metadata."""
 
 [% set has_string = "text" in kinds or "enum" in kinds or "email" in kinds or "url" in kinds %]
@@ -102,7 +104,7 @@ class [[ entity.name ]](Base):
 FIELDS: tuple[FieldSpec, ...] = (
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
-    FieldSpec(name="[[ f.ident ]]", label=[[ f.label | py ]], kind="[[ f.kind ]]"[% if req %], required=True[% endif %][% if f.unique %], unique=True[% endif %][% if f.kind == "enum" %], choices=[[ f.choices | py ]][% endif %][% if f.kind == "ref" %], target="[[ f.ref.ident ]]"[% endif %]),
+    FieldSpec(name="[[ f.ident ]]", label=[[ label(f) | py ]], kind="[[ f.kind ]]"[% if req %], required=True[% endif %][% if f.unique %], unique=True[% endif %][% if f.kind == "enum" %], choices=[[ f.choices | py ]][% endif %][% if f.kind == "ref" %], target="[[ f.ref.ident ]]"[% endif %]),
 [% endfor %]
 )
 

@@ -82,8 +82,15 @@ def _apply(row: model.[[ M ]], data: dict[str, Any]) -> None:
 # --- JSON API ------------------------------------------------------------------------
 
 
-@api.get("", response_model=schemas.[[ M ]]Page, summary=f"List {model.PLURAL_LABEL}")
+@api.get(
+    "",
+    response_model=schemas.[[ M ]]Page,
+    summary=f"List {model.PLURAL_LABEL}",
+    description="Field filters: `?<field>=value` (exact), `?<field>__gte=` / `?<field>__lte=` (numbers, dates).",
+    openapi_extra=crud.filter_openapi(model.META),
+)
 def list_[[ entity.plural ]](
+    request: Request,
     [[ who ]]: [[ api_dep ]],
     db: Db,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -91,7 +98,8 @@ def list_[[ entity.plural ]](
     sort: SortKey = "-id",
     q: Annotated[str | None, Query(max_length=200, description="Search the text fields")] = None,
 ) -> dict[str, Any]:
-    result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q)
+    where = crud.filter_clauses(model.META, crud.parse_filters(model.META, request.query_params))
+    result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q, where=where)
     return {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page, "pages": result.pages}
 
 

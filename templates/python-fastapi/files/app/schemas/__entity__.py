@@ -1,4 +1,6 @@
 [%- set kinds = entity.fields | map(attribute="kind") | list %]
+[# A label the issue left as a bare identifier (`issued_on`) is shown as words ("Issued on"). #]
+[% macro label(f) %][[ f.label if f.label != f.ident else f.ident | replace("_", " ") | capitalize ]][% endmacro %]
 [% set type_names = [
     "BlankIsNone",
     "Bool" if "bool" in kinds else "",
@@ -33,11 +35,11 @@ class [[ entity.name ]]Create(BaseModel):
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
 [% if f.kind == "bool" %]
-    [[ f.ident ]]: Annotated[Bool, Field(title=[[ f.label | py ]])] = False
+    [[ f.ident ]]: Annotated[Bool, Field(title=[[ label(f) | py ]])] = False
 [% elif req %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ f.label | py ]])]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ label(f) | py ]])]
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ f.label | py ]])] = None
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ label(f) | py ]])] = None
 [% endif %]
 [% endfor %]
 
@@ -49,9 +51,9 @@ class [[ entity.name ]]Update(BaseModel):
 
 [% for f in entity.fields %]
 [% if f.kind == "bool" %]
-    [[ f.ident ]]: Annotated[Bool | None, Field(title=[[ f.label | py ]])] = None
+    [[ f.ident ]]: Annotated[Bool | None, Field(title=[[ label(f) | py ]])] = None
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ f.label | py ]])] = None
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ label(f) | py ]])] = None
 [% endif %]
 [% endfor %]
 
@@ -65,9 +67,9 @@ class [[ entity.name ]]Out(BaseModel):
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
 [% if f.kind == "bool" or req %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ f.label | py ]])]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ label(f) | py ]])]
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, Field(title=[[ f.label | py ]])]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, Field(title=[[ label(f) | py ]])]
 [% endif %]
 [% endfor %]
     created_at: DateTime
