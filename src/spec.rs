@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the `spec.yaml` format; bumped when a field changes meaning.
-pub const SPEC_FORMAT: u32 = 1;
+pub const SPEC_FORMAT: u32 = 2;
 
 /// The whole product description of one issue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +23,54 @@ pub struct Spec {
     pub entities: Vec<Entity>,
     /// Requirements derived from the issue (functional, then non-functional).
     pub requirements: Requirements,
+    /// TEMP local copy of the contract (pack helper).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// TEMP.
+    #[serde(default)]
+    pub views: Vec<View>,
 }
+
+/// TEMP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// e
+    pub entity: String,
+    /// s
+    pub statement: String,
+    /// c
+    #[serde(flatten)]
+    pub check: RuleCheck,
+}
+/// TEMP.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleCheck {
+    Compare { field: String, op: String, value: Operand },
+    Between { field: String, min: Operand, max: Operand },
+    Length { field: String, min: u32, max: u32 },
+    Default { field: String, value: Operand },
+    Unique { fields: Vec<String> },
+    NoOverlap { start: String, end: String, #[serde(default)] per: Vec<String> },
+}
+/// TEMP.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operand { Number(String), Text(String), Bool(bool), Choice(String), Field(String), Today, Now }
+/// TEMP.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View { pub name: String, pub slug: String, pub ident: String, pub entity: String, pub statement: String, pub conditions: Vec<Condition>, pub sort: Option<Sort>, pub sums: Vec<String> }
+/// TEMP.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Condition { pub field: String, pub op: String, #[serde(default)] pub value: Option<serde_json::Value>, #[serde(default)] pub values: Vec<String> }
+/// TEMP.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sort { pub field: String, pub desc: bool }
 
 /// Which issue a spec came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

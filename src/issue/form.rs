@@ -268,6 +268,8 @@ pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError>
         app,
         entities,
         requirements,
+        rules: Vec::new(),
+        views: Vec::new(),
     })
 }
 

@@ -27,6 +27,7 @@ from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import QueryParams
 
+from app import rules
 from app.fields import Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
 
 T = TypeVar("T")
@@ -243,6 +244,17 @@ def check_unique(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict
         raise FieldErrors(taken, status.HTTP_409_CONFLICT, "unique")
 
 
+def check_rules(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
+    """Raise 422 FieldErrors naming the field(s) of every rule of the entity the data breaks."""
+    if not meta.rules:
+        return
+    errors = rules.check_values(meta, meta.rules, data)
+    for name, message in rules.check_stored(db, meta, meta.rules, "[[ owner ]]", [[ owner ]], data, exclude_id).items():
+        errors.setdefault(name, message)
+    if errors:
+        raise FieldErrors(errors, kind="rule")
+
+
 def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
     """Raise 422 FieldErrors when a `ref` value is not a row of the same [[ tenant ]]."""
     missing = {
@@ -254,15 +266,19 @@ def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets:
         raise FieldErrors(missing, kind="ref")
 
 
-def save(db: orm.Session, row: Any) -> None:
+def save(db: orm.Session, row: Any, meta: EntityMeta | None = None) -> None:
     """Commit and reload the row, so responses show the stored values (e.g. decimal scale).
 
-    A constraint violation that slipped past the checks (a concurrent insert) becomes a 409, not a 500.
+    A constraint violation that slipped past the checks (a concurrent insert) is not a 500:
+    a rule's constraint gives the rule's 422 naming its fields, any other one a 409.
     """
     try:
         db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         db.rollback()
+        broken = rules.constraint_errors(meta, meta.rules, "[[ owner ]]", exc) if meta is not None and meta.rules else None
+        if broken:
+            raise FieldErrors(broken, kind="rule") from None
         raise FieldErrors({"__all__": "The change conflicts with existing data."}, status.HTTP_409_CONFLICT, "conflict") from None
     db.refresh(row)
 
