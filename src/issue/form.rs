@@ -738,7 +738,7 @@ fn build_entities(raw: &[RawEntity]) -> Vec<Entity> {
                 .zip(idents)
                 .zip(&entity.targets)
                 .map(|((f, ident), target)| Field {
-                    label: f.label.clone(),
+                    label: ident::readable_label(&f.label),
                     ident,
                     kind: f.kind,
                     required: f.required,
@@ -962,8 +962,8 @@ mod tests {
         assert_eq!(
             spec.requirements.functional,
             vec![
-                "Users can list, search, create, edit and delete Authors (name, bio) in their own account.",
-                "Users can list, search, create, edit and delete Books (title, pages, price, in stock, published, added at, contact, website, …) in their own account.",
+                "Users can list, search, create, edit and delete Authors (Name, Bio) in their own account.",
+                "Users can list, search, create, edit and delete Books (Title, Pages, Price, in stock, Published, added at, Contact, Website, …) in their own account.",
                 "Users can export every list as a CSV file.",
                 "The app provides the requested feature: Dark mode.",
             ]
