@@ -3,7 +3,7 @@
 [% set tenant = "workspace" if app.features.teams else "account" %]
 [% set ns = namespace(today=false, now=false) %]
 [% for v in views %][% for c in v.conditions if c.value is defined %][% if c.value == "today" %][% set ns.today = true %][% elif c.value == "now" %][% set ns.now = true %][% endif %][% endfor %][% endfor %]
-[% macro py_operand(v) %][% if v == "today" %]TODAY[% elif v == "now" %]NOW[% elif v.field is defined %]FieldRef("[[ v.field ]]")[% elif v.number is defined %]decimal.Decimal([[ v.number | string | py ]])[% elif v.text is defined %][[ v.text | py ]][% elif v.choice is defined %][[ v.choice | py ]][% elif v.bool is defined %][[ v.bool | py ]][% endif %][% endmacro %]
+[% macro py_operand(v, kind) %][% if v == "today" %]TODAY[% elif v == "now" %]NOW[% elif v.field is defined %]FieldRef("[[ v.field ]]")[% elif v.number is defined %]decimal.Decimal([[ v.number | string | py ]])[% elif v.text is defined and kind == "date" %]dt.date.fromisoformat([[ v.text | py ]])[% elif v.text is defined and kind == "datetime" %]dt.datetime.fromisoformat([[ v.text | py ]])[% elif v.text is defined %][[ v.text | py ]][% elif v.choice is defined %][[ v.choice | py ]][% elif v.bool is defined %][[ v.bool | py ]][% endif %][% endmacro %]
 """The issue's views (`### Views`): saved lists of one entity, each with a page, an API
 endpoint and a dashboard card.
 
@@ -49,14 +49,15 @@ class View:
 
 VIEWS: tuple[View, ...] = (
 [% for v in views %]
+[% set e = entities | selectattr("name", "equalto", v.entity) | first %]
     View(
         name=[[ v.name | py ]],
         slug="[[ v.slug ]]",
-        entity=BY_NAME["[[ (entities | selectattr("name", "equalto", v.entity) | first).ident ]]"],
+        entity=BY_NAME["[[ e.ident ]]"],
         statement=[[ v.statement | py ]],
         conditions=(
 [% for c in v.conditions %]
-            Condition("[[ c.field ]]", "[[ c.op ]]"[% if c.value is defined and c.value is not none %], [[ py_operand(c.value) ]][% endif %][% if c.values %], values=([% for x in c.values %][[ x | py ]], [% endfor %])[% endif %]),
+            Condition("[[ c.field ]]", "[[ c.op ]]"[% if c.value is defined and c.value is not none %], [[ py_operand(c.value, (e.fields | selectattr("ident", "equalto", c.field) | first).kind) ]][% endif %][% if c.values is defined and c.values %], values=([% for x in c.values %][[ x | py ]], [% endfor %])[% endif %]),
 [% endfor %]
         ),
 [% if v.sort %]

@@ -3,20 +3,21 @@
 [% macro label(f) %][[ f.label if f.label != f.ident else f.ident | replace("_", " ") | capitalize ]][% endmacro %]
 [# Rules the database can express: SQL of a CHECK (empty when a side is `today`/`now`, which a
    constraint cannot hold). Kept identical in app/entities/__entity__.py and the migration. #]
-[% macro sql_operand(v) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
-[% macro check_sql(r) %][% if r.kind == "compare" and sql_operand(r.value) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value) ]][% elif r.kind == "between" and sql_operand(r.min) and sql_operand(r.max) %][[ r.field ]] BETWEEN [[ sql_operand(r.min) ]] AND [[ sql_operand(r.max) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
-[% macro py_operand(v) %][% if v == "today" %]TODAY[% elif v == "now" %]NOW[% elif v.field is defined %]FieldRef("[[ v.field ]]")[% elif v.number is defined %]decimal.Decimal([[ v.number | string | py ]])[% elif v.text is defined %][[ v.text | py ]][% elif v.choice is defined %][[ v.choice | py ]][% elif v.bool is defined %][[ v.bool | py ]][% endif %][% endmacro %]
+[% macro sql_operand(v, kind) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined and kind != "datetime" %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
+[% macro check_sql(r, e) %][% set kind = (e.fields | selectattr("ident", "equalto", r.field) | first).kind if r.field is defined else "" %][% if r.kind == "compare" and sql_operand(r.value, kind) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value, kind) ]][% elif r.kind == "between" and sql_operand(r.min, kind) and sql_operand(r.max, kind) %][[ r.field ]] BETWEEN [[ sql_operand(r.min, kind) ]] AND [[ sql_operand(r.max, kind) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
+[% macro py_operand(v, kind) %][% if v == "today" %]TODAY[% elif v == "now" %]NOW[% elif v.field is defined %]FieldRef("[[ v.field ]]")[% elif v.number is defined %]decimal.Decimal([[ v.number | string | py ]])[% elif v.text is defined and kind == "date" %]dt.date.fromisoformat([[ v.text | py ]])[% elif v.text is defined and kind == "datetime" %]dt.datetime.fromisoformat([[ v.text | py ]])[% elif v.text is defined %][[ v.text | py ]][% elif v.choice is defined %][[ v.choice | py ]][% elif v.bool is defined %][[ v.bool | py ]][% endif %][% endmacro %]
 [% macro range_sql(r, e) %][[ "daterange" if (e.fields | selectattr("ident", "equalto", r.start) | first).kind == "date" else "tsrange" ]]([[ r.start ]], [[ r.end ]], '[)')[% endmacro %]
 [% macro overlap_where(r) %][[ r.start ]] IS NOT NULL AND [[ r.end ]] IS NOT NULL[% for p in r.per %] AND [[ p ]] IS NOT NULL[% endfor %][% endmacro %]
 [% set rules = rules | selectattr("entity", "equalto", entity.name) | list %]
 [% set owner = "team_id" if app.features.teams else "account_id" %]
-[% set ns = namespace(checks=false, numbers=false, field=false, today=false, now=false) %]
+[% set ns = namespace(checks=false, numbers=false, dates=false, field=false, today=false, now=false) %]
 [% for r in rules %]
-[% if check_sql(r) %][% set ns.checks = true %][% endif %]
+[% if check_sql(r, entity) %][% set ns.checks = true %][% endif %]
 [% for key in ["value", "min", "max"] if r[key] is defined %]
 [% if r[key].number is defined %][% set ns.numbers = true %][% endif %]
 [% if r[key].field is defined %][% set ns.field = true %][% endif %]
 [% if r[key] == "today" %][% set ns.today = true %][% endif %]
+[% if r[key].text is defined and (entity.fields | selectattr("ident", "equalto", r.field) | first).kind in ["date", "datetime"] %][% set ns.dates = true %][% endif %]
 [% if r[key] == "now" %][% set ns.now = true %][% endif %]
 [% endfor %]
 [% endfor %]
@@ -68,8 +69,13 @@
     "EntityMeta",
     "FieldSpec",
 ] %]
+[% if ns.dates %]
+import datetime as dt
+[% endif %]
 [% if ns.numbers %]
 import decimal
+[% endif %]
+[% if ns.dates or ns.numbers %]
 
 [% endif %]
 from sqlalchemy import [[ sa_names | select | sort | join(", ") ]]
@@ -110,7 +116,7 @@ class [[ entity.name ]](Base):
 [% endif %]
 [% for r in rules %]
 [% set n = loop.index %]
-[% set sql = check_sql(r) %]
+[% set sql = check_sql(r, entity) %]
 [% if sql %]
         # [[ r.statement | replace("\n", " ") ]]
         CheckConstraint([[ sql | string | py ]], name=conv("ck_[[ entity.table[:50] ]]_r[[ n ]]")),
@@ -188,13 +194,13 @@ RULES: tuple[Rule, ...] = (
 [% set n = loop.index %]
 [% set st = "statement=" ~ (r.statement | py) %]
 [% if r.kind == "compare" %]
-    Compare("[[ r.field ]]", [[ r.op | py ]], [[ py_operand(r.value) ]], [[ st ]][% if check_sql(r) %], constraint="ck_[[ entity.table[:50] ]]_r[[ n ]]"[% endif %]),
+    Compare("[[ r.field ]]", [[ r.op | py ]], [[ py_operand(r.value, (entity.fields | selectattr("ident", "equalto", r.field) | first).kind) ]], [[ st ]][% if check_sql(r, entity) %], constraint="ck_[[ entity.table[:50] ]]_r[[ n ]]"[% endif %]),
 [% elif r.kind == "between" %]
-    Between("[[ r.field ]]", [[ py_operand(r.min) ]], [[ py_operand(r.max) ]], [[ st ]][% if check_sql(r) %], constraint="ck_[[ entity.table[:50] ]]_r[[ n ]]"[% endif %]),
+    Between("[[ r.field ]]", [[ py_operand(r.min, (entity.fields | selectattr("ident", "equalto", r.field) | first).kind) ]], [[ py_operand(r.max, (entity.fields | selectattr("ident", "equalto", r.field) | first).kind) ]], [[ st ]][% if check_sql(r, entity) %], constraint="ck_[[ entity.table[:50] ]]_r[[ n ]]"[% endif %]),
 [% elif r.kind == "length" %]
     Length("[[ r.field ]]", [[ r.min ]], [[ r.max ]], [[ st ]], constraint="ck_[[ entity.table[:50] ]]_r[[ n ]]"),
 [% elif r.kind == "default" %]
-    Default("[[ r.field ]]", [[ py_operand(r.value) ]], [[ st ]]),
+    Default("[[ r.field ]]", [[ py_operand(r.value, (entity.fields | selectattr("ident", "equalto", r.field) | first).kind) ]], [[ st ]]),
 [% elif r.kind == "unique" %]
     Unique(([% for f in r.fields %]"[[ f ]]", [% endfor %]), [[ st ]], constraint="uq_[[ entity.table[:50] ]]_r[[ n ]]"),
 [% elif r.kind == "no_overlap" %]

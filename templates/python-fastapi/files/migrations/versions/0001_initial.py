@@ -1,7 +1,7 @@
 [# Rules the database can express: SQL of a CHECK (empty when a side is `today`/`now`, which a
    constraint cannot hold). Kept identical in app/entities/__entity__.py and the migration. #]
-[% macro sql_operand(v) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
-[% macro check_sql(r) %][% if r.kind == "compare" and sql_operand(r.value) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value) ]][% elif r.kind == "between" and sql_operand(r.min) and sql_operand(r.max) %][[ r.field ]] BETWEEN [[ sql_operand(r.min) ]] AND [[ sql_operand(r.max) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
+[% macro sql_operand(v, kind) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined and kind != "datetime" %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
+[% macro check_sql(r, e) %][% set kind = (e.fields | selectattr("ident", "equalto", r.field) | first).kind if r.field is defined else "" %][% if r.kind == "compare" and sql_operand(r.value, kind) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value, kind) ]][% elif r.kind == "between" and sql_operand(r.min, kind) and sql_operand(r.max, kind) %][[ r.field ]] BETWEEN [[ sql_operand(r.min, kind) ]] AND [[ sql_operand(r.max, kind) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
 [% macro range_sql(r, e) %][[ "daterange" if (e.fields | selectattr("ident", "equalto", r.start) | first).kind == "date" else "tsrange" ]]([[ r.start ]], [[ r.end ]], '[)')[% endmacro %]
 [% macro overlap_where(r) %][[ r.start ]] IS NOT NULL AND [[ r.end ]] IS NOT NULL[% for p in r.per %] AND [[ p ]] IS NOT NULL[% endfor %][% endmacro %]
 [% set owner = "team_id" if app.features.teams else "account_id" %]
@@ -124,7 +124,7 @@ def upgrade() -> None:
 [% endfor %]
 [% for r in rules if r.entity == e.name %]
 [% set n = loop.index %]
-[% set sql = check_sql(r) %]
+[% set sql = check_sql(r, e) %]
 [% if sql %]
         sa.CheckConstraint([[ sql | string | py ]], name=op.f("ck_[[ e.table[:50] ]]_r[[ n ]]")),
 [% elif r.kind == "unique" %]
