@@ -101,6 +101,28 @@ pub fn snake_case(text: &str) -> String {
     truncate_at(&words(text, true).join("_"), MAX_IDENT_BASE_LEN, '_')
 }
 
+/// A readable label for a field named by a bare identifier: `issued_on` → `Issued on`,
+/// `dueDate` → `Due date`. Anything else (words with spaces, `Title`, `ISBN`, any non-ASCII
+/// text such as `Название`) is the issue's own wording and comes back unchanged.
+pub fn readable_label(label: &str) -> String {
+    let bare = label.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let raw = label.contains('_') || label.starts_with(|c: char| c.is_ascii_lowercase());
+    if !(bare && raw) {
+        return label.to_string();
+    }
+    let words = words(label, true);
+    let mut text = words.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_ascii_uppercase() + &text[1..];
+    }
+    if text.is_empty() {
+        label.to_string()
+    } else {
+        text
+    }
+}
+
 /// PascalCase of a snake_case identifier: `order_item` → `OrderItem`.
 pub fn pascal_case(snake: &str) -> String {
     snake
@@ -622,6 +644,24 @@ pub const MODEL_ATTRIBUTES: &[&str] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn readable_label_for_bare_identifiers_only() {
+        assert_eq!(readable_label("issued_on"), "Issued on");
+        assert_eq!(readable_label("due_on"), "Due on");
+        assert_eq!(readable_label("title"), "Title");
+        assert_eq!(readable_label("dueDate"), "Due date");
+        assert_eq!(readable_label("_private"), "Private");
+        assert_eq!(readable_label("customer_id2"), "Customer id2");
+        // The issue's own words stay as written.
+        assert_eq!(readable_label("Title"), "Title");
+        assert_eq!(readable_label("ISBN"), "ISBN");
+        assert_eq!(readable_label("Due date"), "Due date");
+        assert_eq!(readable_label("due date"), "due date");
+        assert_eq!(readable_label("Название"), "Название");
+        assert_eq!(readable_label("название_книги"), "название_книги");
+        assert_eq!(readable_label("e-mail"), "e-mail");
+    }
 
     #[test]
     fn slugify_basic_and_unicode() {
