@@ -204,6 +204,8 @@ pub struct CaseResult {
     pub tests_passed: bool,
     /// The test stage's summary line, or why there is no app.
     pub tests_summary: String,
+    /// The end of the failing tests' output (empty when they passed).
+    pub tests_log_tail: String,
     /// Per-check results (all failed when the app could not be built or started).
     pub checks: Vec<CheckResult>,
     /// Pipeline, start and checks, seconds.
@@ -312,6 +314,12 @@ fn report_case(r: &CaseResult, reporter: &Reporter) {
         r.checks.len(),
         r.seconds
     ));
+    if !r.tests_passed && !r.tests_log_tail.is_empty() {
+        let all: Vec<&str> = r.tests_log_tail.lines().collect();
+        for l in &all[all.len().saturating_sub(15)..] {
+            reporter.info(&format!("  | {l}"));
+        }
+    }
     for c in &r.checks {
         if let Some(why) = &c.failure {
             reporter.info(&format!("  FAIL {}: {}", c.name, why));
@@ -387,6 +395,10 @@ async fn run_case(
         (Err(_), Some(r)) => (false, r.summary.clone()),
         (Err(e), None) => (false, format!("no app: {e:#}")),
     };
+    let tests_log_tail = report
+        .as_ref()
+        .map(|r| r.log_tail.clone())
+        .unwrap_or_default();
     let app = test::work_dir(&runner_temp, number).join("app");
     let checks = if app.join("spec.yaml").is_file() {
         match serve(&app, root, req, python).await {
@@ -416,6 +428,7 @@ async fn run_case(
         name: case.name.clone(),
         tests_passed,
         tests_summary,
+        tests_log_tail,
         checks,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -898,7 +911,14 @@ async fn run_check(
     let mut tokens: BTreeMap<String, String> = BTreeMap::new();
     for (n, step) in check.steps.iter().enumerate() {
         let (method, raw_path) = step.request()?;
-        let fail = |why: String| format!("step {} ({method} {raw_path}): {why}", n + 1);
+        let entity = scope.entity_of(raw_path);
+        // Failures name the resolved path (`/api/invoices/4`), or the written one if it is bad.
+        let path = match scope.text(raw_path) {
+            Ok(Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(e) => return Err(format!("step {} ({method} {raw_path}): {e}", n + 1)),
+        };
+        let fail = |why: String| format!("step {} ({method} {path}): {why}", n + 1);
         let user = step.user.clone().unwrap_or_else(|| "a".into());
         if !tokens.contains_key(&user) {
             let email = format!("eval-{tag}-{user}@example.com").to_lowercase();
@@ -907,11 +927,6 @@ async fn run_check(
                 .map_err(|e| fail(format!("account {user}: {e}")))?;
             tokens.insert(user.clone(), token);
         }
-        let entity = scope.entity_of(raw_path);
-        let path = match scope.text(raw_path).map_err(&fail)? {
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
         let mut request = client
             .request(method.clone(), format!("{base}{path}"))
             .bearer_auth(&tokens[&user])
@@ -1195,6 +1210,7 @@ mod tests {
             name: name.into(),
             tests_passed: tests,
             tests_summary: String::new(),
+            tests_log_tail: String::new(),
             checks: (0..3)
                 .map(|i| CheckResult {
                     name: format!("c{i}"),
