@@ -15,6 +15,15 @@
 //!   self-references and cycles are fine). A field without parentheses is `text`.
 //!   Keywords are case-insensitive. Line numbers in errors count from the first line of the
 //!   block as typed (a leading fence line and leading blank lines are not counted).
+//!   A field may carry a readable label: `issued_on (date, required, label "Issued on")`.
+//! - `### Rules` (optional): one rule per line (see `rules`), e.g. `Invoice.amount >= 0`,
+//!   `Invoice.amount between 0 and 100000`, `Client.name length 2..80`,
+//!   `Invoice.status default draft`, `Booking: unique room, starts_at`,
+//!   `Booking: no overlap starts_at..ends_at per room`.
+//! - `### Views` (optional): one view per line (see `views`), e.g.
+//!   `Overdue: Invoice where due_on < today and status != paid sorted by due_on, sum amount`.
+//!   Either section may also hold labels: `Invoice.issued_on label "Issued on"`. Names are
+//!   matched as `ref` targets are (see `names`); every statement is type-checked at once.
 //! - `### Features`: checkboxes `- [x] Label`; every checked label is kept, and labels
 //!   starting with `CSV export` or `Team workspaces` turn on the matching [`Features`].
 //!
@@ -23,13 +32,14 @@
 //! offending line and says what is expected.
 //!
 //! This module assembles the spec; each section's language lives in its own module:
-//! Markdown splitting in `sections`, the data model in `model`, the errors in
-//! [`crate::issue::error`].
+//! Markdown splitting in `sections`, the data model in `model`, rules in `rules`, views in
+//! `views` (both read by `statements`), the errors in [`crate::issue::error`].
 
 use crate::ident;
 use crate::issue::model::{build_entities, parse_data_model};
 use crate::issue::sanitize::sanitize;
 use crate::issue::sections::{Section, Sections, collapse_whitespace, section_text};
+use crate::issue::statements;
 use crate::spec::{App, Entity, Features, IssueRef, Requirements, SPEC_FORMAT, Spec};
 
 pub use crate::issue::error::{EXPECTED_TYPES, FormError, LineProblem, MAX_ENTITIES, MAX_FIELDS};
@@ -65,7 +75,13 @@ pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError>
         .map(section_text)
         .unwrap_or_default();
     let raw_entities = parse_data_model(data_model)?;
-    let entities = build_entities(&raw_entities);
+    let mut entities = build_entities(&raw_entities);
+    let (rules, views) = statements::read(
+        &raw_entities,
+        &mut entities,
+        sections.get(Section::Rules).unwrap_or(&[]),
+        sections.get(Section::Views).unwrap_or(&[]),
+    )?;
     let (features, requested_features) =
         parse_features(sections.get(Section::Features).unwrap_or(&[]));
 
@@ -85,8 +101,8 @@ pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError>
         app,
         entities,
         requirements,
-        rules: Vec::new(),
-        views: Vec::new(),
+        rules,
+        views,
     })
 }
 

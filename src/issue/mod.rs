@@ -3,5 +3,9 @@
 pub mod error;
 pub mod form;
 mod model;
+mod names;
+mod rules;
 pub mod sanitize;
 mod sections;
+mod statements;
+mod views;

@@ -4,29 +4,31 @@
 use crate::ident;
 use crate::issue::error::{FormError, LineProblem, MAX_ENTITIES, MAX_FIELDS};
 use crate::issue::sections::{
-    NO_RESPONSE, clean_label, collapse_whitespace, is_fence, quote, strip_bullet,
+    NO_RESPONSE, clean_label, collapse_whitespace, find_word, is_fence, quote, strip_bullet,
 };
 use crate::spec::{Entity, Field, FieldKind};
 
 /// A field as written, before identifiers are assigned.
 #[derive(Debug)]
 pub(super) struct RawField {
-    label: String,
-    kind: FieldKind,
-    required: bool,
-    unique: bool,
-    choices: Vec<String>,
+    pub(super) label: String,
+    pub(super) kind: FieldKind,
+    pub(super) required: bool,
+    pub(super) unique: bool,
+    pub(super) choices: Vec<String>,
     /// For `ref`: the target label as written.
-    target: Option<String>,
+    pub(super) target: Option<String>,
+    /// `label "…"` among the modifiers.
+    pub(super) explicit_label: Option<String>,
 }
 
 /// An entity as written, with the line it came from.
 #[derive(Debug)]
 pub(super) struct RawEntity {
-    label: String,
-    fields: Vec<RawField>,
+    pub(super) label: String,
+    pub(super) fields: Vec<RawField>,
     /// Resolved `ref` targets: index into the entity list, per field (None for non-refs).
-    targets: Vec<Option<usize>>,
+    pub(super) targets: Vec<Option<usize>>,
 }
 
 pub(super) fn parse_data_model(lines: &[&str]) -> Result<Vec<RawEntity>, FormError> {
@@ -194,6 +196,7 @@ fn parse_field(segment: &str) -> Result<RawField, LineProblem> {
             unique: false,
             choices: Vec::new(),
             target: None,
+            explicit_label: None,
         });
     };
     let label = clean_label(&segment[..open]);
@@ -208,13 +211,14 @@ fn parse_field(segment: &str) -> Result<RawField, LineProblem> {
             found: after.to_string(),
         });
     }
-    let inner = &segment[open + 1..close];
+    let (inner, explicit_label) = take_label(&segment[open + 1..close], &label)?;
     let mut parts = inner.split(',').map(str::trim);
     let type_text = parts.next().unwrap_or_default();
     if type_text.is_empty() {
         return Err(LineProblem::MissingType { field: label });
     }
     let mut field = parse_type(&label, type_text)?;
+    field.explicit_label = explicit_label;
     for part in parts.filter(|p| !p.is_empty()) {
         match part.to_lowercase().as_str() {
             "required" => field.required = true,
@@ -234,6 +238,37 @@ fn parse_field(segment: &str) -> Result<RawField, LineProblem> {
         }
     }
     Ok(field)
+}
+
+/// Takes a `label "…"` modifier out of a field's parentheses (its text may hold commas).
+fn take_label(inner: &str, field: &str) -> Result<(String, Option<String>), LineProblem> {
+    let Some(at) = find_word(inner, "label") else {
+        return Ok((inner.to_string(), None));
+    };
+    let rest = inner[at + "label".len()..].trim_start();
+    let close = match rest.chars().next() {
+        Some('"') => '"',
+        Some('“') => '”',
+        _ => {
+            return Err(LineProblem::BadLabel {
+                field: field.to_string(),
+            });
+        }
+    };
+    let open_len = rest.chars().next().map_or(0, char::len_utf8);
+    let Some(end) = rest[open_len..].find(close) else {
+        return Err(LineProblem::BadLabel {
+            field: field.to_string(),
+        });
+    };
+    let text = collapse_whitespace(&rest[open_len..open_len + end]);
+    if text.is_empty() {
+        return Err(LineProblem::BadLabel {
+            field: field.to_string(),
+        });
+    }
+    let after = &rest[open_len + end + close.len_utf8()..];
+    Ok((format!("{}{after}", &inner[..at]), Some(text)))
 }
 
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
@@ -262,6 +297,7 @@ fn parse_type(label: &str, type_text: &str) -> Result<RawField, LineProblem> {
         unique: false,
         choices: Vec::new(),
         target: None,
+        explicit_label: None,
     };
     if let Some(choices) = keyword_argument(type_text, "enum") {
         field.kind = FieldKind::Enum;
@@ -361,7 +397,10 @@ pub(super) fn build_entities(raw: &[RawEntity]) -> Vec<Entity> {
                 .zip(idents)
                 .zip(&entity.targets)
                 .map(|((f, ident), target)| Field {
-                    label: ident::readable_label(&f.label),
+                    label: f
+                        .explicit_label
+                        .clone()
+                        .unwrap_or_else(|| ident::readable_label(&f.label)),
                     ident,
                     kind: f.kind,
                     required: f.required,
@@ -524,7 +563,7 @@ mod tests {
     fn modifier_and_trailing_text_errors() {
         assert_eq!(
             error("Task: title (text, optional)"),
-            "data model line 1 \"Task: title (text, optional)\": unknown modifier \"optional\" for field \"title\"; expected required or unique after the type"
+            "data model line 1 \"Task: title (text, optional)\": unknown modifier \"optional\" for field \"title\"; expected required, unique or label \"…\" after the type"
         );
         assert_eq!(
             error("Task: title (text) required"),
