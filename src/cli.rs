@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::config::Inputs;
+use crate::eval::EvalRequest;
 use crate::pipeline::RunRequest;
 
 /// Turn one GitHub issue into a tested micro-SaaS app on a branch.
@@ -29,6 +30,25 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Benchmark the pipeline on three specs against a scripted LLM with a fixed latency.
     Bench(BenchArgs),
+    /// Run a corpus of issues through the pipeline and check each app through its HTTP API.
+    Eval(EvalArgs),
+}
+
+/// Flags of `eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Corpus folder: one sub-folder per issue holding event.json and checks.yaml.
+    #[arg(long, default_value = "tests/eval")]
+    pub corpus: PathBuf,
+    /// Keep each issue's repositories, staged app, database and server output here.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Cache for virtual environments (default: the demo's, in the user's cache folder).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Generate every app without its issue's Rules section (proves the checks can fail).
+    #[arg(long, hide = true)]
+    pub without_rules: bool,
 }
 
 /// Flags of `bench`.
@@ -225,6 +245,16 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
                 ws.join(d)
             })
         }),
+    }
+}
+
+/// The eval request from its flags (`get` reads a variable).
+pub fn eval_request(args: EvalArgs, get: impl Fn(&str) -> Option<String>) -> EvalRequest {
+    EvalRequest {
+        corpus: args.corpus,
+        keep: args.keep,
+        cache_dir: args.cache_dir.unwrap_or_else(|| user_cache_dir(get)),
+        without_rules: args.without_rules,
     }
 }
 

@@ -114,8 +114,9 @@ pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
             crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t),
             crate::event::Intake::Skip(reason) => Err(E2eError::Issue(reason)),
         },
-        SpecSource::SpecFile(p) => yaml_serde::from_str(&read(p)?)
-            .map_err(|e| E2eError::Issue(format!("{}: {e}", p.display()))),
+        SpecSource::SpecFile(p) => {
+            Spec::from_yaml(&read(p)?).map_err(|e| E2eError::Issue(format!("{}: {e}", p.display())))
+        }
         SpecSource::IssueBody(p) => {
             let issue = IssueRef {
                 number: 1,

@@ -73,6 +73,14 @@ fn main() {
                 )
                 .await
             }
+            Command::Eval(args) => {
+                let summary = e2e_action::eval::eval(&cli::eval_request(args, env), &reporter).await?;
+                if !summary.passed() {
+                    // The closing line stays the last line: the failures were listed before it.
+                    std::process::exit(e2e_action::error::EXIT_EXTERNAL);
+                }
+                Ok(())
+            }
             Command::Generate(args) => {
                 let source = match (&args.event, &args.spec, &args.issue_body) {
                     (Some(p), _, _) => SpecSource::Event(p),

@@ -3,11 +3,36 @@
 //! A `Spec` is pure data, serialisable to `spec.yaml`. Display labels keep the issue's own
 //! words (any language); identifiers (`name`, `ident`, `plural`, `route`, `table`) are
 //! derived, ASCII, collision-free and safe for Python, SQL and URLs (see `crate::ident`).
+//!
+//! Format 2 (issue 11) adds what the issue asks beyond its data model:
+//! - [`Spec::rules`]: checks on one entity's rows ([`RuleCheck`]: comparisons, ranges, text
+//!   lengths, defaults, unique-together, no-overlap of intervals). A rule whose field value
+//!   is missing (an optional field left empty) holds; `today`/`now` are evaluated when the
+//!   row is written; `no overlap` intervals are half-open `[start, end)`; `unique` and
+//!   `no overlap` are scoped to the tenant (account or workspace).
+//! - [`Spec::views`]: saved, filtered lists of one entity ([`View`]), conditions joined by
+//!   AND, an optional sort and totals.
+//! - [`Field::label`] is always readable: the explicit label (`Invoice.issued_on label
+//!   "Issued on"`), else the issue's words, else (when those are a bare identifier such as
+//!   `issued_on`) a derived "Issued on" ([`crate::ident::readable_label`]).
+//!
+//! Entities are named by [`Entity::name`] and fields by [`Field::ident`] everywhere in rules
+//! and views. Enum values ([`Operand::Choice`], [`Condition::values`]) are the choices exactly
+//! as [`Field::choices`] spells them. Numbers ([`Operand::Number`]) are decimal strings
+//! (`-12.50`), never floats, so that no precision is lost on the way to the pack.
+//!
+//! Format 1 documents (no rules, no views) still load: [`Spec::from_yaml`] upgrades them
+//! to format 2 (labels made readable, nothing else changes). A format newer than
+//! [`SPEC_FORMAT`] is refused with a message naming both versions; rules and views that name
+//! an unknown entity or field, or use a field of the wrong type, are refused by
+//! [`Spec::check`].
 
 use serde::{Deserialize, Serialize};
 
+pub mod check;
+
 /// Version of the `spec.yaml` format; bumped when a field changes meaning.
-pub const SPEC_FORMAT: u32 = 1;
+pub const SPEC_FORMAT: u32 = 2;
 
 /// The whole product description of one issue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +48,12 @@ pub struct Spec {
     pub entities: Vec<Entity>,
     /// Requirements derived from the issue (functional, then non-functional).
     pub requirements: Requirements,
+    /// Rules on the entities' rows, in the order the issue lists them.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Views (filtered lists), in the order the issue lists them.
+    #[serde(default)]
+    pub views: Vec<View>,
 }
 
 /// Which issue a spec came from.
@@ -98,7 +129,8 @@ pub struct Entity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
-    /// Display label as written in the issue.
+    /// Display label, always readable: the explicit `label "…"`, else the issue's words,
+    /// else (a bare identifier such as `issued_on`) a derived "Issued on".
     pub label: String,
     /// snake_case identifier, safe as a Python attribute, JSON key, form name and SQL column.
     pub ident: String,
@@ -164,6 +196,21 @@ impl FieldKind {
         }
     }
 
+    /// Whether values of this kind are numbers (`int`, `decimal`).
+    pub fn is_number(self) -> bool {
+        matches!(self, FieldKind::Int | FieldKind::Decimal)
+    }
+
+    /// Whether values of this kind are points in time (`date`, `datetime`).
+    pub fn is_temporal(self) -> bool {
+        matches!(self, FieldKind::Date | FieldKind::Datetime)
+    }
+
+    /// Whether values of this kind are ordered (`<`, `between`, sorting by value makes sense).
+    pub fn is_ordered(self) -> bool {
+        self.is_number() || self.is_temporal()
+    }
+
     /// Whether values of this kind are searched by the list pages' text search.
     pub fn is_textual(self) -> bool {
         matches!(
@@ -187,5 +234,482 @@ impl Spec {
     /// Finds an entity by its class `name`.
     pub fn entity(&self, name: &str) -> Option<&Entity> {
         self.entities.iter().find(|e| e.name == name)
+    }
+
+    /// Reads a `spec.yaml`: format 2 as is, format 1 upgraded (see the module doc), a newer
+    /// format refused. The result is [`Spec::check`]ed.
+    pub fn from_yaml(text: &str) -> Result<Spec, String> {
+        #[derive(Deserialize)]
+        struct Version {
+            format: u32,
+        }
+        let version: Version = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+        if version.format == 0 || version.format > SPEC_FORMAT {
+            return Err(format!(
+                "spec format {} is not supported; this e2e-action reads formats 1 to {SPEC_FORMAT} (format 2 adds rules and views); regenerate the spec with this version or upgrade e2e-action",
+                version.format
+            ));
+        }
+        let mut spec: Spec = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+        if spec.format == 1 {
+            spec.format = SPEC_FORMAT;
+            for field in spec.entities.iter_mut().flat_map(|e| e.fields.iter_mut()) {
+                field.label = crate::ident::readable_label(&field.label);
+            }
+        }
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Checks that rules and views name existing entities and fields of fitting types
+    /// (what the issue-form parser guarantees; a hand-edited `spec.yaml` may not).
+    pub fn check(&self) -> Result<(), String> {
+        let name: check::Namer = &|entity, field| match field {
+            Some(f) => f.ident.clone(),
+            None => entity.name.clone(),
+        };
+        let entity = |wanted: &str| {
+            self.entity(wanted)
+                .ok_or_else(|| check::Problem::UnknownEntity {
+                    entity: wanted.to_string(),
+                    known: self
+                        .entities
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            let earlier: Vec<&Rule> = self.rules[..i]
+                .iter()
+                .filter(|r| r.entity == rule.entity)
+                .collect();
+            entity(&rule.entity)
+                .and_then(|e| check::rule(e, &rule.check, &earlier, name))
+                .map_err(|problem| format!("rule {} {:?}: {problem}", i + 1, rule.statement))?;
+        }
+        for (i, view) in self.views.iter().enumerate() {
+            let fail =
+                |problem: check::Problem| format!("view {} {:?}: {problem}", i + 1, view.statement);
+            let e = entity(&view.entity).map_err(fail)?;
+            for condition in &view.conditions {
+                check::condition(e, condition, name).map_err(fail)?;
+            }
+            check::view_tail(e, view, name).map_err(fail)?;
+            let clash = self.views[..i].iter().any(|v| {
+                v.slug == view.slug
+                    || v.ident == view.ident
+                    || v.name.to_lowercase() == view.name.to_lowercase()
+            });
+            if clash {
+                return Err(fail(check::Problem::DuplicateView {
+                    name: view.name.clone(),
+                }));
+            }
+            let slug_ok = !view.slug.is_empty()
+                && view
+                    .slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let ident_ok = view
+                .ident
+                .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && view
+                    .ident
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !(slug_ok && ident_ok) {
+                return Err(format!(
+                    "view {} {:?}: slug {:?} or ident {:?} is not safe; expected a lowercase kebab-case slug and a snake_case ident, e.g. slug: large-rooms, ident: large_rooms",
+                    i + 1,
+                    view.statement,
+                    view.slug,
+                    view.ident
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Entity {
+    /// Finds a field by its `ident`.
+    pub fn field(&self, ident: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.ident == ident)
+    }
+}
+
+/// One rule on the rows of one entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// The entity's class [`Entity::name`].
+    pub entity: String,
+    /// The statement as written in the issue, for `SPEC.md` and messages.
+    pub statement: String,
+    /// What the rule checks.
+    #[serde(flatten)]
+    pub check: RuleCheck,
+}
+
+/// What a [`Rule`] checks; field names are [`Field::ident`]s of the rule's entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleCheck {
+    /// `field op value`, e.g. `amount >= 0`, `due_on >= issued_on`, `ends_at > now`.
+    Compare {
+        /// The field on the left.
+        field: String,
+        /// The comparison.
+        op: CompareOp,
+        /// The right side.
+        #[serde(with = "yaml_serde::with::singleton_map")]
+        value: Operand,
+    },
+    /// `min <= field <= max` (both ends included), for numbers, dates and datetimes.
+    Between {
+        /// The field.
+        field: String,
+        /// Lower bound (included).
+        #[serde(with = "yaml_serde::with::singleton_map")]
+        min: Operand,
+        /// Upper bound (included).
+        #[serde(with = "yaml_serde::with::singleton_map")]
+        max: Operand,
+    },
+    /// The text's length in characters is within `min..=max`.
+    Length {
+        /// The field (text, longtext, email, url).
+        field: String,
+        /// Fewest characters.
+        min: u32,
+        /// Most characters.
+        max: u32,
+    },
+    /// The value a new row gets when none is given (fills the create form and API body).
+    Default {
+        /// The field (never a `ref`).
+        field: String,
+        /// The default; `today`/`now` are evaluated when the row is created.
+        #[serde(with = "yaml_serde::with::singleton_map")]
+        value: Operand,
+    },
+    /// No two rows of the tenant share these values (together).
+    Unique {
+        /// The fields, at least one.
+        fields: Vec<String>,
+    },
+    /// No two rows of the tenant (with equal `per` fields) have intersecting half-open
+    /// intervals `[start, end)`; back-to-back intervals are allowed.
+    NoOverlap {
+        /// Interval start (date or datetime).
+        start: String,
+        /// Interval end (same type as `start`).
+        end: String,
+        /// Fields that scope the check (e.g. the room); empty = all rows of the tenant.
+        #[serde(default)]
+        per: Vec<String>,
+    },
+}
+
+impl RuleCheck {
+    /// The fields the check names, in order (for messages and `loc` of violations).
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            RuleCheck::Compare { field, value, .. } => {
+                let mut fields = vec![field.as_str()];
+                if let Operand::Field(other) = value {
+                    fields.push(other);
+                }
+                fields
+            }
+            RuleCheck::Between { field, .. }
+            | RuleCheck::Length { field, .. }
+            | RuleCheck::Default { field, .. } => vec![field.as_str()],
+            RuleCheck::Unique { fields } => fields.iter().map(String::as_str).collect(),
+            RuleCheck::NoOverlap { start, end, per } => [start.as_str(), end.as_str()]
+                .into_iter()
+                .chain(per.iter().map(String::as_str))
+                .collect(),
+        }
+    }
+}
+
+/// A value in a rule or a view condition. In YAML a one-key map (`{number: '0'}`,
+/// `{field: issued_on}`) or a bare word (`today`, `now`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operand {
+    /// A decimal number as written, normalised (`-12.5`, `100000`); never a float.
+    Number(String),
+    /// A quoted text; for a date or datetime field, an ISO date (`2026-01-31`) or
+    /// datetime (`2026-01-31T09:00`).
+    Text(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// One of the field's enum choices, spelled as in [`Field::choices`].
+    Choice(String),
+    /// Another field of the same entity, by [`Field::ident`].
+    Field(String),
+    /// The current date (server date), for `date` fields.
+    Today,
+    /// The current date and time (UTC), for `datetime` fields.
+    Now,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CompareOp {
+    /// `>`
+    #[serde(rename = ">")]
+    Gt,
+    /// `>=`
+    #[serde(rename = ">=")]
+    Ge,
+    /// `<`
+    #[serde(rename = "<")]
+    Lt,
+    /// `<=`
+    #[serde(rename = "<=")]
+    Le,
+    /// `=`
+    #[serde(rename = "=")]
+    Eq,
+    /// `!=`
+    #[serde(rename = "!=")]
+    Ne,
+}
+
+impl CompareOp {
+    /// The operator as written (`>=`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "!=",
+        }
+    }
+
+    /// Whether the operator needs ordered values (`<`, `<=`, `>`, `>=`).
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, CompareOp::Eq | CompareOp::Ne)
+    }
+
+    /// The same comparison as a view condition operator.
+    pub fn view_op(self) -> ViewOp {
+        match self {
+            CompareOp::Gt => ViewOp::Gt,
+            CompareOp::Ge => ViewOp::Ge,
+            CompareOp::Lt => ViewOp::Lt,
+            CompareOp::Le => ViewOp::Le,
+            CompareOp::Eq => ViewOp::Eq,
+            CompareOp::Ne => ViewOp::Ne,
+        }
+    }
+}
+
+/// A saved, filtered list of one entity: a page, an API endpoint and a dashboard card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// Display name as written (`Overdue`, `연체`).
+    pub name: String,
+    /// Lowercase ASCII kebab-case, transliterated as branch slugs are: page `/views/<slug>`,
+    /// API `GET /api/views/<slug>`. Unique among views.
+    pub slug: String,
+    /// Python-safe snake_case, unique among views.
+    pub ident: String,
+    /// The entity listed, by [`Entity::name`].
+    pub entity: String,
+    /// The statement as written.
+    pub statement: String,
+    /// Conditions a row must all meet (joined by AND); empty = every row.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    /// Order of the rows (default: the entity list's order).
+    #[serde(default)]
+    pub sort: Option<Sort>,
+    /// Fields (`int`/`decimal` idents) whose totals over the matching rows are shown.
+    #[serde(default)]
+    pub sums: Vec<String>,
+}
+
+/// One condition of a [`View`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The field, by [`Field::ident`].
+    pub field: String,
+    /// The test.
+    pub op: ViewOp,
+    /// The right side for comparisons (`gt` … `ne`); `None` for `in` and the emptiness tests.
+    #[serde(
+        default,
+        with = "yaml_serde::with::singleton_map",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<Operand>,
+    /// For `in`: the accepted values (enum choices as spelled in [`Field::choices`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// The test of a view [`Condition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewOp {
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `in a|b|c`
+    In,
+    /// `is empty` (no value)
+    IsEmpty,
+    /// `is not empty`
+    IsNotEmpty,
+}
+
+impl ViewOp {
+    /// The operator as written in the issue (`>=`, `in`, `is empty`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ViewOp::Gt => ">",
+            ViewOp::Ge => ">=",
+            ViewOp::Lt => "<",
+            ViewOp::Le => "<=",
+            ViewOp::Eq => "=",
+            ViewOp::Ne => "!=",
+            ViewOp::In => "in",
+            ViewOp::IsEmpty => "is empty",
+            ViewOp::IsNotEmpty => "is not empty",
+        }
+    }
+
+    /// The comparison operator, for `gt` … `ne`.
+    pub fn compare_op(self) -> Option<CompareOp> {
+        Some(match self {
+            ViewOp::Gt => CompareOp::Gt,
+            ViewOp::Ge => CompareOp::Ge,
+            ViewOp::Lt => CompareOp::Lt,
+            ViewOp::Le => CompareOp::Le,
+            ViewOp::Eq => CompareOp::Eq,
+            ViewOp::Ne => CompareOp::Ne,
+            ViewOp::In | ViewOp::IsEmpty | ViewOp::IsNotEmpty => return None,
+        })
+    }
+}
+
+/// The order of a view's rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sort {
+    /// The field, by [`Field::ident`].
+    pub field: String,
+    /// Descending (largest, latest first) when true.
+    #[serde(default)]
+    pub desc: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVOICES: &str = include_str!("../tests/fixtures/specs/invoices.yaml");
+    const BOOKINGS: &str = include_str!("../tests/fixtures/specs/bookings.yaml");
+
+    #[test]
+    fn fixtures_load_and_round_trip() {
+        for text in [INVOICES, BOOKINGS] {
+            let spec = Spec::from_yaml(text).unwrap();
+            assert_eq!(spec.format, SPEC_FORMAT);
+            let again = Spec::from_yaml(&yaml_serde::to_string(&spec).unwrap()).unwrap();
+            assert_eq!(again, spec);
+        }
+    }
+
+    #[test]
+    fn operands_are_one_key_maps_or_bare_words_in_yaml() {
+        let spec = Spec::from_yaml(INVOICES).unwrap();
+        assert_eq!(
+            spec.rules[0].check,
+            RuleCheck::Compare {
+                field: "amount".into(),
+                op: CompareOp::Ge,
+                value: Operand::Number("0".into()),
+            }
+        );
+        assert_eq!(spec.views[0].conditions[0].value, Some(Operand::Today));
+        let text = yaml_serde::to_string(&spec.views[0]).unwrap();
+        assert!(text.contains("value: today\n"), "{text}");
+        assert!(text.contains("value:\n    choice: paid\n"), "{text}");
+        let text = yaml_serde::to_string(&spec.rules[0]).unwrap();
+        assert!(text.contains("op: '>='\nvalue:\n  number: '0'\n"), "{text}");
+        assert_eq!(spec.rules[0].check.fields(), ["amount"]);
+        assert_eq!(spec.rules[2].check.fields(), ["due_on", "issued_on"]);
+    }
+
+    #[test]
+    fn format_1_is_upgraded_and_a_newer_format_refused() {
+        let old = INVOICES
+            .replace("format: 2", "format: 1")
+            .replace("label: Issue date", "label: issued_on");
+        let old = &old[..old.find("rules:").unwrap()];
+        let spec = Spec::from_yaml(old).unwrap();
+        assert_eq!(spec.format, 2);
+        assert!(spec.rules.is_empty() && spec.views.is_empty());
+        assert_eq!(
+            spec.entities[1].field("issued_on").unwrap().label,
+            "Issued on"
+        );
+
+        let err = Spec::from_yaml(&INVOICES.replace("format: 2", "format: 3")).unwrap_err();
+        assert_eq!(
+            err,
+            "spec format 3 is not supported; this e2e-action reads formats 1 to 2 (format 2 adds rules and views); regenerate the spec with this version or upgrade e2e-action"
+        );
+    }
+
+    #[test]
+    fn check_refuses_hand_edited_mistakes() {
+        let bad = |from: &str, to: &str| {
+            assert!(INVOICES.contains(from), "{from}");
+            Spec::from_yaml(&INVOICES.replacen(from, to, 1)).unwrap_err()
+        };
+        assert_eq!(
+            bad("  field: amount\n  op: '>='", "  field: amont\n  op: '>='"),
+            "rule 1 \"Invoice.amount >= 0\": entity \"Invoice\" has no field \"amont\"; expected one of number, client, amount, issued_on, due_on, status"
+        );
+        assert_eq!(
+            bad(
+                "- entity: Invoice\n  statement: Invoice.amount >= 0",
+                "- entity: Bill\n  statement: Invoice.amount >= 0"
+            ),
+            "rule 1 \"Invoice.amount >= 0\": no entity \"Bill\" in the data model; expected one of Client, Invoice"
+        );
+        assert_eq!(
+            bad("choice: draft", "choice: Draft"),
+            "rule 4 \"Invoice.status default draft\": \"Draft\" is not a choice of \"status\"; expected one of draft|sent|paid"
+        );
+        assert_eq!(
+            bad("  sums:\n  - amount", "  sums:\n  - number"),
+            "view 1 \"Overdue: Invoice where due_on < today and status != paid sorted by due_on, sum amount\": \"sum\" totals an int or decimal field, but \"number\" is a text; expected e.g. \", sum amount\""
+        );
+        assert_eq!(
+            bad("    value: today", "    value: now"),
+            "view 1 \"Overdue: Invoice where due_on < today and status != paid sorted by due_on, sum amount\": \"due_on\" is a date and cannot take now; expected today, a quoted date such as \"2026-01-31\" or another date field, e.g. \"due_on < today\""
+        );
+        assert!(bad("slug: overdue", "slug: Over due").contains("is not safe"));
     }
 }

@@ -243,6 +243,8 @@ pub fn context(spec: &Spec, app_dir: &str) -> serde_json::Value {
         "issue": spec.issue,
         "requirements": spec.requirements,
         "entities": entities,
+        "rules": spec.rules,
+        "views": spec.views,
         "generator": generator(),
         "app_dir": app_dir,
         "ops": Ops::default(),

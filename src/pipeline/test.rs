@@ -225,16 +225,11 @@ pub async fn run_staged(
         None => String::new(),
     };
     let uv = find_on_path("uv");
-    let key = {
-        let mut h = Sha256::new();
-        // The recipe's version: bump it when the way a venv is built changes.
-        h.update(b"venv-recipe-3\0");
-        h.update(python.to_string_lossy().as_bytes());
-        h.update([0]);
-        h.update(requirements.as_bytes());
-        hex::encode(&h.finalize()[..8])
-    };
-    let venv = dirs.cache.join("venvs").join(&key);
+    let venv = venv_dir(&dirs.cache, python, &requirements);
+    let key = venv
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let ready = venv.join(".e2e-ready");
     let venv_bin = venv.join("bin");
     let install_started = std::time::Instant::now();
@@ -486,6 +481,18 @@ fn write_no_follow(path: &Path, content: &str) -> std::io::Result<()> {
         .create_new(true)
         .open(path)?
         .write_all(content.as_bytes())
+}
+
+/// The virtual environment the test stage makes (or reuses) under `cache` for an app whose
+/// requirements file holds `requirements`, built with `python`. `eval` starts apps with it.
+pub fn venv_dir(cache: &Path, python: &Path, requirements: &str) -> PathBuf {
+    let mut h = Sha256::new();
+    // The recipe's version: bump it when the way a venv is built changes.
+    h.update(b"venv-recipe-3\0");
+    h.update(python.to_string_lossy().as_bytes());
+    h.update([0]);
+    h.update(requirements.as_bytes());
+    cache.join("venvs").join(hex::encode(&h.finalize()[..8]))
 }
 
 /// The last line of pytest's output that reports counts (`3 passed, 1 failed in 2.1s`).

@@ -243,6 +243,73 @@ pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<Sandb
     })
 }
 
+/// A long-running sandboxed command, such as a started app: the same fresh environment,
+/// own process group and parent-death signal as [`run`], with no time limit; the whole group
+/// is killed when the `Service` is dropped.
+pub struct Service {
+    child: tokio::process::Child,
+    pgid: Option<i32>,
+    output: Arc<Mutex<CappedBuffer>>,
+}
+
+impl Service {
+    /// Starts `argv` in `cwd` with exactly `env` (the caller builds it with [`base_env`]).
+    pub fn start(
+        argv: &[String],
+        cwd: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> std::io::Result<Service> {
+        let (prog, args) = argv
+            .split_first()
+            .ok_or_else(|| std::io::Error::other("empty command"))?;
+        let mut command = tokio::process::Command::new(prog);
+        // SAFETY: as in `run`: prctl only sets this child's parent-death signal.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = command
+            .args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()?;
+        let output = Arc::new(Mutex::new(CappedBuffer::default()));
+        tokio::spawn(pump(child.stdout.take(), output.clone()));
+        tokio::spawn(pump(child.stderr.take(), output.clone()));
+        Ok(Service {
+            pgid: child.id().map(|p| p as i32),
+            child,
+            output,
+        })
+    }
+
+    /// Whether the command has ended, with its exit code (`Some(None)`: killed by a signal).
+    pub fn exited(&mut self) -> Option<Option<i32>> {
+        self.child.try_wait().ok().flatten().map(|s| s.code())
+    }
+
+    /// What the command printed so far (capped as [`run`]'s output is).
+    pub fn output(&self) -> String {
+        self.output.lock().map(|b| b.text()).unwrap_or_default()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid {
+            kill_group(pgid);
+        }
+    }
+}
+
 fn kill_group(pgid: i32) {
     // SAFETY: kill(2) with a negative pid signals the process group we created.
     unsafe {

@@ -6,6 +6,7 @@ mod action_contract;
 mod checkout;
 mod container;
 mod errors;
+mod eval;
 mod faults;
 mod github;
 mod hardening;

@@ -40,6 +40,11 @@ EVENTS = {
     "reserved": REPO / "tests/fixtures/events/issue-reserved.json",
     "teams": REPO / "tests/fixtures/events/issue-teams.json",
 }
+# Apps rendered from a spec.yaml (`generate --spec`): the issue-11 examples with rules and views.
+SPECS = {
+    "invoices": REPO / "tests/fixtures/specs/invoices.yaml",
+    "bookings": REPO / "tests/fixtures/specs/bookings.yaml",
+}
 FREETEXT_EVENT = REPO / "tests/fixtures/events/issue-freetext.json"
 COMMENT_EVENT = REPO / "tests/fixtures/events/issue-comment.json"
 
@@ -124,15 +129,20 @@ def generate(event: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return run([str(e2e_bin()), "generate", "--event", str(event), "--out", str(out)], check=False, timeout=60)
 
 
+def generate_spec(spec: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """`e2e-action generate --spec SPEC --out OUT`, unchecked."""
+    return run([str(e2e_bin()), "generate", "--spec", str(spec), "--out", str(out)], check=False, timeout=60)
+
+
 @pytest.fixture(scope="session")
 def generated_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """`generated_app(name)`: the app rendered from EVENTS[name], generated once per session."""
+    """`generated_app(name)`: the app rendered from EVENTS[name] (or SPECS[name]), generated once per session."""
     cache: dict[str, Path] = {}
 
     def get(name: str) -> Path:
         if name not in cache:
             out = tmp_path_factory.mktemp(f"app-{name}") / "app"
-            proc = generate(EVENTS[name], out)
+            proc = generate_spec(SPECS[name], out) if name in SPECS else generate(EVENTS[name], out)
             assert proc.returncode == 0, f"generate {name} failed:\n{proc.stdout}\n{proc.stderr}"
             assert (out / "app/main.py").is_file(), f"generate {name} wrote no app/main.py"
             cache[name] = out
@@ -215,12 +225,13 @@ def _http_status(url: str) -> int | None:
 
 
 @contextlib.contextmanager
-def serve_app(app_dir: Path, venv: Venv, workdir: Path) -> Iterator[str]:
-    """Serves the app with uvicorn on 127.0.0.1:<free port>, a temp SQLite database and
-    APP_ENV=development; yields the base URL; always stops the server."""
+def serve_app(app_dir: Path, venv: Venv, workdir: Path, database_url: str | None = None) -> Iterator[str]:
+    """Serves the app with uvicorn on 127.0.0.1:<free port>, a temp SQLite database (or
+    `database_url`) and APP_ENV=development; yields the base URL; always stops the server."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = scrubbed_env(venv, workdir, APP_ENV="development", DATABASE_URL=f"sqlite:///{workdir / 'app.db'}")
+    env = scrubbed_env(venv, workdir, APP_ENV="development",
+                       DATABASE_URL=database_url or f"sqlite:///{workdir / 'app.db'}")
     log_path = workdir / "uvicorn.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

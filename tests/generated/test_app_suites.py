@@ -10,7 +10,8 @@ import pytest
 from conftest import Venv, run_app_suite
 
 # The wide app has the most tests: stop at its first failure to keep the run short.
-SUITE_ARGS = {"sample": ["-q"], "wide": ["-x", "-q"], "i18n": ["-q"], "reserved": ["-q"], "teams": ["-q"]}
+SUITE_ARGS = {"sample": ["-q"], "wide": ["-x", "-q"], "i18n": ["-q"], "reserved": ["-q"], "teams": ["-q"],
+              "invoices": ["-q"], "bookings": ["-q"]}
 
 
 @pytest.mark.parametrize("name", list(SUITE_ARGS))

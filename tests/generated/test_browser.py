@@ -73,7 +73,7 @@ def test_sign_up_create_list_log_out(browser, generated_app: Callable[[str], Pat
         page.wait_for_url(re.compile(r"/authors$"))
         page.get_by_role("link", name="New Author").first.click()
         page.wait_for_url(re.compile(r"/authors/new$"))
-        page.get_by_label(re.compile(r"^\s*name\b")).fill("Ursula K. Le Guin")
+        page.get_by_label(re.compile(r"^\s*name\b", re.I)).fill("Ursula K. Le Guin")
         page.click("form.entity-form button[type=submit]")
         page.wait_for_url(re.compile(r"/authors$"))
         expect(page.locator("table tbody")).to_contain_text("Ursula K. Le Guin")
@@ -112,10 +112,57 @@ def test_hostile_text_is_shown_not_run(browser, generated_app: Callable[[str], P
         page.wait_for_url(f"**{list_path}")
         page.get_by_role("link", name="New User").first.click()
         page.wait_for_url(f"**{list_path}/new")
-        page.get_by_label(re.compile(r"^\s*class\b")).fill(hostile)
+        page.get_by_label(re.compile(r"^\s*class\b", re.I)).fill(hostile)
         page.click("form.entity-form button[type=submit]")
         page.wait_for_url(f"**{list_path}")
         expect(page.locator("table tbody")).to_contain_text(hostile)
         assert page.evaluate("() => window.__pwned") is None
         _log_out_and_check_refused(page, list_path)
+        assert not problems, problems
+
+
+def test_rule_error_inline_and_view_page(browser, generated_app: Callable[[str], Path], app_venv: Venv,
+                                         tmp_path: Path) -> None:
+    """Invoices app: a negative amount is refused next to its field; the Overdue view, reached
+    from the navigation, lists an overdue invoice with its total, and the dashboard shows its card."""
+    from playwright.sync_api import expect
+
+    with serve_app(generated_app("invoices"), app_venv, tmp_path / "srv") as base:
+        page, problems = _new_page(browser, base)
+        _sign_up(page, "accountant@example.com")
+        page.goto("/clients/new")
+        page.get_by_label(re.compile(r"^\s*Name\b")).fill("Acme")
+        page.click("form.entity-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/clients$"))
+
+        page.goto("/invoices/new")
+        # The rule's default fills the form.
+        assert page.locator("#f-status").input_value() == "draft"
+        page.fill("#f-number", "INV-7")
+        page.select_option("#f-client", label="Acme")
+        page.fill("#f-amount", "-5")
+        page.fill("#f-issued_on", "2026-01-01")
+        page.fill("#f-due_on", "2026-01-31")
+        page.click("form.entity-form button[type=submit]")
+        error = page.locator("#e-amount")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text("Amount must be")
+        assert page.locator(".field.has-error #f-amount").count() == 1  # next to its own field
+        assert page.locator("#f-number").input_value() == "INV-7"  # the rest is kept
+
+        page.fill("#f-amount", "120.50")
+        page.select_option("#f-status", "sent")
+        page.click("form.entity-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/invoices$"))
+
+        page.locator("nav[aria-label=Sections]").get_by_role("link", name="Overdue").click()
+        page.wait_for_url(re.compile(r"/views/overdue$"))
+        expect(page.locator("main h1")).to_have_text("Overdue")
+        expect(page.locator("table tbody")).to_contain_text("INV-7")
+        expect(page.locator(".sums")).to_contain_text("120.50")
+
+        page.goto("/")
+        card = page.locator("a.card[data-view=overdue]")
+        expect(card.locator(".card-count")).to_have_text("1")
+        expect(card).to_contain_text("120.50")
         assert not problems, problems

@@ -25,8 +25,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi import status
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import QueryParams
 
-from app.fields import EntityMeta, FieldSpec
+from app import rules
+from app.fields import Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
 
 T = TypeVar("T")
 
@@ -71,6 +73,117 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# --- field filters (`?<field>=v`, `?<field>__gte=v`, `?<field>__lte=v`) -------------------
+
+# Query parameters of the list endpoints that are not field filters.
+LIST_PARAMS = frozenset({"page", "per_page", "sort", "q"})
+RANGE_KINDS = frozenset({"int", "decimal", "date", "datetime"})
+RANGE_OPS = ("gte", "lte")
+
+_FILTER_TYPES: dict[str, pydantic.TypeAdapter[Any]] = {
+    "int": pydantic.TypeAdapter(Int),
+    "decimal": pydantic.TypeAdapter(Decimal),
+    "date": pydantic.TypeAdapter(Date),
+    "datetime": pydantic.TypeAdapter(DateTime),
+    "bool": pydantic.TypeAdapter(bool),
+    "ref": pydantic.TypeAdapter(RefId),
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One validated field filter: `op` is `eq`, `gte` or `lte`; `value` None means "no value"."""
+
+    field: str
+    op: str
+    value: Any
+
+
+def _filter_value(f: FieldSpec, raw: str) -> Any:
+    if raw.strip() == "":
+        return None
+    if f.kind == "enum" and f.choices:
+        if raw not in f.choices:
+            raise ValueError("must be one of: " + ", ".join(f.choices))
+        return raw
+    adapter = _FILTER_TYPES.get(f.kind)
+    if adapter is None:
+        return raw
+    try:
+        return adapter.validate_strings(raw)
+    except pydantic.ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def parse_filters(meta: EntityMeta, params: QueryParams, known: Iterable[str] = LIST_PARAMS) -> list[Filter]:
+    """The field filters of a list request; 422 naming every unknown parameter or bad value."""
+    known = frozenset(known)
+    fields = {f.name: f for f in meta.fields}
+    filters: list[Filter] = []
+    errors: list[dict[str, Any]] = []
+    for key, raw in params.multi_items():
+        if key in known:
+            continue
+        name, op = key, "eq"
+        for suffix in RANGE_OPS:
+            if key.endswith("__" + suffix):
+                name, op = key[: -len(suffix) - 2], suffix
+        f = fields.get(name)
+        if f is None:
+            errors.append({"loc": ("query", key), "msg": f"Unknown filter {key!r}: not a field of this list", "type": "value_error", "input": raw})
+            continue
+        if op != "eq" and f.kind not in RANGE_KINDS:
+            errors.append({"loc": ("query", key), "msg": f"{f.label}: ranges (__gte, __lte) apply to numbers and dates only", "type": "value_error", "input": raw})
+            continue
+        try:
+            value = _filter_value(f, raw)
+        except ValueError as exc:
+            errors.append({"loc": ("query", key), "msg": f"{f.label}: {exc}", "type": "value_error", "input": raw})
+            continue
+        if value is None and op != "eq":
+            errors.append({"loc": ("query", key), "msg": f"{f.label}: give a value", "type": "value_error", "input": raw})
+            continue
+        filters.append(Filter(f.name, op, value))
+    if errors:
+        raise RequestValidationError(errors)
+    return filters
+
+
+def filter_clauses(meta: EntityMeta, filters: Iterable[Filter]) -> list[Any]:
+    """SQL conditions for validated filters (an empty `?field=` matches rows without a value)."""
+    clauses: list[Any] = []
+    for flt in filters:
+        column = getattr(meta.model, flt.field)
+        kind = meta.field(flt.field).kind
+        if flt.value is None:
+            clauses.append(column.is_(None))
+        elif flt.op == "gte":
+            clauses.append(column >= flt.value)
+        elif flt.op == "lte":
+            clauses.append(column <= flt.value)
+        elif kind == "email":
+            clauses.append(sa.func.lower(column) == str(flt.value).lower())
+        else:
+            clauses.append(column == flt.value)
+    return clauses
+
+
+def filter_openapi(meta: EntityMeta) -> dict[str, Any]:
+    """The field filters as OpenAPI query parameters (documentation of the list endpoint)."""
+    parameters: list[dict[str, Any]] = []
+    for f in meta.fields:
+        schema: dict[str, Any] = {"type": "string"}
+        if f.kind == "enum" and f.choices:
+            schema = {"type": "string", "enum": list(f.choices)}
+        parameters.append({"name": f.name, "in": "query", "required": False, "schema": schema,
+                           "description": f"Exact match on {f.label} (empty: rows without a value)"})
+        if f.kind in RANGE_KINDS:
+            for op, word in (("gte", "at least"), ("lte", "at most")):
+                parameters.append({"name": f"{f.name}__{op}", "in": "query", "required": False, "schema": {"type": "string"},
+                                   "description": f"{f.label} {word} this value"})
+    return {"parameters": parameters}
+
+
 def list_rows(
     db: orm.Session,
     meta: EntityMeta,
@@ -80,10 +193,11 @@ def list_rows(
     per_page: int = DEFAULT_PER_PAGE,
     sort: str | None = None,
     q: str | None = None,
+    where: Sequence[Any] = (),
 ) -> Page[Any]:
-    """One page of the [[ tenant ]]'s rows, optionally searched (`q`) and sorted (`sort`, `-field` = descending)."""
+    """One page of the [[ tenant ]]'s rows, optionally searched (`q`), filtered (`where`) and sorted (`sort`, `-field` = descending)."""
     model = meta.model
-    stmt = sa.select(model).where(model.[[ owner ]] == [[ owner ]])
+    stmt = sa.select(model).where(model.[[ owner ]] == [[ owner ]], *where)
     if q and q.strip() and meta.search_fields:
         pattern = f"%{escape_like(q.strip())}%"
         stmt = stmt.where(sa.or_(*(getattr(model, name).ilike(pattern, escape="\\") for name in meta.search_fields)))
@@ -130,6 +244,17 @@ def check_unique(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict
         raise FieldErrors(taken, status.HTTP_409_CONFLICT, "unique")
 
 
+def check_rules(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
+    """Raise 422 FieldErrors naming the field(s) of every rule of the entity the data breaks."""
+    if not meta.rules:
+        return
+    errors = rules.check_values(meta, meta.rules, data)
+    for name, message in rules.check_stored(db, meta, meta.rules, "[[ owner ]]", [[ owner ]], data, exclude_id).items():
+        errors.setdefault(name, message)
+    if errors:
+        raise FieldErrors(errors, kind="rule")
+
+
 def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
     """Raise 422 FieldErrors when a `ref` value is not a row of the same [[ tenant ]]."""
     missing = {
@@ -141,15 +266,19 @@ def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets:
         raise FieldErrors(missing, kind="ref")
 
 
-def save(db: orm.Session, row: Any) -> None:
+def save(db: orm.Session, row: Any, meta: EntityMeta | None = None) -> None:
     """Commit and reload the row, so responses show the stored values (e.g. decimal scale).
 
-    A constraint violation that slipped past the checks (a concurrent insert) becomes a 409, not a 500.
+    A constraint violation that slipped past the checks (a concurrent insert) is not a 500:
+    a rule's constraint gives the rule's 422 naming its fields, any other one a 409.
     """
     try:
         db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         db.rollback()
+        broken = rules.constraint_errors(meta, meta.rules, "[[ owner ]]", exc) if meta is not None and meta.rules else None
+        if broken:
+            raise FieldErrors(broken, kind="rule") from None
         raise FieldErrors({"__all__": "The change conflicts with existing data."}, status.HTTP_409_CONFLICT, "conflict") from None
     db.refresh(row)
 

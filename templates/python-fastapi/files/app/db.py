@@ -62,3 +62,31 @@ def get_db() -> Iterator[orm.Session]:
     """FastAPI dependency: one session per request, always closed."""
     with SessionLocal() as session:
         yield session
+[% if rules | selectattr("kind", "equalto", "no_overlap") | list %]
+
+
+# `no overlap` rules are also exclusion constraints on PostgreSQL. They need the btree_gist
+# extension (PostgreSQL's contrib; trusted since PostgreSQL 13, so a database owner may enable
+# it). Where it cannot be enabled, the app's own check (app.rules) is all there is.
+_btree_gist: dict[str, bool] = {}
+
+
+@sa.event.listens_for(Base.metadata, "before_create")
+def _enable_btree_gist(_target, connection, **_kw) -> None:  # type: ignore[no-untyped-def]
+    ready = False
+    if connection.dialect.name == "postgresql" and connection.scalar(
+        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gist'")
+    ):
+        try:
+            with connection.begin_nested():
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+            ready = True
+        except sa.exc.DBAPIError:
+            ready = False
+    _btree_gist["ready"] = ready
+
+
+def exclusion_ready(_ddl, _target, _bind, **kw) -> bool:  # type: ignore[no-untyped-def]
+    """`ddl_if` of the exclusion constraints: PostgreSQL with btree_gist enabled."""
+    return kw["dialect"].name == "postgresql" and _btree_gist.get("ready", False)
+[% endif %]

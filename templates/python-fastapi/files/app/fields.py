@@ -59,6 +59,7 @@ class EntityMeta:
     model: Any  # the SQLAlchemy model class
     display_field: str | None = None
     search_fields: Sequence[str] = ()  # text fields searched by `?q=`
+    rules: Sequence[Any] = ()  # the rules (app.rules), enforced on every create and update
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)

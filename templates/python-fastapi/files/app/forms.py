@@ -50,23 +50,31 @@ def validation_errors(exc: pydantic.ValidationError) -> dict[str, str]:
     return errors
 
 
+def _form_value(f: FieldSpec, value: Any) -> Any:
+    if f.kind == "bool":
+        return bool(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def row_values(fields: Sequence[FieldSpec], row: Any) -> dict[str, Any]:
     """A stored row as form values (the edit page)."""
-    values: dict[str, Any] = {}
-    for f in fields:
-        value = getattr(row, f.name)
-        if f.kind == "bool":
-            values[f.name] = bool(value)
-        elif value is None:
-            values[f.name] = ""
-        elif isinstance(value, dt.datetime):
-            values[f.name] = value.strftime("%Y-%m-%dT%H:%M")
-        elif isinstance(value, dt.date):
-            values[f.name] = value.isoformat()
-        else:
-            values[f.name] = str(value)
-    return values
+    return {f.name: _form_value(f, getattr(row, f.name)) for f in fields}
 
 
 def empty_values(fields: Sequence[FieldSpec]) -> dict[str, Any]:
     return {f.name: (False if f.kind == "bool" else "") for f in fields}
+
+
+def default_values(fields: Sequence[FieldSpec], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The create form's values: empty, except the fields the issue gives a default."""
+    values = empty_values(fields)
+    for f in fields:
+        if f.name in defaults:
+            values[f.name] = _form_value(f, defaults[f.name])
+    return values

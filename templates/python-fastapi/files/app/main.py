@@ -12,7 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import account_routes, extra_routes, meta, system_routes
+from app import account_routes, extra_routes, meta, system_routes[% if views %], view_routes[% endif %]
+
 from app.config import settings
 from app.crud import FieldErrors
 from app.db import Base, engine
@@ -62,6 +63,10 @@ app.include_router(account_routes.teams_api)
 for api_router, page_router in ROUTERS:
     app.include_router(api_router)
     app.include_router(page_router)
+[% if views %]
+app.include_router(view_routes.api)
+app.include_router(view_routes.pages)
+[% endif %]
 app.include_router(extra_routes.router)
 
 

@@ -12,7 +12,8 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import orm
 
-from app import crud, meta
+from app import crud, meta[% if views %], views[% endif %]
+
 from app.db import get_db
 from app.entities import ENTITIES
 from app.metrics import metrics_endpoint
@@ -32,11 +33,20 @@ Db = Annotated[orm.Session, Depends(get_db)]
 [% if app.features.teams %]
 def dashboard(request: Request, member: PageMembership, db: Db) -> Response:
     counts = [(meta, crud.count(db, meta.model, member.team_id)) for meta in ENTITIES]
+[% if views %]
+    context = {"counts": counts, "view_cards": views.cards(db, member.team_id), "account": member.account, "membership": member}
+    return render(request, "dashboard.html", context)
+[% else %]
     return render(request, "dashboard.html", {"counts": counts, "account": member.account, "membership": member})
+[% endif %]
 [% else %]
 def dashboard(request: Request, account: PageAccount, db: Db) -> Response:
     counts = [(meta, crud.count(db, meta.model, account.id)) for meta in ENTITIES]
+[% if views %]
+    return render(request, "dashboard.html", {"counts": counts, "view_cards": views.cards(db, account.id), "account": account})
+[% else %]
     return render(request, "dashboard.html", {"counts": counts, "account": account})
+[% endif %]
 [% endif %]
 
 

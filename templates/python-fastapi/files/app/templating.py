@@ -13,6 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from app import meta
 from app.entities import ENTITIES
+[% if views %]
+from app.views import VIEWS
+[% endif %]
 from app.security import csrf_token
 
 _env = jinja2.Environment(
@@ -54,6 +57,9 @@ def _context(request: Request) -> dict[str, Any]:
         "app_name": meta.APP_NAME,
         "app_summary": meta.APP_SUMMARY,
         "nav": ENTITIES,
+[% if views %]
+        "nav_views": VIEWS,
+[% endif %]
         "csv_export": meta.CSV_EXPORT,
         "csrf_token": csrf_token(request),
         "flashes": _pop_flashes(request),

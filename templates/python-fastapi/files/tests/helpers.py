@@ -4,6 +4,7 @@ valid or invalid sample values built from each entity's field metadata."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import httpx
 from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
+from app import rules
 from app.entities import BY_NAME
 from app.fields import EntityMeta, FieldSpec
 from app.main import app
@@ -184,7 +186,119 @@ def payload(user: User, meta: EntityMeta, depth: int = 0, **overrides: Any) -> d
         else:
             body[f.name] = sample_value(f, n)
     body.update(overrides)
-    return body
+    return satisfy_rules(meta, body, n, set(overrides))
+
+
+# --- values that keep the issue's rules ---------------------------------------------------
+
+
+def typed(f: FieldSpec, value: Any) -> Any:
+    """A JSON value as the app holds it (Decimal, date, datetime), for the rules engine."""
+    if value is None or value == "":
+        return None
+    if f.kind == "decimal":
+        return decimal.Decimal(str(value))
+    if f.kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if f.kind == "datetime" and isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    return value
+
+
+def as_json(f: FieldSpec, value: Any) -> Any:
+    """A typed value back as the API takes it."""
+    if value is None:
+        return None
+    if f.kind == "decimal":
+        return str(value)
+    if f.kind == "int":
+        return int(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _step(f: FieldSpec) -> Any:
+    return {"date": dt.timedelta(days=1), "datetime": dt.timedelta(hours=1), "decimal": decimal.Decimal(1)}.get(f.kind, 1)
+
+
+def _operand(value: Any, data: dict[str, Any]) -> Any:
+    if isinstance(value, rules.FieldRef):
+        return data.get(value.name)
+    if isinstance(value, rules.Today):
+        return rules.today()
+    if isinstance(value, rules.Now):
+        return rules.now()
+    return value
+
+
+def _near(f: FieldSpec, op: str, target: Any, n: int) -> Any:
+    """A value of field f that makes `value op target` true (spread by n where the op allows)."""
+    if f.kind in ("text", "longtext", "email", "url"):
+        return target if op in ("=", ">=", "<=") else (f"{target}{n}" if op in (">", "!=") else "")
+    if f.kind == "enum":
+        if op in ("=", ">=", "<="):
+            return target
+        others = [c for c in f.choices if c != target and ((c > target) if op == ">" else (c < target) if op == "<" else True)]
+        return others[0] if others else target
+    if f.kind == "bool":
+        return target if op in ("=", ">=", "<=") else not target
+    if isinstance(target, dt.date) and not isinstance(target, dt.datetime) and f.kind == "datetime":
+        target = dt.datetime.combine(target, dt.time(9, 0))
+    step = _step(f)
+    spread = step * (n % 50)
+    if f.kind == "int":
+        target = int(target)
+    if op == "=":
+        return target
+    if op in (">", "!="):
+        return target + step + spread
+    if op == ">=":
+        return target + spread
+    if op == "<":
+        return target - step - spread
+    return target - spread  # <=
+
+
+def satisfy_rules(meta: EntityMeta, body: dict[str, Any], n: int, keep: set[str]) -> dict[str, Any]:
+    """Adjust a sample body so that it keeps every rule of the entity (fields in `keep` stay).
+
+    The rules engine of the app is the judge: the result is asserted to pass it.
+    """
+    if not meta.rules:
+        return body
+    fields = {f.name: f for f in meta.fields}
+    data = {name: typed(f, body.get(name)) for name, f in fields.items()}
+    for _ in range(3):
+        for rule in meta.rules:
+            if isinstance(rule, rules.Compare) and rule.field not in keep:
+                target = _operand(rule.value, data)
+                if target is not None and data.get(rule.field) is not None:
+                    if rules.check_values(meta, [rule], data):
+                        data[rule.field] = _near(fields[rule.field], rule.op, target, n)
+            elif isinstance(rule, rules.Compare) and isinstance(rule.value, rules.FieldRef) and rule.value.name not in keep:
+                if data.get(rule.field) is not None and rules.check_values(meta, [rule], data):
+                    flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "!=": "!="}[rule.op]
+                    data[rule.value.name] = _near(fields[rule.value.name], flipped, data[rule.field], n)
+            elif isinstance(rule, rules.Between) and rule.field not in keep and data.get(rule.field) is not None:
+                low, high = _operand(rule.min, data), _operand(rule.max, data)
+                if low is not None and high is not None and rules.check_values(meta, [rule], data):
+                    f = fields[rule.field]
+                    if f.kind in ("int", "decimal"):
+                        width = int(high - low)
+                        value = low + (n % (width + 1) if width >= 0 else 0)
+                        data[rule.field] = int(value) if f.kind == "int" else decimal.Decimal(value)
+                    else:
+                        data[rule.field] = low
+            elif isinstance(rule, rules.Length) and rule.field not in keep and data.get(rule.field) is not None:
+                text = str(n) + "-" + str(data[rule.field])
+                data[rule.field] = (text + "x" * rule.min)[: max(rule.min, min(len(text), rule.max))]
+            elif isinstance(rule, rules.NoOverlap) and rule.end not in keep and data.get(rule.start) is not None:
+                # One interval per sample: [start, start + a step); samples start on different days.
+                data[rule.end] = data[rule.start] + _step(fields[rule.start])
+    broken = rules.check_values(meta, meta.rules, data)
+    assert not broken, f"cannot make a sample {meta.name} that keeps the rules: {broken}"
+    return {name: as_json(fields[name], value) if name in fields else value for name, value in data.items()}
 
 
 def create(user: User, meta: EntityMeta, depth: int = 0, **overrides: Any) -> dict[str, Any]:

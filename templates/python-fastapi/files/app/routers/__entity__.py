@@ -1,4 +1,8 @@
 [%- set refs = entity.fields | selectattr("kind", "equalto", "ref") | list %]
+[% set rules = rules | selectattr("entity", "equalto", entity.name) | list %]
+[% set defaults = rules | selectattr("kind", "equalto", "default") | list %]
+[% set ns = namespace(ref_defaults=[]) %]
+[% for d in defaults if d.value.field is defined %][% set ns.ref_defaults = ns.ref_defaults + [d] %][% endfor %]
 [% set M = entity.name %]
 [# With team workspaces, rows belong to the caller's current workspace (a checked Membership). #]
 [% if app.features.teams %]
@@ -29,6 +33,12 @@ from app.entities import [[ t.ident ]] as ref_[[ t.ident ]]
 from app.fields import EntityMeta
 from app.models import [[ who_type ]]
 from app.rules import RuleViolation
+[% if defaults %]
+from app.rules import defaults as rule_defaults
+[% endif %]
+[% if ns.ref_defaults %]
+from app.rules import fill_defaults
+[% endif %]
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
 from app.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
@@ -70,10 +80,24 @@ def _check(db: Session, [[ who ]]: [[ who_type ]], data: dict[str, Any], item_id
         data = rules.validate(data, [[ actor ]])
     except RuleViolation as exc:
         raise crud.FieldErrors({exc.field or "__all__": exc.message}, kind="rule") from None
+[% if rules %]
+    # The issue's rules (model.RULES): the same check for the pages and the API.
+    crud.check_rules(db, model.META, [[ scope ]], data, exclude_id=item_id)
+[% endif %]
     crud.check_unique(db, model.META, [[ scope ]], data, exclude_id=item_id)
     return data
 
 
+[% if ns.ref_defaults %]
+def _required(data: dict[str, Any]) -> dict[str, Any]:
+    """Fields whose default is another field's value are still required once defaults are filled."""
+    missing = {f.name: forms.REQUIRED_MESSAGE for f in model.FIELDS if f.required and data.get(f.name) is None}
+    if missing:
+        raise crud.FieldErrors(missing)
+    return data
+
+
+[% endif %]
 def _apply(row: model.[[ M ]], data: dict[str, Any]) -> None:
     for name, value in data.items():
         setattr(row, name, value)
@@ -82,8 +106,15 @@ def _apply(row: model.[[ M ]], data: dict[str, Any]) -> None:
 # --- JSON API ------------------------------------------------------------------------
 
 
-@api.get("", response_model=schemas.[[ M ]]Page, summary=f"List {model.PLURAL_LABEL}")
+@api.get(
+    "",
+    response_model=schemas.[[ M ]]Page,
+    summary=f"List {model.PLURAL_LABEL}",
+    description="Field filters: `?<field>=value` (exact), `?<field>__gte=` / `?<field>__lte=` (numbers, dates).",
+    openapi_extra=crud.filter_openapi(model.META),
+)
 def list_[[ entity.plural ]](
+    request: Request,
     [[ who ]]: [[ api_dep ]],
     db: Db,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -91,7 +122,8 @@ def list_[[ entity.plural ]](
     sort: SortKey = "-id",
     q: Annotated[str | None, Query(max_length=200, description="Search the text fields")] = None,
 ) -> dict[str, Any]:
-    result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q)
+    where = crud.filter_clauses(model.META, crud.parse_filters(model.META, request.query_params))
+    result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q, where=where)
     return {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page, "pages": result.pages}
 
 
@@ -104,10 +136,14 @@ def export_[[ entity.plural ]]_csv([[ who ]]: [[ api_dep ]], db: Db) -> Response
 [% endif %]
 @api.post("", response_model=schemas.[[ M ]]Out, status_code=status.HTTP_201_CREATED, summary=f"Create: {model.LABEL}")
 def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+[% if ns.ref_defaults %]
+    data = _check(db, [[ who ]], _required(fill_defaults(model.RULES, body.model_dump())))
+[% else %]
     data = _check(db, [[ who ]], body.model_dump())
+[% endif %]
     row = model.[[ M ]]([[ owner ]]=[[ scope ]], **data)
     db.add(row)
-    crud.save(db, row)
+    crud.save(db, row, model.META)
     return row
 
 
@@ -120,7 +156,7 @@ def get_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> mo
 def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     row = _get(db, [[ who ]], item_id)
     _apply(row, _check(db, [[ who ]], body.model_dump(), item_id))
-    crud.save(db, row)
+    crud.save(db, row, model.META)
     return row
 
 
@@ -130,7 +166,7 @@ def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, [[ who 
     current = {f.name: getattr(row, f.name) for f in model.FIELDS}
     merged = crud.revalidate(schemas.[[ M ]]Create, {**current, **body.model_dump(exclude_unset=True)})
     _apply(row, _check(db, [[ who ]], merged, item_id))
-    crud.save(db, row)
+    crud.save(db, row, model.META)
     return row
 
 
@@ -159,6 +195,14 @@ def _form_page(
 
 def _from_form(db: Session, [[ who ]]: [[ who_type ]], values: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
     """Validate submitted form values exactly like the API does; FieldErrors on problems."""
+[% if ns.ref_defaults %]
+    if item_id is None:  # a create: empty fields take their default from another field
+        values = {**values}
+[% for d in ns.ref_defaults %]
+        if values.get("[[ d.field ]]") == "":
+            values["[[ d.field ]]"] = values.get("[[ d.value.field ]]", "")
+[% endfor %]
+[% endif %]
     data, errors = forms.form_data(model.FIELDS, values)
     try:
         data = schemas.[[ M ]]Create.model_validate(data).model_dump()
@@ -197,7 +241,12 @@ def _csv(db: Session, [[ who ]]: [[ who_type ]]) -> Response:
 [% endif %]
 @pages.get("/new")
 def [[ entity.ident ]]_new_page(request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+[% if defaults %]
+    # The issue's defaults fill the create form (`today`/`now` as of this request).
+    return _form_page(request, db, [[ who ]], forms.default_values(model.FIELDS, rule_defaults(model.RULES)), {})
+[% else %]
     return _form_page(request, db, [[ who ]], forms.empty_values(model.FIELDS), {})
+[% endif %]
 
 
 @pages.post("/new")
@@ -206,7 +255,7 @@ def [[ entity.ident ]]_create_page(request: Request, [[ who ]]: [[ page_dep ]], 
     try:
         row = model.[[ M ]]([[ owner ]]=[[ scope ]], **_from_form(db, [[ who ]], values))
         db.add(row)
-        crud.save(db, row)
+        crud.save(db, row, model.META)
     except crud.FieldErrors as exc:
         return _form_page(request, db, [[ who ]], values, exc.errors, status_code=exc.status_code)
     flash(request, f"{model.LABEL} created.", "success")
@@ -227,7 +276,7 @@ def [[ entity.ident ]]_update_page(
     values = forms.form_values(model.FIELDS, form)
     try:
         _apply(row, _from_form(db, [[ who ]], values, item_id))
-        crud.save(db, row)
+        crud.save(db, row, model.META)
     except crud.FieldErrors as exc:
         db.rollback()
         return _form_page(request, db, [[ who ]], values, exc.errors, row=row, status_code=exc.status_code)

@@ -1,4 +1,6 @@
 [%- set kinds = entity.fields | map(attribute="kind") | list %]
+[# A label the issue left as a bare identifier (`issued_on`) is shown as words ("Issued on"). #]
+[% macro label(f) %][[ f.label if f.label != f.ident else f.ident | replace("_", " ") | capitalize ]][% endmacro %]
 [% set type_names = [
     "BlankIsNone",
     "Bool" if "bool" in kinds else "",
@@ -12,6 +14,9 @@
     "Text" if "text" in kinds or "enum" in kinds else "",
     "Url" if "url" in kinds else "",
 ] %]
+[% set defaults = rules | selectattr("entity", "equalto", entity.name) | selectattr("kind", "equalto", "default") | list %]
+[% set ns = namespace(today=false, now=false) %]
+[% for d in defaults %][% if d.value == "today" %][% set ns.today = true %][% elif d.value == "now" %][% set ns.now = true %][% endif %][% endfor %]
 [% macro value_type(f) -%]
 [% if f.kind == "text" or (f.kind == "enum" and not f.choices) %]Text[% elif f.kind == "longtext" %]LongText[% elif f.kind == "int" %]Int[% elif f.kind == "decimal" %]Decimal[% elif f.kind == "bool" %]Bool[% elif f.kind == "date" %]Date[% elif f.kind == "datetime" %]DateTime[% elif f.kind == "email" %]Email[% elif f.kind == "url" %]Url[% elif f.kind == "enum" %]Literal[ [[- f.choices | map("py") | join(", ") -]] ][% elif f.kind == "ref" %]RefId[% endif %]
 [%- endmacro %]
@@ -23,21 +28,33 @@ from typing import Annotated[% if "enum" in kinds %], Literal[% endif %]
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.fields import [[ type_names | select | join(", ") ]]
+[% if ns.today or ns.now %]
+from app.rules import [[ (["now" if ns.now else "", "today" if ns.today else ""]) | select | join(", ") ]]
+[% endif %]
 
 
 class [[ entity.name ]]Create(BaseModel):
-    """Body of POST /api/[[ entity.route ]] and PUT /api/[[ entity.route ]]/{id} (all fields)."""
+    """Body of POST /api/[[ entity.route ]] and PUT /api/[[ entity.route ]]/{id} (all fields[% if defaults %]; the issue's defaults fill the missing ones[% endif %])."""
 
     model_config = ConfigDict(extra="forbid")
 
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
-[% if f.kind == "bool" %]
-    [[ f.ident ]]: Annotated[Bool, Field(title=[[ f.label | py ]])] = False
+[% set d = defaults | selectattr("field", "equalto", f.ident) | first %]
+[% if d is defined and d.value == "today" or d is defined and d.value == "now" %]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]][% if not req %] | None, BlankIsNone[% endif %], Field(title=[[ label(f) | py ]], default_factory=[[ d.value ]])]
+[% elif d is defined and d.value.field is defined %]
+    # Default: the value of [[ d.value.field ]] (filled in by the router; still required[% if not req %] if it was[% endif %]).
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ label(f) | py ]])] = None
+[% elif d is defined %]
+[% set lit = (d.value.number | string) if d.value.number is defined else (d.value.text if d.value.text is defined else (d.value.choice if d.value.choice is defined else d.value.bool)) %]
+    [[ f.ident ]]: Annotated[ [[- "Bool" if f.kind == "bool" else value_type(f) ]][% if not req and f.kind != "bool" %] | None, BlankIsNone[% endif %], Field(title=[[ label(f) | py ]], validate_default=True)] = [[ lit | py ]]
+[% elif f.kind == "bool" %]
+    [[ f.ident ]]: Annotated[Bool, Field(title=[[ label(f) | py ]])] = False
 [% elif req %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ f.label | py ]])]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ label(f) | py ]])]
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ f.label | py ]])] = None
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ label(f) | py ]])] = None
 [% endif %]
 [% endfor %]
 
@@ -49,9 +66,9 @@ class [[ entity.name ]]Update(BaseModel):
 
 [% for f in entity.fields %]
 [% if f.kind == "bool" %]
-    [[ f.ident ]]: Annotated[Bool | None, Field(title=[[ f.label | py ]])] = None
+    [[ f.ident ]]: Annotated[Bool | None, Field(title=[[ label(f) | py ]])] = None
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ f.label | py ]])] = None
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ label(f) | py ]])] = None
 [% endif %]
 [% endfor %]
 
@@ -65,9 +82,9 @@ class [[ entity.name ]]Out(BaseModel):
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
 [% if f.kind == "bool" or req %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ f.label | py ]])]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ label(f) | py ]])]
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, Field(title=[[ f.label | py ]])]
+    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, Field(title=[[ label(f) | py ]])]
 [% endif %]
 [% endfor %]
     created_at: DateTime

@@ -1,3 +1,12 @@
+[# Rules the database can express: SQL of a CHECK (empty when a side is `today`/`now`, which a
+   constraint cannot hold). Kept identical in app/entities/__entity__.py and the migration. #]
+[% macro sql_operand(v, kind) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined and kind != "datetime" %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
+[% macro check_sql(r, e) %][% set kind = (e.fields | selectattr("ident", "equalto", r.field) | first).kind if r.field is defined else "" %][% if r.kind == "compare" and sql_operand(r.value, kind) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value, kind) ]][% elif r.kind == "between" and sql_operand(r.min, kind) and sql_operand(r.max, kind) %][[ r.field ]] BETWEEN [[ sql_operand(r.min, kind) ]] AND [[ sql_operand(r.max, kind) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
+[% macro range_sql(r, e) %][[ "daterange" if (e.fields | selectattr("ident", "equalto", r.start) | first).kind == "date" else "tsrange" ]]([[ r.start ]], [[ r.end ]], '[)')[% endmacro %]
+[% macro overlap_where(r) %][[ r.start ]] IS NOT NULL AND [[ r.end ]] IS NOT NULL[% for p in r.per %] AND [[ p ]] IS NOT NULL[% endfor %][% endmacro %]
+[% set owner = "team_id" if app.features.teams else "account_id" %]
+[% macro exclusion_sql(r, e, n) %]ALTER TABLE [[ e.table ]] ADD CONSTRAINT xc_[[ e.table[:50] ]]_r[[ n ]] EXCLUDE USING gist ([[ owner ]] WITH =, [% for p in r.per %][[ p ]] WITH =, [% endfor %][[ range_sql(r, e) ]] WITH &&) WHERE ([[ overlap_where(r) ]])[% endmacro %]
+[% set overlaps = rules | selectattr("kind", "equalto", "no_overlap") | list %]
 """Initial schema: accounts[% if app.features.teams %], team workspaces and their members,[% endif %] and one table per entity.
 
 Revision ID: 0001
@@ -113,14 +122,53 @@ def upgrade() -> None:
 [% for f in e.fields if f.unique %]
         sa.UniqueConstraint("[[ 'team_id' if app.features.teams else 'account_id' ]]", "[[ f.ident ]]"),
 [% endfor %]
+[% for r in rules if r.entity == e.name %]
+[% set n = loop.index %]
+[% set sql = check_sql(r, e) %]
+[% if sql %]
+        sa.CheckConstraint([[ sql | string | py ]], name=op.f("ck_[[ e.table[:50] ]]_r[[ n ]]")),
+[% elif r.kind == "unique" %]
+        sa.UniqueConstraint("[[ owner ]]", [% for f in r.fields %]"[[ f ]]", [% endfor %]name=op.f("uq_[[ e.table[:50] ]]_r[[ n ]]")),
+[% endif %]
+[% endfor %]
         *_inline_refs("[[ e.table ]]", inline),
     )
 [% endfor %]
     if not inline:
         for table, column, target, ondelete in REFS:
             op.create_foreign_key(None, table, target, [column], ["id"], ondelete=ondelete)
+[% if overlaps %]
+    if _btree_gist():
+        # `no overlap` rules: exclusion constraints (elsewhere the app's check is all there is).
+[% for e in entities %]
+[% for r in rules if r.entity == e.name %]
+[% if r.kind == "no_overlap" %]
+        op.execute(
+            [[ exclusion_sql(r, e, loop.index) | string | py ]]
+        )
+[% endif %]
+[% endfor %]
+[% endfor %]
+[% endif %]
 
 
+[% if overlaps %]
+def _btree_gist() -> bool:
+    """Whether exclusion constraints can be made: PostgreSQL with the btree_gist extension."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    if not bind.scalar(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gist'")):
+        return False
+    try:
+        with bind.begin_nested():
+            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+    except sa.exc.DBAPIError:
+        return False  # not allowed to enable it here
+    return True
+
+
+[% endif %]
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
