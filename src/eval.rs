@@ -399,9 +399,19 @@ async fn run_case(
         .as_ref()
         .map(|r| r.log_tail.clone())
         .unwrap_or_default();
-    let app = test::work_dir(&runner_temp, number).join("app");
+    let work = test::work_dir(&runner_temp, number);
+    let app = work.join("app");
+    // The interpreter the test stage chose (the sandbox user may need the system's): its venv
+    // is the one the tests installed.
+    let (_, python) = test::prepare_isolation(
+        python.to_path_buf(),
+        &test::TestDirs {
+            work,
+            cache: req.cache_dir.clone(),
+        },
+    );
     let checks = if app.join("spec.yaml").is_file() {
-        match serve(&app, root, req, python).await {
+        match serve(&app, root, req, &python).await {
             Ok((mut server, base)) => {
                 let spec = SpecIndex::read(&app.join("spec.yaml"))?;
                 let out = run_checks(&case.checks, &base, &spec, &case.name).await;
