@@ -101,6 +101,36 @@ pub fn snake_case(text: &str) -> String {
     truncate_at(&words(text, true).join("_"), MAX_IDENT_BASE_LEN, '_')
 }
 
+/// Slug and ident of each view, given the views' names in order: the slug as branch slugs
+/// are made (`Overdue` → `overdue`, `Просроченные` → `prosrochennye`, `view-<n>` when nothing
+/// is left), numbered (`-2`) when taken; the ident is the slug in snake_case, with `view_`
+/// before a leading digit and `_view` after a Python keyword or builtin.
+pub fn view_names<S: AsRef<str>>(names: &[S]) -> Vec<(String, String)> {
+    let mut taken: Vec<String> = Vec::new();
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let base = slugify(name.as_ref(), &format!("view-{}", i + 1));
+            let mut slug = base.clone();
+            let mut n = 1;
+            while taken.contains(&slug) {
+                n += 1;
+                slug = format!("{base}-{n}");
+            }
+            taken.push(slug.clone());
+            let mut ident = slug.replace('-', "_");
+            if ident.starts_with(|c: char| c.is_ascii_digit()) {
+                ident = format!("view_{ident}");
+            }
+            if in_list(PYTHON_KEYWORDS, &ident) || in_list(PYTHON_BUILTINS, &ident) {
+                ident.push_str("_view");
+            }
+            (slug, ident)
+        })
+        .collect()
+}
+
 /// A readable label for a field named by a bare identifier: `issued_on` → `Issued on`,
 /// `dueDate` → `Due date`. Anything else (words with spaces, `Title`, `ISBN`, any non-ASCII
 /// text such as `Название`) is the issue's own wording and comes back unchanged.
@@ -644,6 +674,33 @@ pub const MODEL_ATTRIBUTES: &[&str] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn view_names_are_unique_kebab_slugs_and_safe_idents() {
+        let names = [
+            "Overdue",
+            "overdue!",
+            "Просроченные",
+            "2026 plan",
+            "class",
+            "📚",
+            "Large rooms",
+        ];
+        let got: Vec<(String, String)> = view_names(&names);
+        let pairs: Vec<(&str, &str)> = got.iter().map(|(s, i)| (s.as_str(), i.as_str())).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("overdue", "overdue"),
+                ("overdue-2", "overdue_2"),
+                ("prosrochennye", "prosrochennye"),
+                ("2026-plan", "view_2026_plan"),
+                ("class", "class_view"),
+                ("view-6", "view_6"),
+                ("large-rooms", "large_rooms"),
+            ]
+        );
+    }
 
     #[test]
     fn readable_label_for_bare_identifiers_only() {

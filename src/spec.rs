@@ -29,6 +29,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod check;
+
 /// Version of the `spec.yaml` format; bumped when a field changes meaning.
 pub const SPEC_FORMAT: u32 = 2;
 
@@ -262,6 +264,71 @@ impl Spec {
     /// Checks that rules and views name existing entities and fields of fitting types
     /// (what the issue-form parser guarantees; a hand-edited `spec.yaml` may not).
     pub fn check(&self) -> Result<(), String> {
+        let name: check::Namer = &|entity, field| match field {
+            Some(f) => f.ident.clone(),
+            None => entity.name.clone(),
+        };
+        let entity = |wanted: &str| {
+            self.entity(wanted)
+                .ok_or_else(|| check::Problem::UnknownEntity {
+                    entity: wanted.to_string(),
+                    known: self
+                        .entities
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            let earlier: Vec<&Rule> = self.rules[..i]
+                .iter()
+                .filter(|r| r.entity == rule.entity)
+                .collect();
+            entity(&rule.entity)
+                .and_then(|e| check::rule(e, &rule.check, &earlier, name))
+                .map_err(|problem| format!("rule {} {:?}: {problem}", i + 1, rule.statement))?;
+        }
+        for (i, view) in self.views.iter().enumerate() {
+            let fail =
+                |problem: check::Problem| format!("view {} {:?}: {problem}", i + 1, view.statement);
+            let e = entity(&view.entity).map_err(fail)?;
+            for condition in &view.conditions {
+                check::condition(e, condition, name).map_err(fail)?;
+            }
+            check::view_tail(e, view, name).map_err(fail)?;
+            let clash = self.views[..i].iter().any(|v| {
+                v.slug == view.slug
+                    || v.ident == view.ident
+                    || v.name.to_lowercase() == view.name.to_lowercase()
+            });
+            if clash {
+                return Err(fail(check::Problem::DuplicateView {
+                    name: view.name.clone(),
+                }));
+            }
+            let slug_ok = !view.slug.is_empty()
+                && view
+                    .slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let ident_ok = view
+                .ident
+                .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && view
+                    .ident
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !(slug_ok && ident_ok) {
+                return Err(format!(
+                    "view {} {:?}: slug {:?} or ident {:?} is not safe; expected a lowercase kebab-case slug and a snake_case ident, e.g. slug: large-rooms, ident: large_rooms",
+                    i + 1,
+                    view.statement,
+                    view.slug,
+                    view.ident
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -612,5 +679,37 @@ mod tests {
             err,
             "spec format 3 is not supported; this e2e-action reads formats 1 to 2 (format 2 adds rules and views); regenerate the spec with this version or upgrade e2e-action"
         );
+    }
+
+    #[test]
+    fn check_refuses_hand_edited_mistakes() {
+        let bad = |from: &str, to: &str| {
+            assert!(INVOICES.contains(from), "{from}");
+            Spec::from_yaml(&INVOICES.replacen(from, to, 1)).unwrap_err()
+        };
+        assert_eq!(
+            bad("  field: amount\n  op: '>='", "  field: amont\n  op: '>='"),
+            "rule 1 \"Invoice.amount >= 0\": entity \"Invoice\" has no field \"amont\"; expected one of number, client, amount, issued_on, due_on, status"
+        );
+        assert_eq!(
+            bad(
+                "- entity: Invoice\n  statement: Invoice.amount >= 0",
+                "- entity: Bill\n  statement: Invoice.amount >= 0"
+            ),
+            "rule 1 \"Invoice.amount >= 0\": no entity \"Bill\" in the data model; expected one of Client, Invoice"
+        );
+        assert_eq!(
+            bad("choice: draft", "choice: Draft"),
+            "rule 4 \"Invoice.status default draft\": \"Draft\" is not a choice of \"status\"; expected one of draft|sent|paid"
+        );
+        assert_eq!(
+            bad("  sums:\n  - amount", "  sums:\n  - number"),
+            "view 1 \"Overdue: Invoice where due_on < today and status != paid sorted by due_on, sum amount\": \"sum\" totals an int or decimal field, but \"number\" is a text; expected e.g. \", sum amount\""
+        );
+        assert_eq!(
+            bad("    value: today", "    value: now"),
+            "view 1 \"Overdue: Invoice where due_on < today and status != paid sorted by due_on, sum amount\": \"due_on\" is a date and cannot take now; expected today, a quoted date such as \"2026-01-31\" or another date field, e.g. \"due_on < today\""
+        );
+        assert!(bad("slug: overdue", "slug: Over due").contains("is not safe"));
     }
 }
