@@ -14,4 +14,5 @@ mod payloads;
 mod pipeline;
 mod prism;
 mod snapshots;
+mod specs;
 mod token_push;
