@@ -16,4 +16,5 @@ mod pipeline;
 mod prism;
 mod sandbox;
 mod snapshots;
+mod specs;
 mod token_push;
