@@ -649,7 +649,7 @@ pub const RESERVED_ROUTES: &[&str] = &[
     "account", "accounts", "admin", "api", "api-tokens", "auth", "docs", "favicon-ico", "health",
     "healthz", "invitations", "login", "logout", "metrics", "openapi", "openapi-json", "redoc",
     "register", "robots-txt", "settings", "signin", "signout", "signup", "static", "teams",
-    "tokens", "users",
+    "tokens", "users", "views",
 ];
 
 /// Columns every generated table has, relationship names the pack adds, and form field
@@ -845,6 +845,15 @@ pub(crate) mod tests {
                 tuple("Kniga", "kniga", "knigas", "knigas"),
                 tuple("TuShu", "tu_shu", "tu_shus", "tu-shus"),
             ]
+        );
+    }
+
+    #[test]
+    fn an_entity_named_view_does_not_take_the_views_route() {
+        // `/views/<slug>` and `/api/views/<slug>` are the spec's saved views.
+        assert_eq!(
+            names(&["View"]),
+            vec![tuple("ViewRecord", "view_record", "view_records", "view-records")]
         );
     }
 
