@@ -215,6 +215,15 @@ mod tests {
             .unwrap_err(),
             "rules line 3 \"Invoice.note label \\\"B\\\"\": \"note\" already has the label \"A\"; expected one label per field"
         );
+        // `label` as an enum choice is a value, not a label statement.
+        let body = "### App name\nT\n### Data model\nTask: kind (enum: label|note)\n### Rules\nTask.kind default label\n";
+        let issue = crate::spec::IssueRef {
+            number: 1,
+            title: String::new(),
+            url: String::new(),
+        };
+        let spec = crate::issue::form::parse_issue_form(&issue, body).unwrap();
+        assert_eq!(spec.rules[0].statement, "Task.kind default label");
         let body = "### App name\nT\n### Data model\nInvoice: issued_on (date, label Issued)\n";
         let issue = crate::spec::IssueRef {
             number: 1,
