@@ -37,6 +37,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod check;
+mod problem;
 pub mod words;
 
 /// Version of the `spec.yaml` format; bumped when a field changes meaning.
