@@ -56,6 +56,14 @@ pub struct Inputs {
     pub allowed_associations: Option<String>,
     /// `labels` (comma-separated)
     pub labels: Option<String>,
+    /// `draft` (true/false)
+    pub draft: Option<String>,
+    /// `reviewers` (comma-separated logins)
+    pub reviewers: Option<String>,
+    /// `team-reviewers` (comma-separated team slugs)
+    pub team_reviewers: Option<String>,
+    /// `assignees` (comma-separated logins)
+    pub assignees: Option<String>,
 }
 
 /// Input names the binary reads (besides the secret `github-token`), in `action.yml` order.
@@ -83,6 +91,10 @@ pub const INPUT_NAMES: &[&str] = &[
     "trigger-label",
     "allowed-associations",
     "labels",
+    "draft",
+    "reviewers",
+    "team-reviewers",
+    "assignees",
 ];
 
 impl Inputs {
@@ -113,6 +125,10 @@ impl Inputs {
             trigger_label: input("trigger-label"),
             allowed_associations: input("allowed-associations"),
             labels: input("labels"),
+            draft: input("draft"),
+            reviewers: input("reviewers"),
+            team_reviewers: input("team-reviewers"),
+            assignees: input("assignees"),
         }
     }
 
@@ -138,6 +154,10 @@ impl Inputs {
             trigger_label: other.trigger_label.or(self.trigger_label),
             allowed_associations: other.allowed_associations.or(self.allowed_associations),
             labels: other.labels.or(self.labels),
+            draft: other.draft.or(self.draft),
+            reviewers: other.reviewers.or(self.reviewers),
+            team_reviewers: other.team_reviewers.or(self.team_reviewers),
+            assignees: other.assignees.or(self.assignees),
         }
     }
 }
@@ -188,6 +208,14 @@ pub struct ConfigFile {
     pub allowed_associations: Option<Vec<String>>,
     /// Labels added to the pull request.
     pub labels: Option<Vec<String>>,
+    /// Open the pull request as a draft.
+    pub draft: Option<bool>,
+    /// Users asked to review the pull request.
+    pub reviewers: Option<Vec<String>>,
+    /// Teams (slugs) asked to review the pull request.
+    pub team_reviewers: Option<Vec<String>>,
+    /// Users assigned to the pull request.
+    pub assignees: Option<Vec<String>>,
 }
 
 /// LLM providers known to the binary.
@@ -252,6 +280,14 @@ pub struct Settings {
     pub allowed_associations: Vec<String>,
     /// Labels added to the pull request.
     pub labels: Vec<String>,
+    /// Open the pull request as a draft.
+    pub draft: bool,
+    /// Users asked to review the pull request.
+    pub reviewers: Vec<String>,
+    /// Teams (slugs) asked to review the pull request.
+    pub team_reviewers: Vec<String>,
+    /// Users assigned to the pull request.
+    pub assignees: Vec<String>,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -259,6 +295,24 @@ fn list(s: &str) -> Vec<String> {
         .map(|x| x.trim().to_string())
         .filter(|x| !x.is_empty())
         .collect()
+}
+
+/// A list of logins or team slugs: the input (comma-separated) over the config file, with a
+/// leading `@` dropped (people write `@octocat`) and duplicates removed.
+fn people(input: &Option<String>, file: &Option<Vec<String>>) -> Vec<String> {
+    let raw = input
+        .as_deref()
+        .map(list)
+        .or_else(|| file.clone())
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for p in raw {
+        let p = p.trim().trim_start_matches('@').to_string();
+        if !p.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&p)) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// Default stack pack.
@@ -297,6 +351,10 @@ impl Default for Settings {
                 .map(|s| s.to_string())
                 .collect(),
             labels: Vec::new(),
+            draft: false,
+            reviewers: Vec::new(),
+            team_reviewers: Vec::new(),
+            assignees: Vec::new(),
         }
     }
 }
@@ -468,6 +526,13 @@ impl Settings {
                 .map(list)
                 .or_else(|| file.labels.clone())
                 .unwrap_or_default(),
+            draft: match &inputs.draft {
+                Some(v) => parse_bool("draft", v)?,
+                None => file.draft.unwrap_or(d.draft),
+            },
+            reviewers: people(&inputs.reviewers, &file.reviewers),
+            team_reviewers: people(&inputs.team_reviewers, &file.team_reviewers),
+            assignees: people(&inputs.assignees, &file.assignees),
         })
     }
 
@@ -525,6 +590,28 @@ mod tests {
         let err = parse_config_file("stack: x\npuhs: true\n").unwrap_err();
         assert!(err.contains("puhs"), "{err}");
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn pull_request_options_come_from_inputs_over_the_file() {
+        let file = parse_config_file(
+            "draft: true\nreviewers: [octocat]\nteam-reviewers: [core]\nassignees: [hubot]\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(&file, &Inputs::default()).unwrap();
+        assert!(s.draft);
+        assert_eq!(s.reviewers, ["octocat"]);
+        assert_eq!(s.team_reviewers, ["core"]);
+        assert_eq!(s.assignees, ["hubot"]);
+        let inputs = Inputs {
+            draft: Some("false".into()),
+            reviewers: Some("@alice, bob,alice".into()),
+            ..Inputs::default()
+        };
+        let s = Settings::resolve(&file, &inputs).unwrap();
+        assert!(!s.draft);
+        assert_eq!(s.reviewers, ["alice", "bob"]);
+        assert_eq!(s.team_reviewers, ["core"]);
     }
 
     #[test]

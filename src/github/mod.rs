@@ -178,16 +178,17 @@ impl GitHub {
             }))
     }
 
-    /// Opens a pull request.
+    /// Opens a pull request (as a draft when `draft`).
     pub async fn create_pull(
         &self,
         branch: &str,
         base: &str,
         title: &str,
         body: &str,
+        draft: bool,
     ) -> Result<PullRequest, E2eError> {
         let route = self.route("pulls");
-        let payload = json!({"title": title, "head": branch, "base": base, "body": body, "maintainer_can_modify": true});
+        let payload = json!({"title": title, "head": branch, "base": base, "body": body, "maintainer_can_modify": true, "draft": draft});
         self.retry("opening the pull request", || {
             self.client.post(route.clone(), Some(&payload))
         })
@@ -215,6 +216,35 @@ impl GitHub {
         let payload = json!({"labels": labels});
         let _: serde_json::Value = self
             .retry("adding labels", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Asks users and teams (slugs) to review pull request `number`.
+    pub async fn request_reviewers(
+        &self,
+        number: u64,
+        reviewers: &[String],
+        team_reviewers: &[String],
+    ) -> Result<(), E2eError> {
+        let route = self.route(&format!("pulls/{number}/requested_reviewers"));
+        let payload = json!({"reviewers": reviewers, "team_reviewers": team_reviewers});
+        let _: serde_json::Value = self
+            .retry("requesting reviewers", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Assigns users to issue or pull request `number`.
+    pub async fn add_assignees(&self, number: u64, assignees: &[String]) -> Result<(), E2eError> {
+        let route = self.route(&format!("issues/{number}/assignees"));
+        let payload = json!({ "assignees": assignees });
+        let _: serde_json::Value = self
+            .retry("adding assignees", || {
                 self.client.post(route.clone(), Some(&payload))
             })
             .await?;

@@ -37,37 +37,67 @@ pub struct Delivery {
     pub pull: Option<crate::pipeline::pull::PullOutcome>,
 }
 
-/// The outputs the action sets, in `action.yml` order.
+/// The outputs the action sets, in `action.yml` order. The `pull-request-*` names are
+/// peter-evans/create-pull-request's, so workflows written for it read ours unchanged.
 pub const OUTPUT_NAMES: &[&str] = &[
     "branch",
-    "sha",
     "app-path",
     "tests",
+    "pull-request-number",
+    "pull-request-url",
+    "pull-request-operation",
+    "pull-request-head-sha",
+    "pull-request-branch",
     "pr-number",
     "pr-url",
     "pr-operation",
+    "sha",
+];
+
+/// Outputs kept under their first names for workflows written before 1.x, each with the name
+/// that replaces it. `action.yml` and the README mark them deprecated.
+pub const DEPRECATED_OUTPUTS: &[(&str, &str)] = &[
+    ("pr-number", "pull-request-number"),
+    ("pr-url", "pull-request-url"),
+    ("pr-operation", "pull-request-operation"),
+    ("sha", "pull-request-head-sha"),
 ];
 
 /// Why nothing was pushed when the remote already had this exact tree.
 pub const UP_TO_DATE: &str = "the branch is already up to date";
 
 impl Delivery {
-    /// The action's outputs (names as in [`OUTPUT_NAMES`]).
+    /// The action's outputs (names as in [`OUTPUT_NAMES`]). The head SHA and branch are set
+    /// whenever a branch was built, as create-pull-request does; the number and URL only when
+    /// there is a pull request.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let (number, url, op) = match &self.pull {
             Some(p) => (p.number.to_string(), p.url.clone(), p.operation.clone()),
-            None => (String::new(), String::new(), "none".into()),
+            None => (
+                String::new(),
+                String::new(),
+                crate::pipeline::pull::operation::NONE.into(),
+            ),
         };
-        let values = [
-            self.branch.clone(),
-            self.sha.clone(),
-            self.app_path.clone(),
-            self.tests.clone(),
-            number,
-            url,
-            op,
+        let mut out: Vec<(&'static str, String)> = vec![
+            ("branch", self.branch.clone()),
+            ("app-path", self.app_path.clone()),
+            ("tests", self.tests.clone()),
+            ("pull-request-number", number),
+            ("pull-request-url", url),
+            ("pull-request-operation", op),
+            ("pull-request-head-sha", self.sha.clone()),
+            ("pull-request-branch", self.branch.clone()),
         ];
-        OUTPUT_NAMES.iter().copied().zip(values).collect()
+        for (old, new) in DEPRECATED_OUTPUTS {
+            let value = out
+                .iter()
+                .find(|(n, _)| n == new)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            out.push((old, value));
+        }
+        out
     }
 
     /// One line for logs and the progress comment.
@@ -131,4 +161,52 @@ pub fn deploy(
             .warning("the tests failed and the branch was pushed because push-on-failure is true");
     }
     Ok(delivery)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::pull::PullOutcome;
+
+    fn delivery(pull: Option<PullOutcome>) -> Delivery {
+        Delivery {
+            branch: "e2e/issue-1-x".into(),
+            sha: "a".repeat(40),
+            app_path: "apps/x".into(),
+            tests: "passed".into(),
+            pushed: true,
+            changed: true,
+            remote: None,
+            not_pushed_because: None,
+            pull,
+        }
+    }
+
+    #[test]
+    fn outputs_follow_the_declared_order_and_aliases_repeat_their_new_names() {
+        let d = delivery(Some(PullOutcome {
+            number: 5,
+            url: "https://github.example/o/r/pull/5".into(),
+            operation: "created".into(),
+        }));
+        let out = d.outputs();
+        let names: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, OUTPUT_NAMES);
+        let get = |n: &str| out.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        for (old, new) in DEPRECATED_OUTPUTS {
+            assert_eq!(get(old), get(new), "{old}");
+        }
+        assert_eq!(get("pull-request-number"), "5");
+        assert_eq!(get("pull-request-head-sha"), "a".repeat(40));
+        assert_eq!(get("pull-request-branch"), "e2e/issue-1-x");
+    }
+
+    #[test]
+    fn without_a_pull_request_the_operation_is_none_and_the_number_empty() {
+        let out = delivery(None).outputs();
+        let get = |n: &str| out.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        assert_eq!(get("pull-request-operation"), "none");
+        assert_eq!(get("pull-request-number"), "");
+        assert_eq!(get("pr-operation"), "none");
+    }
 }

@@ -492,7 +492,8 @@ async fn build(
             &base,
             &pull::title(&spec),
             &body,
-            &settings.labels,
+            settings,
+            reporter,
         )
         .await?;
         progress.set_pull(&pr.url);

@@ -73,7 +73,65 @@ async fn api(existing_comment: bool, existing_pr: bool) -> MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .mount(&server)
         .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/pulls/5/requested_reviewers")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 5})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/5/assignees")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 5})))
+        .mount(&server)
+        .await;
     server
+}
+
+/// The body of the one request `m path`, failing when there is not exactly one.
+fn only<'a>(reqs: &'a [(String, String, Value)], m: &str, p: &str) -> &'a Value {
+    let found: Vec<_> = reqs
+        .iter()
+        .filter(|(mm, pp, _)| mm == m && pp == p)
+        .collect();
+    assert_eq!(found.len(), 1, "{m} {p}: {reqs:?}");
+    &found[0].2
+}
+
+/// Someone edits a generated file on the branch in the origin (so a re-run has work to do).
+fn edit_branch_in_origin(ctx: &TestContext) {
+    let clone = ctx.dir.path().join("someone");
+    let git = |args: &[&str], cwd: &std::path::Path| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    };
+    git(
+        &[
+            "clone",
+            "-q",
+            "-b",
+            BRANCH,
+            ctx.origin.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        ctx.dir.path(),
+    );
+    std::fs::write(clone.join("apps/reading-list/SPEC.md"), "edited by hand\n").unwrap();
+    git(
+        &[
+            "-c",
+            "user.name=someone",
+            "-c",
+            "user.email=someone@example.invalid",
+            "commit",
+            "-qam",
+            "hand edit",
+        ],
+        &clone,
+    );
+    git(&["push", "-q", "origin", BRANCH], &clone);
 }
 
 async fn requests(server: &MockServer) -> Vec<(String, String, Value)> {
@@ -97,25 +155,40 @@ async fn progress_comment_and_pull_request_are_created_then_updated_never_duplic
     let server = api(false, false).await;
     let mut ctx = TestContext::new();
     with_api(&mut ctx, &server.uri());
+    ctx.env.insert("INPUT_DRAFT".into(), "true".into());
+    ctx.env
+        .insert("INPUT_REVIEWERS".into(), "@octocat, hubot".into());
+    ctx.env.insert("INPUT_TEAM-REVIEWERS".into(), "core".into());
+    ctx.env.insert("INPUT_ASSIGNEES".into(), "octocat".into());
     let out = ctx.run_action("issues", Some(&sample_event()));
     assert!(out.status.success(), "{}", text(&out));
     let outputs = ctx.outputs();
     assert!(
-        outputs.contains_key("pr-number"),
+        outputs.contains_key("pull-request-number"),
         "{outputs:?}\n{}",
         text(&out)
     );
-    assert_eq!(
+    let branches = ctx.origin_branches();
+    for (name, want) in [
+        ("pull-request-number", "5"),
+        ("pull-request-operation", "created"),
         (
-            outputs["pr-number"].as_str(),
-            outputs["pr-operation"].as_str()
+            "pull-request-url",
+            "https://github.example/octo-org/reading-list/pull/5",
         ),
-        ("5", "created")
-    );
-    assert_eq!(
-        outputs["pr-url"],
-        "https://github.example/octo-org/reading-list/pull/5"
-    );
+        ("pull-request-branch", BRANCH),
+        ("pull-request-head-sha", branches[BRANCH].as_str()),
+        // The deprecated names still carry the same values.
+        ("pr-number", "5"),
+        ("pr-operation", "created"),
+        (
+            "pr-url",
+            "https://github.example/octo-org/reading-list/pull/5",
+        ),
+        ("sha", branches[BRANCH].as_str()),
+    ] {
+        assert_eq!(outputs[name], want, "{name}: {outputs:?}");
+    }
 
     let reqs = requests(&server).await;
     let count = |m: &str, p: &str| reqs.iter().filter(|(mm, pp, _)| mm == m && pp == p).count();
@@ -134,6 +207,19 @@ async fn progress_comment_and_pull_request_are_created_then_updated_never_duplic
         .unwrap();
     assert_eq!(pr["head"], BRANCH);
     assert_eq!(pr["base"], "main");
+    assert_eq!(pr["draft"], true);
+    assert_eq!(
+        only(
+            &reqs,
+            "POST",
+            &format!("{REPO}/pulls/5/requested_reviewers")
+        ),
+        &json!({"reviewers": ["octocat", "hubot"], "team_reviewers": ["core"]})
+    );
+    assert_eq!(
+        only(&reqs, "POST", &format!("{REPO}/issues/5/assignees")),
+        &json!({"assignees": ["octocat"]})
+    );
     let body = pr["body"].as_str().unwrap();
     for needle in [
         "Closes #42",
@@ -178,12 +264,15 @@ async fn progress_comment_and_pull_request_are_created_then_updated_never_duplic
     }
 
     // A re-run finds both again by marker and by head branch: no new comment, no new PR.
+    // Nothing changed, so nothing is pushed and the operation is `none` (the description is
+    // still refreshed, and reviewers and assignees asked again, as create-pull-request does).
     let server2 = api(true, true).await;
     with_api(&mut ctx, &server2.uri());
     std::fs::remove_file(&ctx.output).unwrap();
     let out = ctx.run_action("issues", Some(&sample_event()));
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(ctx.outputs()["pr-operation"], "updated");
+    assert_eq!(ctx.outputs()["pull-request-operation"], "none");
+    assert_eq!(ctx.outputs()["pull-request-number"], "5");
     let reqs = requests(&server2).await;
     assert!(
         !reqs
@@ -195,6 +284,57 @@ async fn progress_comment_and_pull_request_are_created_then_updated_never_duplic
         reqs.iter()
             .any(|(m, p, _)| m == "PATCH" && p == &format!("{REPO}/pulls/5"))
     );
+    only(
+        &reqs,
+        "POST",
+        &format!("{REPO}/pulls/5/requested_reviewers"),
+    );
+
+    // Someone edits a generated file on the branch: the re-run restores it with a new commit
+    // on the open PR's branch, which is `updated`.
+    edit_branch_in_origin(&ctx);
+    let server3 = api(true, true).await;
+    with_api(&mut ctx, &server3.uri());
+    std::fs::remove_file(&ctx.output).unwrap();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let outputs = ctx.outputs();
+    assert_eq!(
+        outputs["pull-request-operation"],
+        "updated",
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        outputs["pull-request-head-sha"],
+        ctx.origin_branches()[BRANCH]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reviewer_github_refuses_is_a_warning_and_the_pull_request_stands() {
+    let server = api(false, false).await;
+    // Priority 1 wins over `api`'s mock for the same route (default priority 5).
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/pulls/5/requested_reviewers")))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "message": "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the octo-org/reading-list repository.",
+            "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    ctx.env.insert("INPUT_REVIEWERS".into(), "stranger".into());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("::warning::pull request #5: GitHub API: requesting reviewers: Reviews may only be requested from collaborators"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(ctx.outputs()["pull-request-operation"], "created");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -16,6 +16,11 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         "ghs_PrismCanaryToken000000000000".into(),
     );
     ctx.env.insert("INPUT_LABELS".into(), "e2e".into());
+    ctx.env.insert("INPUT_DRAFT".into(), "true".into());
+    ctx.env.insert("INPUT_REVIEWERS".into(), "octocat".into());
+    ctx.env
+        .insert("INPUT_TEAM-REVIEWERS".into(), "justice-league".into());
+    ctx.env.insert("INPUT_ASSIGNEES".into(), "octocat".into());
     for round in ["first run", "re-run"] {
         let out = ctx.run_action("issues", Some(&sample_event()));
         assert!(out.status.success(), "{round}: {}", text(&out));
@@ -25,7 +30,11 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
             text(&out)
         );
         let outputs = ctx.outputs();
-        assert!(!outputs["pr-number"].is_empty(), "{round}: {outputs:?}");
+        assert!(
+            !outputs["pull-request-number"].is_empty(),
+            "{round}: {outputs:?}"
+        );
+        assert_eq!(outputs["pr-number"], outputs["pull-request-number"]);
     }
     let log = std::fs::read_to_string(&prism.log).unwrap();
     let received = log.matches("Request received").count();
@@ -45,6 +54,9 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         "patch /repos/octo-org/reading-list/issues/comments/",
         "post /repos/octo-org/reading-list/pulls",
         "get /repos/octo-org/reading-list/pulls",
+        "/requested_reviewers",
+        "/assignees",
+        "/labels",
     ] {
         assert!(log.contains(route), "no {route} in the log");
     }
