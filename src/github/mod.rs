@@ -120,6 +120,15 @@ impl GitHub {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, octocrab::Error>>,
     {
+        self.retry_raw(call).await.map_err(|e| api_err(what, e))
+    }
+
+    /// [`GitHub::retry`] keeping octocrab's error, for callers that treat a status as an answer.
+    async fn retry_raw<T, F, Fut>(&self, call: F) -> Result<T, octocrab::Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, octocrab::Error>>,
+    {
         call.retry(
             ExponentialBuilder::default()
                 .with_min_delay(self.min_backoff)
@@ -130,22 +139,27 @@ impl GitHub {
         .sleep(tokio::time::sleep)
         .when(retryable)
         .await
-        .map_err(|e| api_err(what, e))
     }
 
     fn route(&self, tail: &str) -> String {
         format!("/repos/{}/{}/{tail}", self.owner, self.repo)
     }
 
-    /// The repository permission of `login` (`admin`, `maintain`, `write`, `triage`, `read`, `none`).
+    /// The repository permission of `login` (`admin`, `write`, `read` or `none`; GitHub folds
+    /// `maintain` into `write` and `triage` into `read` in this field). GitHub answers 404 for an
+    /// account it does not know as a collaborator of any kind: that is `none`, not a failure.
     pub async fn permission(&self, login: &str) -> Result<String, E2eError> {
         let route = self.route(&format!("collaborators/{login}/permission"));
-        let p: Permission = self
-            .retry("reading the actor's permission", || {
-                self.client.get(route.clone(), None::<&()>)
-            })
-            .await?;
-        Ok(p.permission)
+        let answer: Result<Permission, _> = self
+            .retry_raw(|| self.client.get(route.clone(), None::<&()>))
+            .await;
+        match answer {
+            Ok(p) => Ok(p.permission),
+            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 404 => {
+                Ok("none".into())
+            }
+            Err(e) => Err(api_err(&format!("reading the permission of `{login}`"), e)),
+        }
     }
 
     /// Fetches issue `number` (for `workflow_dispatch`).

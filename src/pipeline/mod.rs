@@ -164,14 +164,10 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
     .await?
     {
         reporter.notice(&format!("e2e-action: not building: {reason}"));
-        if let (Some(gh), Some(_)) = (&github, &trigger.command) {
-            let reply = format!(
-                "@{} e2e-action did not run: {reason}.",
-                trigger.sender.login
-            );
-            if let Err(e) = gh.create_comment(trigger.issue.number, &reply).await {
-                reporter.warning(&format!("cannot reply to the command: {e}"));
-            }
+        if let Some(gh) = &github
+            && let Err(e) = crate::guard::reply(gh, &trigger, &reason).await
+        {
+            reporter.warning(&format!("cannot reply on the issue: {e}"));
         }
         return Ok(RunOutcome::Skipped { reason });
     }

@@ -44,6 +44,15 @@ async fn api(existing_comment: bool, existing_pr: bool) -> MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 7, "body": "x"})))
         .mount(&server)
         .await;
+    // The sample issue's author may build (every trigger's permission is checked).
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/octocat/permission")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"permission": "admin", "role_name": "admin"})),
+        )
+        .mount(&server)
+        .await;
     let pulls = if existing_pr {
         json!([{"number": 3, "html_url": "https://github.example/octo-org/reading-list/pull/3", "head": {"ref": "other"}},
                {"number": 5, "html_url": "https://github.example/octo-org/reading-list/pull/5", "head": {"ref": BRANCH}}])
@@ -392,7 +401,7 @@ async fn a_comment_command_from_a_reader_is_refused_with_a_reply() {
     let out = ctx.run_action("issue_comment", Some(&event));
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("::notice::e2e-action: not building: `stranger` has read permission"),
+        text(&out).contains("::notice::e2e-action: not building: `stranger` has read access to this repository; `/e2e` commands need write access"),
         "{}",
         text(&out)
     );
@@ -513,6 +522,11 @@ async fn server_errors_and_secondary_rate_limits_are_retried() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/octocat/permission")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"permission": "write"})))
+        .mount(&server)
+        .await;
     let secondary = ResponseTemplate::new(403)
         .insert_header("retry-after", "1")
         .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}));
@@ -547,4 +561,140 @@ async fn server_errors_and_secondary_rate_limits_are_retried() {
             .count(),
         2
     );
+}
+
+/// The sample issue event, as written by `login` with `association`, with `action`.
+fn issue_event(
+    dir: &std::path::Path,
+    login: &str,
+    association: &str,
+    action: &str,
+) -> std::path::PathBuf {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
+    v["action"] = json!(action);
+    v["issue"]["user"]["login"] = json!(login);
+    v["issue"]["author_association"] = json!(association);
+    v["sender"]["login"] = json!(login);
+    let p = dir.join(format!("issue-{login}-{action}.json"));
+    std::fs::write(&p, v.to_string()).unwrap();
+    p
+}
+
+/// Comments on the issue: the refusal reply posted once, remembered for later runs.
+async fn refusal_api(login: &str, permission: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/{login}/permission")))
+        .respond_with(permission)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(Once(
+            ResponseTemplate::new(200).set_body_json(json!([])),
+            ResponseTemplate::new(200).set_body_json(
+                json!([{"id": 9, "body": "<!-- e2e-action:refused -->\n@x e2e-action did not run"}]),
+            ),
+            Default::default(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 9, "body": "x"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Runs `opened` then `edited` for an issue by `login`; both are refused with exit 0, one
+/// reply on the issue, nothing pushed. Returns the reply's text and the first run's log.
+async fn refused_twice(
+    login: &str,
+    association: &str,
+    permission: ResponseTemplate,
+) -> (String, String) {
+    let server = refusal_api(login, permission).await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let first = ctx.run_action(
+        "issues",
+        Some(&issue_event(ctx.dir.path(), login, association, "opened")),
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    let second = ctx.run_action(
+        "issues",
+        Some(&issue_event(ctx.dir.path(), login, association, "edited")),
+    );
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(text(&second).contains("not building"), "{}", text(&second));
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing pushed");
+    let reqs = requests(&server).await;
+    let replies: Vec<_> = reqs
+        .iter()
+        .filter(|(m, p, _)| m == "POST" && p == &format!("{REPO}/issues/42/comments"))
+        .collect();
+    assert_eq!(
+        replies.len(),
+        1,
+        "one reply for two refused events: {reqs:?}"
+    );
+    assert!(
+        !reqs.iter().any(|(_, p, _)| p.contains("/pulls")),
+        "no pull request: {reqs:?}"
+    );
+    (
+        replies[0].2["body"].as_str().unwrap().to_string(),
+        text(&first),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_issue_from_a_read_only_collaborator_is_refused_with_one_reply() {
+    // `COLLABORATOR` passes the association filter; the API says the account can only read.
+    let (reply, log) = refused_twice(
+        "reader",
+        "COLLABORATOR",
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"permission": "read", "role_name": "triage"})),
+    )
+    .await;
+    assert!(
+        log.contains(
+            "::notice::e2e-action: not building: the issue author `reader` has read access"
+        ),
+        "{log}"
+    );
+    assert!(reply.starts_with("<!-- e2e-action:refused -->\n@reader e2e-action did not run: the issue author `reader` has read access"), "{reply}");
+    assert!(reply.contains("`/e2e build`"), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_issue_from_an_org_member_without_access_is_refused() {
+    // `MEMBER` is any member of the organisation; GitHub answers 404 for one who is not a
+    // collaborator of this repository in any way.
+    let (reply, log) = refused_twice(
+        "member",
+        "MEMBER",
+        ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user"})),
+    )
+    .await;
+    assert!(log.contains("`member` has none access"), "{log}");
+    assert!(reply.contains("@member e2e-action did not run"), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_on_the_permission_check_fails_the_run_rather_than_building() {
+    let server = refusal_api(
+        "octocat",
+        ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})),
+    )
+    .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("Bad credentials"), "{}", text(&out));
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing pushed");
 }

@@ -54,6 +54,7 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         "patch /repos/octo-org/reading-list/issues/comments/",
         "post /repos/octo-org/reading-list/pulls",
         "get /repos/octo-org/reading-list/pulls",
+        "get /repos/octo-org/reading-list/collaborators/octocat/permission",
         "/requested_reviewers",
         "/assignees",
         "/labels",
