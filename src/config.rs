@@ -372,15 +372,24 @@ pub fn read_config_file(path: &Path) -> Result<ConfigFile, E2eError> {
             )));
         }
     };
-    parse_config_file(&text).map_err(|e| E2eError::Config(format!("{}: {e}", path.display())))
+    parse_located(&text).map_err(|(message, line)| E2eError::ConfigFile {
+        file: path.display().to_string(),
+        line,
+        message,
+    })
+}
+
+/// Parses config file text, keeping the 1-based line of an error when the parser knows it.
+fn parse_located(text: &str) -> Result<ConfigFile, (String, Option<usize>)> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    yaml_serde::from_str(text).map_err(|e| (e.to_string(), e.location().map(|l| l.line())))
 }
 
 /// Parses config file text (empty text = all defaults).
 pub fn parse_config_file(text: &str) -> Result<ConfigFile, String> {
-    if text.trim().is_empty() {
-        return Ok(ConfigFile::default());
-    }
-    yaml_serde::from_str(text).map_err(|e| e.to_string())
+    parse_located(text).map_err(|(message, _)| message)
 }
 
 fn parse_bool(name: &str, value: &str) -> Result<bool, E2eError> {
@@ -590,6 +599,10 @@ mod tests {
         let err = parse_config_file("stack: x\npuhs: true\n").unwrap_err();
         assert!(err.contains("puhs"), "{err}");
         assert!(err.contains("line 2"), "{err}");
+        assert_eq!(
+            parse_located("stack: x\npuhs: true\n").unwrap_err().1,
+            Some(2)
+        );
     }
 
     #[test]

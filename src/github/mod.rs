@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::E2eError;
+use crate::report::Reporter;
 
 /// Hidden marker that identifies the action's progress comment on an issue.
 pub const PROGRESS_MARKER: &str = "<!-- e2e-action:progress -->";
@@ -23,6 +24,7 @@ pub struct GitHub {
     owner: String,
     repo: String,
     min_backoff: Duration,
+    reporter: Option<Reporter>,
 }
 
 /// An open pull request.
@@ -105,7 +107,20 @@ impl GitHub {
             owner: owner.into(),
             repo: repo.into(),
             min_backoff: Duration::from_secs(2),
+            reporter: None,
         })
+    }
+
+    /// Reports each request as a `::debug::` line (shown when the runner's debug logging is on).
+    pub fn with_reporter(mut self, reporter: Reporter) -> GitHub {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    fn debug(&self, msg: &str) {
+        if let Some(r) = &self.reporter {
+            r.debug(msg);
+        }
     }
 
     /// Shortens the retry backoff (tests).
@@ -120,7 +135,12 @@ impl GitHub {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, octocrab::Error>>,
     {
-        self.retry_raw(call).await.map_err(|e| api_err(what, e))
+        self.debug(&format!("GitHub API: {what}"));
+        let result = self.retry_raw(call).await.map_err(|e| api_err(what, e));
+        if let Err(e) = &result {
+            self.debug(&format!("GitHub API: {e}"));
+        }
+        result
     }
 
     /// [`GitHub::retry`] keeping octocrab's error, for callers that treat a status as an answer.
@@ -150,6 +170,7 @@ impl GitHub {
     /// account it does not know as a collaborator of any kind: that is `none`, not a failure.
     pub async fn permission(&self, login: &str) -> Result<String, E2eError> {
         let route = self.route(&format!("collaborators/{login}/permission"));
+        self.debug(&format!("GitHub API: GET {route}"));
         let answer: Result<Permission, _> = self
             .retry_raw(|| self.client.get(route.clone(), None::<&()>))
             .await;
@@ -271,6 +292,7 @@ impl GitHub {
             "/repos/{}/{}/issues/{number}/comments",
             self.owner, self.repo
         );
+        self.debug(&format!("GitHub API: POST {route}"));
         let c: CommentRef = self
             .client
             .post(route, Some(&json!({ "body": body })))
