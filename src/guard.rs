@@ -6,7 +6,7 @@
 //!
 //! Every trigger is checked against the repository permission GitHub reports through the API
 //! (write, maintain or admin): the issue's author for issue events (the issue text is what gets
-//! built), the commenter for `/e2e` commands, the actor for manual dispatches. The payload's
+//! built), the account that closed the issue for a close (it closes the pull request), the commenter for `/e2e` commands, the actor for manual dispatches. The payload's
 //! `author_association` is only a first filter, because `COLLABORATOR` includes read-only
 //! collaborators and `MEMBER` every member of the organisation, with or without access to this
 //! repository. Without an API client (a local run, no token) only that filter applies.
@@ -35,6 +35,21 @@ pub async fn authorize(
         )));
     }
     if trigger.command.is_none() && !trigger.needs_fetch {
+        // Closing the pull request is the closer's act; building uses the author's text.
+        // Without a client there is nothing to close; the pipeline says so.
+        if trigger.action == "closed" {
+            let Some(gh) = github else {
+                return Ok(Ok(()));
+            };
+            let closer = &trigger.sender.login;
+            let permission = gh.permission(closer).await?;
+            if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
+                return Ok(Err(format!(
+                    "`{closer}` has {permission} access to this repository; closing the issue's pull request needs write access"
+                )));
+            }
+            return Ok(Ok(()));
+        }
         if let Err(reason) = check(trigger, allowed) {
             return Ok(Err(reason));
         }

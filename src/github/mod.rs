@@ -47,6 +47,24 @@ struct PullListItem {
 struct PullHead {
     #[serde(rename = "ref")]
     ref_name: String,
+    #[serde(default)]
+    sha: String,
+    /// `owner:branch`; tells this repository's branches from forks' of the same name.
+    #[serde(default)]
+    label: String,
+}
+
+/// An open pull request found by its branch's prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPull {
+    /// Number.
+    pub number: u64,
+    /// Web URL.
+    pub html_url: String,
+    /// Head branch.
+    pub branch: String,
+    /// Head commit.
+    pub sha: String,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +229,51 @@ impl GitHub {
                 number: p.number,
                 html_url: p.html_url,
             }))
+    }
+
+    /// Open pull requests whose head is a branch of this repository starting with `prefix`
+    /// (first 10 pages of 100).
+    pub async fn find_pulls_by_prefix(&self, prefix: &str) -> Result<Vec<OpenPull>, E2eError> {
+        let mut found = Vec::new();
+        for page in 1..=10u32 {
+            let route = self.route(&format!("pulls?state=open&per_page=100&page={page}"));
+            let list: Vec<PullListItem> = self
+                .retry("listing pull requests", || {
+                    self.client.get(route.clone(), None::<&()>)
+                })
+                .await?;
+            let full = list.len() == 100;
+            found.extend(
+                list.into_iter()
+                    .filter(|p| {
+                        p.head.ref_name.starts_with(prefix)
+                            && (p.head.label.is_empty()
+                                || p.head.label == format!("{}:{}", self.owner, p.head.ref_name))
+                    })
+                    .map(|p| OpenPull {
+                        number: p.number,
+                        html_url: p.html_url,
+                        branch: p.head.ref_name,
+                        sha: p.head.sha,
+                    }),
+            );
+            if !full {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Closes pull request `number` (its branch stays).
+    pub async fn close_pull(&self, number: u64) -> Result<(), E2eError> {
+        let route = self.route(&format!("pulls/{number}"));
+        let payload = json!({"state": "closed"});
+        let _: serde_json::Value = self
+            .retry("closing the pull request", || {
+                self.client.patch(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
     }
 
     /// Opens a pull request (as a draft when `draft`).

@@ -117,6 +117,9 @@ pub enum RunOutcome {
     },
     /// The app was built.
     Built(deploy::Delivery),
+    /// The issue was closed as not planned and its pull request closed (`pull-request-*`
+    /// outputs describe it; none when there was nothing to close).
+    Closed(deploy::Delivery),
 }
 
 /// Runs the pipeline for `req`, reporting through `reporter`.
@@ -198,6 +201,9 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
         );
         return Ok(RunOutcome::Skipped { reason });
     }
+    if trigger.action == "closed" {
+        return close(&trigger, github.as_ref(), reporter).await;
+    }
     reporter.debug(&format!(
         "building issue #{} for {} ({} event, action `{}`)",
         trigger.issue.number, trigger.sender.login, trigger.event_name, trigger.action
@@ -236,7 +242,7 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
                 d.branch
             ),
         },
-        Ok(RunOutcome::Skipped { .. }) => String::new(),
+        Ok(RunOutcome::Skipped { .. } | RunOutcome::Closed(_)) => String::new(),
         Err(e) => format!(
             "\n**What to do next:** {}\n",
             crate::error::next_step_of(e)
@@ -244,6 +250,73 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
     });
     summary(reporter, &markdown);
     result
+}
+
+/// The issue was closed as not planned: close its open pull request, set the outputs.
+async fn close(
+    trigger: &Trigger,
+    github: Option<&GitHub>,
+    reporter: &Reporter,
+) -> anyhow::Result<RunOutcome> {
+    let n = trigger.issue.number;
+    let Some(gh) = github else {
+        let reason = "closing the issue's pull request needs a github-token".to_string();
+        reporter.notice(&format!("e2e-action: nothing to do: {reason}"));
+        summary(
+            reporter,
+            &format!("## e2e-action: nothing to do\n\n{reason}.\n"),
+        );
+        return Ok(RunOutcome::Skipped { reason });
+    };
+    let closed = match pull::close_for_issue(gh, n, reporter).await {
+        Ok(c) => c,
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            summary(
+                reporter,
+                &format!(
+                    "## e2e-action failed: issue #{n}\n\nClosing its pull request failed: {}\n\n**What to do next:** {}\n",
+                    filters::md(format!("{e:#}").as_str().into()),
+                    crate::error::next_step_of(&e)
+                ),
+            );
+            return Err(e);
+        }
+    };
+    let mut delivery = deploy::Delivery {
+        branch: String::new(),
+        sha: String::new(),
+        app_path: String::new(),
+        tests: String::new(),
+        pushed: false,
+        changed: false,
+        remote: None,
+        not_pushed_because: Some(format!("#{n} was closed as not planned")),
+        pull: None,
+    };
+    let mut md = format!("## e2e-action: issue #{n} closed as not planned\n\n");
+    if closed.is_empty() {
+        md.push_str("It had no open pull request: nothing to close.\n");
+    }
+    for (pr, outcome) in closed {
+        reporter.notice(&format!(
+            "e2e-action: closed pull request #{} ({}) of #{n}",
+            pr.number, pr.branch
+        ));
+        md.push_str(&format!(
+            "Closed pull request #{} ({}); the branch `{}` is kept.\n",
+            pr.number, pr.html_url, pr.branch
+        ));
+        delivery.branch = pr.branch;
+        delivery.sha = pr.sha;
+        delivery.pull = Some(outcome);
+    }
+    reporter
+        .set_outputs(&delivery.outputs())
+        .map_err(|e| E2eError::Workspace(format!("cannot write GITHUB_OUTPUT: {e}")))?;
+    md.push_str("\n**What to do next:** reopen the issue to build it again.\n");
+    summary(reporter, &md);
+    Ok(RunOutcome::Closed(delivery))
 }
 
 /// What the stages before the guard decided.

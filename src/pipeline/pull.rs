@@ -118,6 +118,38 @@ pub mod operation {
     pub const NONE: &str = "none";
 }
 
+/// Closes the open pull requests of issue `number`'s branches (`e2e/issue-<n>-…`; a renamed app
+/// has a new slug, so there may be more than one), with a comment saying why. Returns what was
+/// closed, for the outputs: the last one (by number) when there are several.
+pub async fn close_for_issue(
+    gh: &GitHub,
+    number: u64,
+    reporter: &Reporter,
+) -> Result<Vec<(crate::github::OpenPull, PullOutcome)>, E2eError> {
+    let mut closed = Vec::new();
+    let mut open = gh
+        .find_pulls_by_prefix(&format!("e2e/issue-{number}-"))
+        .await?;
+    open.sort_by_key(|p| p.number);
+    for pr in open {
+        gh.close_pull(pr.number).await?;
+        let note = format!(
+            "Closed by e2e-action: #{number} was closed as not planned. The branch `{}` is kept; reopen the issue to build again.",
+            pr.branch
+        );
+        if let Err(e) = gh.create_comment(pr.number, &note).await {
+            reporter.warning(&format!("pull request #{}: {e}", pr.number));
+        }
+        let outcome = PullOutcome {
+            number: pr.number,
+            url: pr.html_url.clone(),
+            operation: operation::CLOSED.into(),
+        };
+        closed.push((pr, outcome));
+    }
+    Ok(closed)
+}
+
 /// Opens the PR for `delivery.branch` against `base`, or updates the open one; then applies
 /// the labels, reviewers and assignees of `settings`. The operation is `updated` only when this
 /// run pushed a commit to an open PR's branch, `none` when it pushed nothing.

@@ -160,3 +160,87 @@ fn every_action_in_our_workflows_is_pinned_by_sha_with_its_version() {
     }
     assert!(seen >= 15, "only {seen} uses: lines found");
 }
+
+/// The rows `| `name` | what |` of the first table after `heading` in the README.
+fn readme_table(readme: &str, heading: &str) -> Vec<(String, String)> {
+    let start = readme
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("README has no {heading}"));
+    let section = &readme[start + heading.len() + 2..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').splitn(2, " | ").collect();
+            (
+                cells[0].trim().trim_matches('`').to_string(),
+                cells.get(1).unwrap_or(&"").trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_tables_list_exactly_the_inputs_and_outputs_of_action_yml() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let doc: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(format!("{root}/action.yml")).unwrap())
+            .unwrap();
+    for (heading, key) in [("## Inputs", "inputs"), ("## Outputs", "outputs")] {
+        let rows = readme_table(&readme, heading);
+        let declared: Vec<(String, String)> = doc[key]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().unwrap().to_string(),
+                    v["description"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&rows),
+            names(&declared),
+            "README {heading} table vs action.yml {key} (same names, same order)"
+        );
+        for ((name, readme_what), (_, description)) in rows.iter().zip(&declared) {
+            assert!(
+                !readme_what.is_empty(),
+                "README {heading}: {name} says nothing"
+            );
+            assert_eq!(
+                readme_what.contains("**Deprecated**"),
+                description.starts_with("Deprecated:"),
+                "{name}: deprecated in one place only"
+            );
+        }
+    }
+    let deprecated: BTreeSet<String> = doc["outputs"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| {
+            v["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Deprecated:"))
+        })
+        .map(|(k, _)| k.as_str().unwrap().to_string())
+        .collect();
+    let aliases: BTreeSet<String> = e2e_action::pipeline::deploy::DEPRECATED_OUTPUTS
+        .iter()
+        .map(|(old, _)| old.to_string())
+        .collect();
+    assert_eq!(deprecated, aliases);
+    for (old, new) in e2e_action::pipeline::deploy::DEPRECATED_OUTPUTS {
+        assert_eq!(
+            doc["outputs"][*old]["description"].as_str(),
+            Some(format!("Deprecated: use {new}.").as_str())
+        );
+    }
+}

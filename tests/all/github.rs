@@ -698,3 +698,134 @@ async fn a_server_error_on_the_permission_check_fails_the_run_rather_than_buildi
     assert!(text(&out).contains("Bad credentials"), "{}", text(&out));
     assert_eq!(ctx.origin_branches().len(), 1, "nothing pushed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_issue_closed_as_not_planned_closes_its_pull_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/maintainer/permission")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"permission": "write"})))
+        .mount(&server)
+        .await;
+    let sha = "1".repeat(40);
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/pulls")))
+        .and(query_param("state", "open"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"number": 3, "html_url": "https://github.example/octo-org/reading-list/pull/3",
+             "head": {"ref": "feature", "sha": "2".repeat(40), "label": "octo-org:feature"}},
+            // A fork's branch of the same name is not ours to close.
+            {"number": 4, "html_url": "https://github.example/octo-org/reading-list/pull/4",
+             "head": {"ref": BRANCH, "sha": "3".repeat(40), "label": "someone:e2e/issue-42-reading-list"}},
+            {"number": 5, "html_url": "https://github.example/octo-org/reading-list/pull/5",
+             "head": {"ref": BRANCH, "sha": sha, "label": format!("octo-org:{BRANCH}")}},
+            // Issue 420's branch shares the digits, not the prefix.
+            {"number": 6, "html_url": "https://github.example/octo-org/reading-list/pull/6",
+             "head": {"ref": "e2e/issue-420-x", "sha": "4".repeat(40), "label": "octo-org:e2e/issue-420-x"}}
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/pulls/5")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 5})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/5/comments")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 11})))
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
+    v["action"] = json!("closed");
+    v["issue"]["state"] = json!("closed");
+    v["issue"]["state_reason"] = json!("not_planned");
+    v["sender"]["login"] = json!("maintainer");
+    let event = ctx.dir.path().join("closed.json");
+    std::fs::write(&event, v.to_string()).unwrap();
+    let out = ctx.run_action("issues", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    let outputs = ctx.outputs();
+    assert_eq!(outputs["pull-request-operation"], "closed", "{outputs:?}");
+    assert_eq!(outputs["pull-request-number"], "5");
+    assert_eq!(outputs["pull-request-branch"], BRANCH);
+    assert_eq!(outputs["pull-request-head-sha"], sha);
+    let reqs = requests(&server).await;
+    assert_eq!(
+        only(&reqs, "PATCH", &format!("{REPO}/pulls/5")),
+        &json!({"state": "closed"})
+    );
+    let note = only(&reqs, "POST", &format!("{REPO}/issues/5/comments"));
+    assert!(
+        note["body"]
+            .as_str()
+            .unwrap()
+            .contains("#42 was closed as not planned"),
+        "{note}"
+    );
+    assert!(
+        !reqs
+            .iter()
+            .any(|(m, p, _)| m == "PATCH" && !p.ends_with("/pulls/5")),
+        "only #5 is closed: {reqs:?}"
+    );
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing built or pushed");
+    let summary = std::fs::read_to_string(&ctx.summary).unwrap();
+    assert!(summary.contains("closed as not planned"), "{summary}");
+
+    // Closed as completed (say, by merging that pull request): nothing to do, no request.
+    let server2 = MockServer::start().await;
+    with_api(&mut ctx, &server2.uri());
+    v["issue"]["state_reason"] = json!("completed");
+    std::fs::write(&event, v.to_string()).unwrap();
+    let out = ctx.run_action("issues", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("closed as completed"), "{}", text(&out));
+    assert!(requests(&server2).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_needs_write_access_of_the_closer() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/triager/permission")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"permission": "read", "role_name": "triage"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/42/comments")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 9})))
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
+    v["action"] = json!("closed");
+    v["issue"]["state_reason"] = json!("not_planned");
+    v["sender"]["login"] = json!("triager");
+    let event = ctx.dir.path().join("closed.json");
+    std::fs::write(&event, v.to_string()).unwrap();
+    let out = ctx.run_action("issues", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("`triager` has read access to this repository; closing the issue's pull request needs write access"),
+        "{}",
+        text(&out)
+    );
+    let reqs = requests(&server).await;
+    assert!(
+        !reqs.iter().any(|(_, p, _)| p.contains("/pulls")),
+        "{reqs:?}"
+    );
+}

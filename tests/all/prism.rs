@@ -36,6 +36,30 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         );
         assert_eq!(outputs["pr-number"], outputs["pull-request-number"]);
     }
+    // An issue closed as not planned: the open pull requests are listed (prism's example has no
+    // e2e branch, so nothing is closed), and the close request itself is made through the
+    // library, so both requests meet the description.
+    let mut closed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
+    closed["action"] = "closed".into();
+    closed["issue"]["state_reason"] = "not_planned".into();
+    let event = ctx.dir.path().join("closed.json");
+    std::fs::write(&event, closed.to_string()).unwrap();
+    let out = ctx.run_action("issues", Some(&event));
+    assert!(out.status.success(), "closed: {}", text(&out));
+    assert_eq!(ctx.outputs()["pull-request-operation"], "none");
+    e2e_action::llm::ensure_crypto_provider();
+    let api = format!("http://127.0.0.1:{}", prism.port);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let gh = e2e_action::github::GitHub::new(
+            &api,
+            &secrecy::SecretString::from("ghs_PrismCanaryToken000000000000"),
+            "octo-org/reading-list",
+        )
+        .unwrap();
+        gh.close_pull(1347).await.unwrap();
+    });
+
     let log = std::fs::read_to_string(&prism.log).unwrap();
     let received = log.matches("Request received").count();
     assert!(
@@ -55,6 +79,7 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         "post /repos/octo-org/reading-list/pulls",
         "get /repos/octo-org/reading-list/pulls",
         "get /repos/octo-org/reading-list/collaborators/octocat/permission",
+        "patch /repos/octo-org/reading-list/pulls/1347",
         "/requested_reviewers",
         "/assignees",
         "/labels",
