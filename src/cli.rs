@@ -178,6 +178,7 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         reviewers: None,
         team_reviewers: None,
         assignees: None,
+        sign_commits: None,
     };
     let inputs = Inputs::from_env(&get).overlay(flags);
     let runner_temp = var(&get, "RUNNER_TEMP")

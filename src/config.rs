@@ -64,6 +64,8 @@ pub struct Inputs {
     pub team_reviewers: Option<String>,
     /// `assignees` (comma-separated logins)
     pub assignees: Option<String>,
+    /// `sign-commits` (true/false)
+    pub sign_commits: Option<String>,
 }
 
 /// Input names the binary reads (besides the secret `github-token`), in `action.yml` order.
@@ -95,6 +97,7 @@ pub const INPUT_NAMES: &[&str] = &[
     "reviewers",
     "team-reviewers",
     "assignees",
+    "sign-commits",
 ];
 
 impl Inputs {
@@ -129,6 +132,7 @@ impl Inputs {
             reviewers: input("reviewers"),
             team_reviewers: input("team-reviewers"),
             assignees: input("assignees"),
+            sign_commits: input("sign-commits"),
         }
     }
 
@@ -158,6 +162,7 @@ impl Inputs {
             reviewers: other.reviewers.or(self.reviewers),
             team_reviewers: other.team_reviewers.or(self.team_reviewers),
             assignees: other.assignees.or(self.assignees),
+            sign_commits: other.sign_commits.or(self.sign_commits),
         }
     }
 }
@@ -216,6 +221,8 @@ pub struct ConfigFile {
     pub team_reviewers: Option<Vec<String>>,
     /// Users assigned to the pull request.
     pub assignees: Option<Vec<String>>,
+    /// Commit through GitHub's API so GitHub signs the commit.
+    pub sign_commits: Option<bool>,
 }
 
 /// LLM providers known to the binary.
@@ -288,6 +295,8 @@ pub struct Settings {
     pub team_reviewers: Vec<String>,
     /// Users assigned to the pull request.
     pub assignees: Vec<String>,
+    /// Commit through GitHub's API (git data) instead of pushing, so GitHub signs the commit.
+    pub sign_commits: bool,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -355,6 +364,7 @@ impl Default for Settings {
             reviewers: Vec::new(),
             team_reviewers: Vec::new(),
             assignees: Vec::new(),
+            sign_commits: false,
         }
     }
 }
@@ -542,6 +552,10 @@ impl Settings {
             reviewers: people(&inputs.reviewers, &file.reviewers),
             team_reviewers: people(&inputs.team_reviewers, &file.team_reviewers),
             assignees: people(&inputs.assignees, &file.assignees),
+            sign_commits: match &inputs.sign_commits {
+                Some(v) => parse_bool("sign-commits", v)?,
+                None => file.sign_commits.unwrap_or(d.sign_commits),
+            },
         })
     }
 

@@ -68,6 +68,11 @@ pub struct OpenPull {
 }
 
 #[derive(Deserialize)]
+struct Sha {
+    sha: String,
+}
+
+#[derive(Deserialize)]
 struct Permission {
     permission: String,
 }
@@ -274,6 +279,119 @@ impl GitHub {
             })
             .await?;
         Ok(())
+    }
+
+    /// The tree of commit `sha` (git data API).
+    pub async fn commit_tree(&self, sha: &str) -> Result<String, E2eError> {
+        #[derive(Deserialize)]
+        struct Commit {
+            tree: Sha,
+        }
+        let route = self.route(&format!("git/commits/{sha}"));
+        let c: Commit = self
+            .retry("reading the parent commit", || {
+                self.client.get(route.clone(), None::<&()>)
+            })
+            .await?;
+        Ok(c.tree.sha)
+    }
+
+    /// The blob paths of tree `sha`, recursively. Fails when GitHub truncates the listing
+    /// (over 100,000 entries), since then the paths to delete are not all known.
+    pub async fn tree_paths(&self, sha: &str) -> Result<Vec<String>, E2eError> {
+        #[derive(Deserialize)]
+        struct Tree {
+            tree: Vec<Entry>,
+            #[serde(default)]
+            truncated: bool,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            path: String,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let route = self.route(&format!("git/trees/{sha}?recursive=1"));
+        let t: Tree = self
+            .retry("reading the parent tree", || {
+                self.client.get(route.clone(), None::<&()>)
+            })
+            .await?;
+        if t.truncated {
+            return Err(E2eError::GitHub(format!(
+                "the tree {sha} is too large for GitHub to list; turn sign-commits off"
+            )));
+        }
+        Ok(t.tree
+            .into_iter()
+            .filter(|e| e.kind == "blob")
+            .map(|e| e.path)
+            .collect())
+    }
+
+    /// Creates a tree from `base_tree` and `entries` (git data API entry objects).
+    pub async fn create_tree(
+        &self,
+        base_tree: &str,
+        entries: &[serde_json::Value],
+    ) -> Result<String, E2eError> {
+        let route = self.route("git/trees");
+        let payload = json!({"base_tree": base_tree, "tree": entries});
+        let t: Sha = self
+            .retry("creating the tree", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(t.sha)
+    }
+
+    /// Creates a commit of `tree` on `parent`, without author or committer: GitHub then
+    /// authors it as the token's account and signs it.
+    pub async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, E2eError> {
+        let route = self.route("git/commits");
+        let payload = json!({"message": message, "tree": tree, "parents": [parent]});
+        let c: Sha = self
+            .retry("creating the commit", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(c.sha)
+    }
+
+    /// Points branch `branch` at `sha`: creates it, or moves it forward only (GitHub refuses a
+    /// move that is not a fast-forward, which is a refused push).
+    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<(), E2eError> {
+        if !exists {
+            let route = self.route("git/refs");
+            let payload = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
+            let _: serde_json::Value = self
+                .retry("creating the branch", || {
+                    self.client.post(route.clone(), Some(&payload))
+                })
+                .await?;
+            return Ok(());
+        }
+        let route = self.route(&format!("git/refs/heads/{branch}"));
+        let payload = json!({"sha": sha, "force": false});
+        self.debug(&format!("GitHub API: PATCH {route}"));
+        let answer: Result<serde_json::Value, _> = self
+            .retry_raw(|| self.client.patch(route.clone(), Some(&payload)))
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 422 => {
+                Err(E2eError::Push(format!(
+                    "GitHub refused to move {branch}: {} (someone pushed to it meanwhile; re-run to build on top)",
+                    source.message
+                )))
+            }
+            Err(e) => Err(api_err("moving the branch", e)),
+        }
     }
 
     /// Opens a pull request (as a draft when `draft`).

@@ -3,12 +3,19 @@
 //!
 //! In: the integration and the test report. Out: a [`Delivery`]. Fails when the remote
 //! refuses the push (nothing else was changed on the remote).
+//!
+//! With `sign-commits`, nothing is pushed with git: the same commit (the parent's tree with the
+//! app folder replaced, the same message and parent) is made through GitHub's git data API
+//! (tree, commit, ref), which GitHub signs as the token's account; the ref moves only forward.
+//! The local branch keeps the unsigned twin with the same tree.
 
 use serde::Serialize;
 
 use crate::config::Settings;
 use crate::error::E2eError;
+use crate::github::GitHub;
 use crate::pipeline::RunRequest;
+use crate::pipeline::develop::Files;
 use crate::pipeline::integrate::{Integration, auth};
 use crate::pipeline::test::TestReport;
 use crate::report::Reporter;
@@ -116,20 +123,78 @@ impl Delivery {
     }
 }
 
+/// The git data API entries that turn the parent's tree into the integration's: every
+/// generated file (inline UTF-8 content), and a deletion (`sha: null`) for every file under the
+/// app folder that the new app no longer has.
+pub fn tree_entries(
+    app_dir: &str,
+    files: &Files,
+    parent_paths: &[String],
+) -> Vec<serde_json::Value> {
+    let mut entries: Vec<serde_json::Value> = files
+        .files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "path": format!("{app_dir}/{}", f.path),
+                "mode": "100644",
+                "type": "blob",
+                "content": f.content,
+            })
+        })
+        .collect();
+    let prefix = format!("{app_dir}/");
+    let mut gone: Vec<&String> = parent_paths
+        .iter()
+        .filter(|p| {
+            p.strip_prefix(&prefix)
+                .is_some_and(|rel| !files.files.iter().any(|f| f.path == rel))
+        })
+        .collect();
+    gone.sort();
+    entries
+        .extend(gone.into_iter().map(
+            |p| serde_json::json!({"path": p, "mode": "100644", "type": "blob", "sha": null}),
+        ));
+    entries
+}
+
+/// Makes the integration's commit through GitHub's git data API and moves the branch to it;
+/// returns the new commit's SHA.
+async fn signed_commit(
+    gh: &GitHub,
+    integration: &Integration,
+    files: &Files,
+) -> Result<String, E2eError> {
+    let base_tree = gh.commit_tree(&integration.parent).await?;
+    let parent_paths = gh.tree_paths(&base_tree).await?;
+    let entries = tree_entries(&integration.app_dir, files, &parent_paths);
+    let tree = gh.create_tree(&base_tree, &entries).await?;
+    let commit = gh
+        .create_commit(&integration.message, &tree, &integration.parent)
+        .await?;
+    gh.set_branch(&integration.branch, &commit, integration.existed_on_remote)
+        .await?;
+    Ok(commit)
+}
+
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
 
 /// Pushes when allowed and needed.
-pub fn deploy(
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy(
     ws: &Workspace,
     settings: &Settings,
     integration: &Integration,
+    files: &Files,
     tests: &TestReport,
     req: &RunRequest,
-    app_dir: &str,
+    github: Option<&GitHub>,
     reporter: &Reporter,
 ) -> Result<Delivery, E2eError> {
+    let app_dir = integration.app_dir.as_str();
     let mut delivery = Delivery {
         branch: integration.branch.clone(),
         sha: integration.sha.clone(),
@@ -154,7 +219,21 @@ pub fn deploy(
         delivery.not_pushed_because = Some(UP_TO_DATE.into());
         return Ok(delivery);
     }
-    ws.push(url, &integration.branch, &auth(req))?;
+    if settings.sign_commits {
+        let gh = github.ok_or_else(|| {
+            E2eError::Config(
+                "sign-commits makes the commit through GitHub's API: it needs github-token and GITHUB_REPOSITORY".into(),
+            )
+        })?;
+        delivery.sha = signed_commit(gh, integration, files).await?;
+        reporter.info(&format!(
+            "signed commit {} made through GitHub's API (local twin {})",
+            short(&delivery.sha),
+            short(&integration.sha)
+        ));
+    } else {
+        ws.push(url, &integration.branch, &auth(req))?;
+    }
     delivery.pushed = true;
     if !tests.passed() {
         reporter
@@ -199,6 +278,40 @@ mod tests {
         assert_eq!(get("pull-request-number"), "5");
         assert_eq!(get("pull-request-head-sha"), "a".repeat(40));
         assert_eq!(get("pull-request-branch"), "e2e/issue-1-x");
+    }
+
+    #[test]
+    fn signed_tree_entries_write_every_file_and_delete_what_the_app_dropped() {
+        use crate::pipeline::develop::GeneratedFile;
+        let files = Files {
+            files: vec![
+                GeneratedFile::plain("app/main.py", "dev", "print(1)\n".into()),
+                GeneratedFile::plain("README.md", "docs", "# x\n".into()),
+            ],
+        };
+        let parent = [
+            "README.md",
+            "apps/x/README.md",
+            "apps/x/app/old.py",
+            "apps/xy/keep.py",
+            "apps/x2.md",
+        ]
+        .map(String::from);
+        let entries = tree_entries("apps/x", &files, &parent);
+        let paths: Vec<&str> = entries
+            .iter()
+            .map(|e| e["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "apps/x/app/main.py",
+                "apps/x/README.md",
+                "apps/x/app/old.py"
+            ]
+        );
+        assert_eq!(entries[0]["content"], "print(1)\n");
+        assert!(entries[2]["sha"].is_null() && entries[2].get("content").is_none());
     }
 
     #[test]

@@ -649,11 +649,13 @@ async fn build(
         &workspace,
         settings,
         &integration,
+        &files,
         &report,
         req,
-        &app_dir,
+        github,
         reporter,
-    )?;
+    )
+    .await?;
     // The PR: when the branch is on the remote and its content is what we built.
     let on_remote =
         delivery.pushed || delivery.not_pushed_because.as_deref() == Some(deploy::UP_TO_DATE);

@@ -829,3 +829,153 @@ async fn closing_needs_write_access_of_the_closer() {
         "{reqs:?}"
     );
 }
+
+/// The git data API of a repository whose parent tree holds a file the new app dropped.
+async fn git_data_api(server: &MockServer) {
+    use wiremock::matchers::path_regex;
+    Mock::given(method("GET"))
+        .and(path_regex(format!("^{REPO}/git/commits/[0-9a-f]{{40}}$")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"sha": "p", "tree": {"sha": "a".repeat(40)}})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/git/trees/{}", "a".repeat(40))))
+        .and(query_param("recursive", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "sha": "a".repeat(40),
+            "tree": [
+                {"path": "README.md", "type": "blob", "mode": "100644", "sha": "b".repeat(40)},
+                {"path": "apps", "type": "tree", "mode": "040000", "sha": "c".repeat(40)},
+                {"path": "apps/reading-list/stale.py", "type": "blob", "mode": "100644", "sha": "d".repeat(40)}
+            ],
+            "truncated": false
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/git/trees")))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"sha": "e".repeat(40), "tree": []})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/git/commits")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "sha": "f".repeat(40),
+            "verification": {"verified": true, "reason": "valid"}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/git/refs")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"ref": format!("refs/heads/{BRANCH}"), "object": {"sha": "f".repeat(40)}}),
+        ))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_commits_makes_the_commit_through_the_git_data_api() {
+    let server = api(false, false).await;
+    git_data_api(&server).await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    ctx.env.insert("INPUT_SIGN-COMMITS".into(), "true".into());
+    let main = ctx.origin_branches()["main"].clone();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let reqs = requests(&server).await;
+    let tree = only(&reqs, "POST", &format!("{REPO}/git/trees"));
+    assert_eq!(tree["base_tree"], "a".repeat(40));
+    let entries = tree["tree"].as_array().unwrap();
+    assert!(entries.len() > 20, "{}", entries.len());
+    for e in entries {
+        let p = e["path"].as_str().unwrap();
+        assert!(p.starts_with("apps/reading-list/"), "{p}");
+        assert_eq!(
+            (e["mode"].as_str(), e["type"].as_str()),
+            (Some("100644"), Some("blob"))
+        );
+    }
+    // A deletion is `"sha": null`; a written file has no `sha` key at all.
+    let stale: Vec<_> = entries
+        .iter()
+        .filter(|e| e.get("sha").is_some_and(Value::is_null))
+        .collect();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0]["path"], "apps/reading-list/stale.py");
+    let spec = entries
+        .iter()
+        .find(|e| e["path"] == "apps/reading-list/spec.yaml")
+        .unwrap();
+    assert!(spec["content"].as_str().unwrap().contains("Reading List"));
+    let commit = only(&reqs, "POST", &format!("{REPO}/git/commits"));
+    assert_eq!(commit["tree"], "e".repeat(40));
+    assert_eq!(commit["parents"], json!([main]));
+    assert!(
+        commit["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("e2e-action: generate apps/reading-list for issue #42"),
+        "{commit}"
+    );
+    // No author or committer: GitHub authors the commit as the token's account and signs it.
+    assert!(commit.get("author").is_none() && commit.get("committer").is_none());
+    assert_eq!(
+        only(&reqs, "POST", &format!("{REPO}/git/refs")),
+        &json!({"ref": format!("refs/heads/{BRANCH}"), "sha": "f".repeat(40)})
+    );
+    let outputs = ctx.outputs();
+    assert_eq!(outputs["pull-request-head-sha"], "f".repeat(40));
+    assert_eq!(outputs["pull-request-operation"], "created");
+    // Nothing went through git: the origin has no new branch.
+    assert_eq!(ctx.origin_branches().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_commit_that_is_not_a_fast_forward_is_a_refused_push() {
+    // The branch exists (an earlier unsigned run pushed it) and was edited by hand since.
+    let server = api(false, false).await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    edit_branch_in_origin(&ctx);
+
+    let server = api(true, true).await;
+    git_data_api(&server).await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/git/refs/heads/{BRANCH}")))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "message": "Update is not a fast forward",
+            "documentation_url": "https://docs.github.com/rest/git/refs#update-a-reference"
+        })))
+        .mount(&server)
+        .await;
+    with_api(&mut ctx, &server.uri());
+    ctx.env.insert("INPUT_SIGN-COMMITS".into(), "true".into());
+    std::fs::remove_file(&ctx.output).unwrap();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("push rejected: GitHub refused to move e2e/issue-42-reading-list: Update is not a fast forward"),
+        "{}",
+        text(&out)
+    );
+    let reqs = requests(&server).await;
+    assert_eq!(
+        only(&reqs, "PATCH", &format!("{REPO}/git/refs/heads/{BRANCH}")),
+        &json!({"sha": "f".repeat(40), "force": false})
+    );
+    assert!(
+        !reqs
+            .iter()
+            .any(|(m, p, _)| m == "PATCH" && p.ends_with("/pulls/5")),
+        "no PR update after a refused push"
+    );
+}

@@ -60,6 +60,17 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         gh.close_pull(1347).await.unwrap();
     });
 
+    // sign-commits: the commit is made through the git data API (a new repository, so there is
+    // a commit to make).
+    let mut signed = TestContext::new();
+    signed.env = ctx.env.clone();
+    signed
+        .env
+        .insert("INPUT_SIGN-COMMITS".into(), "true".into());
+    let out = signed.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "sign-commits: {}", text(&out));
+    assert_eq!(signed.origin_branches().len(), 1, "nothing pushed with git");
+
     let log = std::fs::read_to_string(&prism.log).unwrap();
     let received = log.matches("Request received").count();
     assert!(
@@ -80,6 +91,11 @@ fn a_full_run_makes_only_requests_the_rest_description_accepts() {
         "get /repos/octo-org/reading-list/pulls",
         "get /repos/octo-org/reading-list/collaborators/octocat/permission",
         "patch /repos/octo-org/reading-list/pulls/1347",
+        "get /repos/octo-org/reading-list/git/commits/",
+        "get /repos/octo-org/reading-list/git/trees/",
+        "post /repos/octo-org/reading-list/git/trees",
+        "post /repos/octo-org/reading-list/git/commits",
+        "post /repos/octo-org/reading-list/git/refs",
         "/requested_reviewers",
         "/assignees",
         "/labels",
