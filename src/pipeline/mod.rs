@@ -348,10 +348,19 @@ async fn prepare(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<Prepar
         e => e,
     })?;
     let settings = Settings::resolve(&file, &req.inputs)?;
-    reporter.debug(&format!(
-        "settings: {}",
-        serde_json::to_string(&settings).unwrap_or_default()
-    ));
+    if reporter.debug {
+        // A base URL may carry credentials in its userinfo; the debug log never shows them.
+        let mut shown = settings.clone();
+        shown.llm.base_url = shown
+            .llm
+            .base_url
+            .as_deref()
+            .map(crate::workspace::git::redact_url);
+        reporter.debug(&format!(
+            "settings: {}",
+            serde_json::to_string(&shown).unwrap_or_default()
+        ));
+    }
 
     // 1. intake
     let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {

@@ -91,17 +91,22 @@ fn debug_lines_appear_only_under_runner_debug() {
     let mut ctx = TestContext::new();
     ctx.env.insert("RUNNER_DEBUG".into(), "1".into());
     ctx.env.insert("INPUT_STACK".into(), "cobol-cics".into());
+    ctx.env.insert(
+        "INPUT_LLM-BASE-URL".into(),
+        "https://user:s3cr3t-in-url@llm.example/v1".into(),
+    );
     let out = ctx.run_action("issues", Some(&sample_event()));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!text(&out).contains("s3cr3t-in-url"), "{}", text(&out));
     let debug: Vec<&str> = text(&out)
         .lines()
         .filter(|l| l.starts_with("::debug::"))
         .map(|l| l.to_owned().leak() as &str)
         .collect();
     assert!(
-        debug.iter().any(
-            |l| l.starts_with("::debug::settings: {") && l.contains("\"stack\":\"cobol-cics\"")
-        ),
+        debug.iter().any(|l| l.starts_with("::debug::settings: {")
+            && l.contains("\"stack\":\"cobol-cics\"")
+            && l.contains("\"base_url\":\"https://llm.example/v1\"")),
         "{debug:?}"
     );
     assert!(
