@@ -48,9 +48,11 @@ demo_dir=$(mktemp -d)
 XDG_CACHE_HOME="$root/.cache" "$E2E_BIN" demo --dir "$demo_dir/demo" | tail -5
 rm -rf "$demo_dir"
 
-step "lint: hadolint, actionlint, action and issue-form schemas"
+step "lint: hadolint, actionlint, zizmor, action and issue-form schemas, shell scripts"
 hadolint Dockerfile
 actionlint .github/workflows/*.yml examples/workflows/*.yml
+# The generated app's deploy workflow gets the same audit in tests/generated/test_linters.py.
+zizmor --offline --no-progress --config .github/zizmor.yml .github/workflows/*.yml examples/workflows/*.yml
 check-jsonschema --builtin-schema vendor.github-actions action.yml
 check-jsonschema --builtin-schema vendor.github-issue-forms templates/issue-form.yml
 

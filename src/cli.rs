@@ -194,6 +194,11 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         trigger_label: None,
         allowed_associations: None,
         labels: None,
+        draft: None,
+        reviewers: None,
+        team_reviewers: None,
+        assignees: None,
+        sign_commits: None,
     };
     let inputs = Inputs::from_env(&get).overlay(flags);
     let runner_temp = var(&get, "RUNNER_TEMP")

@@ -56,6 +56,16 @@ pub struct Inputs {
     pub allowed_associations: Option<String>,
     /// `labels` (comma-separated)
     pub labels: Option<String>,
+    /// `draft` (true/false)
+    pub draft: Option<String>,
+    /// `reviewers` (comma-separated logins)
+    pub reviewers: Option<String>,
+    /// `team-reviewers` (comma-separated team slugs)
+    pub team_reviewers: Option<String>,
+    /// `assignees` (comma-separated logins)
+    pub assignees: Option<String>,
+    /// `sign-commits` (true/false)
+    pub sign_commits: Option<String>,
 }
 
 /// Input names the binary reads (besides the secret `github-token`), in `action.yml` order.
@@ -83,6 +93,11 @@ pub const INPUT_NAMES: &[&str] = &[
     "trigger-label",
     "allowed-associations",
     "labels",
+    "draft",
+    "reviewers",
+    "team-reviewers",
+    "assignees",
+    "sign-commits",
 ];
 
 impl Inputs {
@@ -113,6 +128,11 @@ impl Inputs {
             trigger_label: input("trigger-label"),
             allowed_associations: input("allowed-associations"),
             labels: input("labels"),
+            draft: input("draft"),
+            reviewers: input("reviewers"),
+            team_reviewers: input("team-reviewers"),
+            assignees: input("assignees"),
+            sign_commits: input("sign-commits"),
         }
     }
 
@@ -138,6 +158,11 @@ impl Inputs {
             trigger_label: other.trigger_label.or(self.trigger_label),
             allowed_associations: other.allowed_associations.or(self.allowed_associations),
             labels: other.labels.or(self.labels),
+            draft: other.draft.or(self.draft),
+            reviewers: other.reviewers.or(self.reviewers),
+            team_reviewers: other.team_reviewers.or(self.team_reviewers),
+            assignees: other.assignees.or(self.assignees),
+            sign_commits: other.sign_commits.or(self.sign_commits),
         }
     }
 }
@@ -188,6 +213,16 @@ pub struct ConfigFile {
     pub allowed_associations: Option<Vec<String>>,
     /// Labels added to the pull request.
     pub labels: Option<Vec<String>>,
+    /// Open the pull request as a draft.
+    pub draft: Option<bool>,
+    /// Users asked to review the pull request.
+    pub reviewers: Option<Vec<String>>,
+    /// Teams (slugs) asked to review the pull request.
+    pub team_reviewers: Option<Vec<String>>,
+    /// Users assigned to the pull request.
+    pub assignees: Option<Vec<String>>,
+    /// Commit through GitHub's API so GitHub signs the commit.
+    pub sign_commits: Option<bool>,
 }
 
 /// LLM providers known to the binary.
@@ -252,6 +287,16 @@ pub struct Settings {
     pub allowed_associations: Vec<String>,
     /// Labels added to the pull request.
     pub labels: Vec<String>,
+    /// Open the pull request as a draft.
+    pub draft: bool,
+    /// Users asked to review the pull request.
+    pub reviewers: Vec<String>,
+    /// Teams (slugs) asked to review the pull request.
+    pub team_reviewers: Vec<String>,
+    /// Users assigned to the pull request.
+    pub assignees: Vec<String>,
+    /// Commit through GitHub's API (git data) instead of pushing, so GitHub signs the commit.
+    pub sign_commits: bool,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -259,6 +304,24 @@ fn list(s: &str) -> Vec<String> {
         .map(|x| x.trim().to_string())
         .filter(|x| !x.is_empty())
         .collect()
+}
+
+/// A list of logins or team slugs: the input (comma-separated) over the config file, with a
+/// leading `@` dropped (people write `@octocat`) and duplicates removed.
+fn people(input: &Option<String>, file: &Option<Vec<String>>) -> Vec<String> {
+    let raw = input
+        .as_deref()
+        .map(list)
+        .or_else(|| file.clone())
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for p in raw {
+        let p = p.trim().trim_start_matches('@').to_string();
+        if !p.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&p)) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// Default stack pack.
@@ -297,6 +360,11 @@ impl Default for Settings {
                 .map(|s| s.to_string())
                 .collect(),
             labels: Vec::new(),
+            draft: false,
+            reviewers: Vec::new(),
+            team_reviewers: Vec::new(),
+            assignees: Vec::new(),
+            sign_commits: false,
         }
     }
 }
@@ -314,15 +382,24 @@ pub fn read_config_file(path: &Path) -> Result<ConfigFile, E2eError> {
             )));
         }
     };
-    parse_config_file(&text).map_err(|e| E2eError::Config(format!("{}: {e}", path.display())))
+    parse_located(&text).map_err(|(message, line)| E2eError::ConfigFile {
+        file: path.display().to_string(),
+        line,
+        message,
+    })
+}
+
+/// Parses config file text, keeping the 1-based line of an error when the parser knows it.
+fn parse_located(text: &str) -> Result<ConfigFile, (String, Option<usize>)> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    yaml_serde::from_str(text).map_err(|e| (e.to_string(), e.location().map(|l| l.line())))
 }
 
 /// Parses config file text (empty text = all defaults).
 pub fn parse_config_file(text: &str) -> Result<ConfigFile, String> {
-    if text.trim().is_empty() {
-        return Ok(ConfigFile::default());
-    }
-    yaml_serde::from_str(text).map_err(|e| e.to_string())
+    parse_located(text).map_err(|(message, _)| message)
 }
 
 fn parse_bool(name: &str, value: &str) -> Result<bool, E2eError> {
@@ -470,6 +547,17 @@ impl Settings {
                 .map(list)
                 .or_else(|| file.labels.clone())
                 .unwrap_or_default(),
+            draft: match &inputs.draft {
+                Some(v) => parse_bool("draft", v)?,
+                None => file.draft.unwrap_or(d.draft),
+            },
+            reviewers: people(&inputs.reviewers, &file.reviewers),
+            team_reviewers: people(&inputs.team_reviewers, &file.team_reviewers),
+            assignees: people(&inputs.assignees, &file.assignees),
+            sign_commits: match &inputs.sign_commits {
+                Some(v) => parse_bool("sign-commits", v)?,
+                None => file.sign_commits.unwrap_or(d.sign_commits),
+            },
         })
     }
 
@@ -527,6 +615,32 @@ mod tests {
         let err = parse_config_file("stack: x\npuhs: true\n").unwrap_err();
         assert!(err.contains("puhs"), "{err}");
         assert!(err.contains("line 2"), "{err}");
+        assert_eq!(
+            parse_located("stack: x\npuhs: true\n").unwrap_err().1,
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn pull_request_options_come_from_inputs_over_the_file() {
+        let file = parse_config_file(
+            "draft: true\nreviewers: [octocat]\nteam-reviewers: [core]\nassignees: [hubot]\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(&file, &Inputs::default()).unwrap();
+        assert!(s.draft);
+        assert_eq!(s.reviewers, ["octocat"]);
+        assert_eq!(s.team_reviewers, ["core"]);
+        assert_eq!(s.assignees, ["hubot"]);
+        let inputs = Inputs {
+            draft: Some("false".into()),
+            reviewers: Some("@alice, bob,alice".into()),
+            ..Inputs::default()
+        };
+        let s = Settings::resolve(&file, &inputs).unwrap();
+        assert!(!s.draft);
+        assert_eq!(s.reviewers, ["alice", "bob"]);
+        assert_eq!(s.team_reviewers, ["core"]);
     }
 
     #[test]

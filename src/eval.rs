@@ -392,6 +392,7 @@ async fn run_case(
         (Ok(pipeline::RunOutcome::Built(_)), Some(r)) => (r.passed(), r.summary.clone()),
         (Ok(pipeline::RunOutcome::Built(d)), None) => (true, d.tests.clone()),
         (Ok(pipeline::RunOutcome::Skipped { reason }), _) => (false, format!("skipped: {reason}")),
+        (Ok(pipeline::RunOutcome::Closed(_)), _) => (false, "the issue was closed".into()),
         (Err(_), Some(r)) => (false, r.summary.clone()),
         (Err(e), None) => (false, format!("no app: {e:#}")),
     };

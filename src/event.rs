@@ -120,6 +120,8 @@ struct RawIssue {
     labels: Vec<RawLabel>,
     #[serde(default)]
     pull_request: Option<serde_json::Value>,
+    #[serde(default)]
+    state_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -229,7 +231,16 @@ pub fn parse_event_with(
         "issues" => {
             let raw: RawIssuesEvent = serde_json::from_value(value)
                 .map_err(|e| format!("not an `issues` event payload ({e})"))?;
-            if !ISSUE_ACTIONS.contains(&raw.action.as_str()) {
+            // Closed as not planned: its open pull request is closed too. Closed as completed
+            // (often by merging that pull request): nothing to do.
+            let closing = raw.action == "closed";
+            if closing && raw.issue.state_reason.as_deref() != Some("not_planned") {
+                return Ok(Intake::Skip(
+                    "the issue was closed as completed; only `not planned` closes its pull request"
+                        .into(),
+                ));
+            }
+            if !closing && !ISSUE_ACTIONS.contains(&raw.action.as_str()) {
                 return Ok(Intake::Skip(format!(
                     "issues event with action `{}` is not handled (handled: {})",
                     raw.action,

@@ -1,19 +1,28 @@
 //! Guard: who may trigger a build.
 //!
 //! In: a [`Trigger`] and the allowed author associations. Out: `Ok(())` to build, or the
-//! reason to refuse (the run then ends with exit 0 and a notice). Bots never trigger a build,
-//! so the action cannot trigger itself. Comment commands and manual dispatches are checked
-//! against the actor's repository permission through the API (write, maintain or admin).
+//! reason to refuse (the run then ends with exit 0, a notice and a short reply on the issue).
+//! Bots never trigger a build, so the action cannot trigger itself.
+//!
+//! Every trigger is checked against the repository permission GitHub reports through the API
+//! (write, maintain or admin): the issue's author for issue events (the issue text is what gets
+//! built), the account that closed the issue for a close (it closes the pull request), the commenter for `/e2e` commands, the actor for manual dispatches. The payload's
+//! `author_association` is only a first filter, because `COLLABORATOR` includes read-only
+//! collaborators and `MEMBER` every member of the organisation, with or without access to this
+//! repository. Without an API client (a local run, no token) only that filter applies.
 
 use crate::error::E2eError;
 use crate::event::{Issue, Trigger};
 use crate::github::GitHub;
 
-/// Repository permissions that may run a comment command or a dispatch.
+/// Repository permissions that may trigger a build.
 pub const WRITE_PERMISSIONS: &[&str] = &["admin", "maintain", "write"];
 
-/// Decides whether `trigger` may build, checking permissions through `github` when the event
-/// needs it, and fetches the issue for a dispatch. `Ok(Err(reason))` is a refusal.
+/// Marks the reply to a refused issue event, so later events on the issue do not repeat it.
+pub const REFUSAL_MARKER: &str = "<!-- e2e-action:refused -->";
+
+/// Decides whether `trigger` may build, checking permissions through `github`, and fetches the
+/// issue for a dispatch. `Ok(Err(reason))` is a refusal.
 pub async fn authorize(
     trigger: &mut Trigger,
     allowed: &[String],
@@ -26,7 +35,35 @@ pub async fn authorize(
         )));
     }
     if trigger.command.is_none() && !trigger.needs_fetch {
-        return Ok(check(trigger, allowed));
+        // Closing the pull request is the closer's act; building uses the author's text.
+        // Without a client there is nothing to close; the pipeline says so.
+        if trigger.action == "closed" {
+            let Some(gh) = github else {
+                return Ok(Ok(()));
+            };
+            let closer = &trigger.sender.login;
+            let permission = gh.permission(closer).await?;
+            if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
+                return Ok(Err(format!(
+                    "`{closer}` has {permission} access to this repository; closing the issue's pull request needs write access"
+                )));
+            }
+            return Ok(Ok(()));
+        }
+        if let Err(reason) = check(trigger, allowed) {
+            return Ok(Err(reason));
+        }
+        let Some(gh) = github else {
+            return Ok(Ok(()));
+        };
+        let author = &trigger.issue.author.login;
+        let permission = gh.permission(author).await?;
+        if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
+            return Ok(Err(format!(
+                "the issue author `{author}` has {permission} access to this repository and only accounts with write access trigger a build; someone with write access can comment `/e2e build` to build it"
+            )));
+        }
+        return Ok(Ok(()));
     }
     let Some(gh) = github else {
         return Ok(Err(format!(
@@ -37,7 +74,7 @@ pub async fn authorize(
     let permission = gh.permission(&trigger.sender.login).await?;
     if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
         return Ok(Err(format!(
-            "`{}` has {permission} permission; {} need write access",
+            "`{}` has {permission} access to this repository; {} need write access",
             trigger.sender.login,
             if trigger.command.is_some() {
                 "`/e2e` commands"
@@ -59,6 +96,27 @@ pub async fn authorize(
         )));
     }
     Ok(Ok(()))
+}
+
+/// Replies to a refusal on the issue: always to a command (its author waits for an answer),
+/// once per issue for issue events (every later edit would otherwise add the same reply).
+/// Nothing is posted for bots, so two bots cannot keep answering each other.
+pub async fn reply(gh: &GitHub, trigger: &Trigger, reason: &str) -> Result<bool, E2eError> {
+    if trigger.sender.is_bot() {
+        return Ok(false);
+    }
+    let number = trigger.issue.number;
+    let who = if trigger.command.is_some() {
+        &trigger.sender.login
+    } else {
+        &trigger.issue.author.login
+    };
+    if trigger.command.is_none() && gh.find_comment(number, REFUSAL_MARKER).await?.is_some() {
+        return Ok(false);
+    }
+    let body = format!("{REFUSAL_MARKER}\n@{who} e2e-action did not run: {reason}.");
+    gh.create_comment(number, &body).await?;
+    Ok(true)
 }
 
 /// Author associations allowed to trigger a build by default.

@@ -853,7 +853,12 @@ pub(crate) mod tests {
         // `/views/<slug>` and `/api/views/<slug>` are the spec's saved views.
         assert_eq!(
             names(&["View"]),
-            vec![tuple("ViewRecord", "view_record", "view_records", "view-records")]
+            vec![tuple(
+                "ViewRecord",
+                "view_record",
+                "view_records",
+                "view-records"
+            )]
         );
     }
 

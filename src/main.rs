@@ -24,6 +24,7 @@ fn main() {
             .map(Into::into),
         workflow_commands: in_actions,
         silent: false,
+        debug: env("RUNNER_DEBUG").as_deref() == Some("1"),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -96,7 +97,10 @@ fn main() {
         }
     });
     if let Err(e) = result {
-        reporter.error(&format!("e2e-action: {e:#}"));
+        reporter.error_at(
+            &format!("e2e-action: {e:#}"),
+            &e2e_action::error::annotation_of(&e),
+        );
         std::process::exit(exit_code_of(&e));
     }
 }

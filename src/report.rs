@@ -18,6 +18,44 @@ pub struct Reporter {
     pub workflow_commands: bool,
     /// Print nothing (benchmarks run the pipeline many times).
     pub silent: bool,
+    /// Emit `::debug::` lines (the runner sets `RUNNER_DEBUG=1` when debug logging is on).
+    pub debug: bool,
+}
+
+/// Where an annotation points and what it is called, as far as it is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotation {
+    /// File relative to the repository root (GitHub attaches the annotation to it).
+    pub file: Option<String>,
+    /// 1-based line in `file`.
+    pub line: Option<usize>,
+    /// Short title shown above the message.
+    pub title: Option<String>,
+}
+
+impl Annotation {
+    /// An annotation with a title only.
+    pub fn titled(title: &str) -> Annotation {
+        Annotation {
+            title: Some(title.to_string()),
+            ..Annotation::default()
+        }
+    }
+
+    /// `file=…,line=…,title=…` with the runner's property escaping (also `:` and `,`).
+    fn properties(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(f) = &self.file {
+            parts.push(format!("file={}", escape_property(f)));
+            if let Some(l) = self.line {
+                parts.push(format!("line={l}"));
+            }
+        }
+        if let Some(t) = &self.title {
+            parts.push(format!("title={}", escape_property(t)));
+        }
+        parts.join(",")
+    }
 }
 
 /// Escapes a workflow-command message (`%`, CR, LF) as the runner expects.
@@ -33,6 +71,12 @@ fn escape_data(s: &str) -> String {
 const LINE_BREAKS: &[char] = &[
     '\r', '\n', '\u{0b}', '\u{0c}', '\u{85}', '\u{2028}', '\u{2029}',
 ];
+
+/// Escapes a workflow-command property value: the message escapes plus `:` and `,`, which
+/// would otherwise end the value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
 
 /// Neutralises text we did not write (issue text, tool output) so a line of it can never be
 /// read by the runner as a workflow command: it is split at every kind of line break (see
@@ -107,10 +151,34 @@ impl Reporter {
 
     /// An error annotation.
     pub fn error(&self, msg: &str) {
+        self.error_at(msg, &Annotation::default());
+    }
+
+    /// An error annotation pointing at `at` (file, line, title) where known.
+    pub fn error_at(&self, msg: &str, at: &Annotation) {
         if self.workflow_commands {
-            self.line(&format!("::error::{}", escape_data(msg)));
+            let props = at.properties();
+            let sep = if props.is_empty() { "" } else { " " };
+            self.line(&format!("::error{sep}{props}::{}", escape_data(msg)));
         } else {
-            self.line(&format!("error: {}", inert(msg)));
+            let place = match (&at.file, at.line) {
+                (Some(f), Some(l)) => format!("{f}:{l}: "),
+                (Some(f), None) => format!("{f}: "),
+                _ => String::new(),
+            };
+            self.line(&format!("error: {place}{}", inert(msg)));
+        }
+    }
+
+    /// A debug line, shown by the runner when debug logging is on; nothing otherwise.
+    pub fn debug(&self, msg: &str) {
+        if !self.debug {
+            return;
+        }
+        if self.workflow_commands {
+            self.line(&format!("::debug::{}", escape_data(msg)));
+        } else {
+            self.line(&format!("debug: {}", inert(msg)));
         }
     }
 
@@ -209,6 +277,26 @@ mod tests {
         assert_eq!(lines[1], "e2e/x");
         assert_eq!(lines[2], &lines[0]["branch<<".len()..]);
         assert_eq!(&lines[4..6], ["a", "b"]);
+    }
+
+    #[test]
+    fn annotations_carry_escaped_file_line_and_title() {
+        let a = Annotation {
+            file: Some(".github/e2e-action.yml".into()),
+            line: Some(3),
+            title: Some("Invalid configuration: a, b".into()),
+        };
+        assert_eq!(
+            a.properties(),
+            "file=.github/e2e-action.yml,line=3,title=Invalid configuration%3A a%2C b"
+        );
+        // A line without a file means nothing to the runner: it is left out.
+        let no_file = Annotation {
+            line: Some(3),
+            ..Annotation::titled("t")
+        };
+        assert_eq!(no_file.properties(), "title=t");
+        assert_eq!(Annotation::default().properties(), "");
     }
 
     #[test]

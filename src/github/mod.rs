@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::E2eError;
+use crate::report::Reporter;
 
 /// Hidden marker that identifies the action's progress comment on an issue.
 pub const PROGRESS_MARKER: &str = "<!-- e2e-action:progress -->";
@@ -23,6 +24,7 @@ pub struct GitHub {
     owner: String,
     repo: String,
     min_backoff: Duration,
+    reporter: Option<Reporter>,
 }
 
 /// An open pull request.
@@ -45,6 +47,29 @@ struct PullListItem {
 struct PullHead {
     #[serde(rename = "ref")]
     ref_name: String,
+    #[serde(default)]
+    sha: String,
+    /// `owner:branch`; tells this repository's branches from forks' of the same name.
+    #[serde(default)]
+    label: String,
+}
+
+/// An open pull request found by its branch's prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPull {
+    /// Number.
+    pub number: u64,
+    /// Web URL.
+    pub html_url: String,
+    /// Head branch.
+    pub branch: String,
+    /// Head commit.
+    pub sha: String,
+}
+
+#[derive(Deserialize)]
+struct Sha {
+    sha: String,
 }
 
 #[derive(Deserialize)]
@@ -105,7 +130,20 @@ impl GitHub {
             owner: owner.into(),
             repo: repo.into(),
             min_backoff: Duration::from_secs(2),
+            reporter: None,
         })
+    }
+
+    /// Reports each request as a `::debug::` line (shown when the runner's debug logging is on).
+    pub fn with_reporter(mut self, reporter: Reporter) -> GitHub {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    fn debug(&self, msg: &str) {
+        if let Some(r) = &self.reporter {
+            r.debug(msg);
+        }
     }
 
     /// Shortens the retry backoff (tests).
@@ -120,6 +158,20 @@ impl GitHub {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, octocrab::Error>>,
     {
+        self.debug(&format!("GitHub API: {what}"));
+        let result = self.retry_raw(call).await.map_err(|e| api_err(what, e));
+        if let Err(e) = &result {
+            self.debug(&format!("GitHub API: {e}"));
+        }
+        result
+    }
+
+    /// [`GitHub::retry`] keeping octocrab's error, for callers that treat a status as an answer.
+    async fn retry_raw<T, F, Fut>(&self, call: F) -> Result<T, octocrab::Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, octocrab::Error>>,
+    {
         call.retry(
             ExponentialBuilder::default()
                 .with_min_delay(self.min_backoff)
@@ -130,22 +182,28 @@ impl GitHub {
         .sleep(tokio::time::sleep)
         .when(retryable)
         .await
-        .map_err(|e| api_err(what, e))
     }
 
     fn route(&self, tail: &str) -> String {
         format!("/repos/{}/{}/{tail}", self.owner, self.repo)
     }
 
-    /// The repository permission of `login` (`admin`, `maintain`, `write`, `triage`, `read`, `none`).
+    /// The repository permission of `login` (`admin`, `write`, `read` or `none`; GitHub folds
+    /// `maintain` into `write` and `triage` into `read` in this field). GitHub answers 404 for an
+    /// account it does not know as a collaborator of any kind: that is `none`, not a failure.
     pub async fn permission(&self, login: &str) -> Result<String, E2eError> {
         let route = self.route(&format!("collaborators/{login}/permission"));
-        let p: Permission = self
-            .retry("reading the actor's permission", || {
-                self.client.get(route.clone(), None::<&()>)
-            })
-            .await?;
-        Ok(p.permission)
+        self.debug(&format!("GitHub API: GET {route}"));
+        let answer: Result<Permission, _> = self
+            .retry_raw(|| self.client.get(route.clone(), None::<&()>))
+            .await;
+        match answer {
+            Ok(p) => Ok(p.permission),
+            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 404 => {
+                Ok("none".into())
+            }
+            Err(e) => Err(api_err(&format!("reading the permission of `{login}`"), e)),
+        }
     }
 
     /// Fetches issue `number` (for `workflow_dispatch`).
@@ -178,16 +236,175 @@ impl GitHub {
             }))
     }
 
-    /// Opens a pull request.
+    /// Open pull requests whose head is a branch of this repository starting with `prefix`
+    /// (first 10 pages of 100).
+    pub async fn find_pulls_by_prefix(&self, prefix: &str) -> Result<Vec<OpenPull>, E2eError> {
+        let mut found = Vec::new();
+        for page in 1..=10u32 {
+            let route = self.route(&format!("pulls?state=open&per_page=100&page={page}"));
+            let list: Vec<PullListItem> = self
+                .retry("listing pull requests", || {
+                    self.client.get(route.clone(), None::<&()>)
+                })
+                .await?;
+            let full = list.len() == 100;
+            found.extend(
+                list.into_iter()
+                    .filter(|p| {
+                        p.head.ref_name.starts_with(prefix)
+                            && (p.head.label.is_empty()
+                                || p.head.label == format!("{}:{}", self.owner, p.head.ref_name))
+                    })
+                    .map(|p| OpenPull {
+                        number: p.number,
+                        html_url: p.html_url,
+                        branch: p.head.ref_name,
+                        sha: p.head.sha,
+                    }),
+            );
+            if !full {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Closes pull request `number` (its branch stays).
+    pub async fn close_pull(&self, number: u64) -> Result<(), E2eError> {
+        let route = self.route(&format!("pulls/{number}"));
+        let payload = json!({"state": "closed"});
+        let _: serde_json::Value = self
+            .retry("closing the pull request", || {
+                self.client.patch(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The tree of commit `sha` (git data API).
+    pub async fn commit_tree(&self, sha: &str) -> Result<String, E2eError> {
+        #[derive(Deserialize)]
+        struct Commit {
+            tree: Sha,
+        }
+        let route = self.route(&format!("git/commits/{sha}"));
+        let c: Commit = self
+            .retry("reading the parent commit", || {
+                self.client.get(route.clone(), None::<&()>)
+            })
+            .await?;
+        Ok(c.tree.sha)
+    }
+
+    /// The blob paths of tree `sha`, recursively. Fails when GitHub truncates the listing
+    /// (over 100,000 entries), since then the paths to delete are not all known.
+    pub async fn tree_paths(&self, sha: &str) -> Result<Vec<String>, E2eError> {
+        #[derive(Deserialize)]
+        struct Tree {
+            tree: Vec<Entry>,
+            #[serde(default)]
+            truncated: bool,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            path: String,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let route = self.route(&format!("git/trees/{sha}?recursive=1"));
+        let t: Tree = self
+            .retry("reading the parent tree", || {
+                self.client.get(route.clone(), None::<&()>)
+            })
+            .await?;
+        if t.truncated {
+            return Err(E2eError::GitHub(format!(
+                "the tree {sha} is too large for GitHub to list; turn sign-commits off"
+            )));
+        }
+        Ok(t.tree
+            .into_iter()
+            .filter(|e| e.kind == "blob")
+            .map(|e| e.path)
+            .collect())
+    }
+
+    /// Creates a tree from `base_tree` and `entries` (git data API entry objects).
+    pub async fn create_tree(
+        &self,
+        base_tree: &str,
+        entries: &[serde_json::Value],
+    ) -> Result<String, E2eError> {
+        let route = self.route("git/trees");
+        let payload = json!({"base_tree": base_tree, "tree": entries});
+        let t: Sha = self
+            .retry("creating the tree", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(t.sha)
+    }
+
+    /// Creates a commit of `tree` on `parent`, without author or committer: GitHub then
+    /// authors it as the token's account and signs it.
+    pub async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, E2eError> {
+        let route = self.route("git/commits");
+        let payload = json!({"message": message, "tree": tree, "parents": [parent]});
+        let c: Sha = self
+            .retry("creating the commit", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(c.sha)
+    }
+
+    /// Points branch `branch` at `sha`: creates it, or moves it forward only (GitHub refuses a
+    /// move that is not a fast-forward, which is a refused push).
+    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<(), E2eError> {
+        if !exists {
+            let route = self.route("git/refs");
+            let payload = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
+            let _: serde_json::Value = self
+                .retry("creating the branch", || {
+                    self.client.post(route.clone(), Some(&payload))
+                })
+                .await?;
+            return Ok(());
+        }
+        let route = self.route(&format!("git/refs/heads/{branch}"));
+        let payload = json!({"sha": sha, "force": false});
+        self.debug(&format!("GitHub API: PATCH {route}"));
+        let answer: Result<serde_json::Value, _> = self
+            .retry_raw(|| self.client.patch(route.clone(), Some(&payload)))
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 422 => {
+                Err(E2eError::Push(format!(
+                    "GitHub refused to move {branch}: {} (someone pushed to it meanwhile; re-run to build on top)",
+                    source.message
+                )))
+            }
+            Err(e) => Err(api_err("moving the branch", e)),
+        }
+    }
+
+    /// Opens a pull request (as a draft when `draft`).
     pub async fn create_pull(
         &self,
         branch: &str,
         base: &str,
         title: &str,
         body: &str,
+        draft: bool,
     ) -> Result<PullRequest, E2eError> {
         let route = self.route("pulls");
-        let payload = json!({"title": title, "head": branch, "base": base, "body": body, "maintainer_can_modify": true});
+        let payload = json!({"title": title, "head": branch, "base": base, "body": body, "maintainer_can_modify": true, "draft": draft});
         self.retry("opening the pull request", || {
             self.client.post(route.clone(), Some(&payload))
         })
@@ -221,12 +438,42 @@ impl GitHub {
         Ok(())
     }
 
+    /// Asks users and teams (slugs) to review pull request `number`.
+    pub async fn request_reviewers(
+        &self,
+        number: u64,
+        reviewers: &[String],
+        team_reviewers: &[String],
+    ) -> Result<(), E2eError> {
+        let route = self.route(&format!("pulls/{number}/requested_reviewers"));
+        let payload = json!({"reviewers": reviewers, "team_reviewers": team_reviewers});
+        let _: serde_json::Value = self
+            .retry("requesting reviewers", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Assigns users to issue or pull request `number`.
+    pub async fn add_assignees(&self, number: u64, assignees: &[String]) -> Result<(), E2eError> {
+        let route = self.route(&format!("issues/{number}/assignees"));
+        let payload = json!({ "assignees": assignees });
+        let _: serde_json::Value = self
+            .retry("adding assignees", || {
+                self.client.post(route.clone(), Some(&payload))
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Posts a new comment on issue `number`; returns its id.
     pub async fn create_comment(&self, number: u64, body: &str) -> Result<u64, E2eError> {
         let route = format!(
             "/repos/{}/{}/issues/{number}/comments",
             self.owner, self.repo
         );
+        self.debug(&format!("GitHub API: POST {route}"));
         let c: CommentRef = self
             .client
             .post(route, Some(&json!({ "body": body })))

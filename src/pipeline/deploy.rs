@@ -3,12 +3,19 @@
 //!
 //! In: the integration and the test report. Out: a [`Delivery`]. Fails when the remote
 //! refuses the push (nothing else was changed on the remote).
+//!
+//! With `sign-commits`, nothing is pushed with git: the same commit (the parent's tree with the
+//! app folder replaced, the same message and parent) is made through GitHub's git data API
+//! (tree, commit, ref), which GitHub signs as the token's account; the ref moves only forward.
+//! The local branch keeps the unsigned twin with the same tree.
 
 use serde::Serialize;
 
 use crate::config::Settings;
 use crate::error::E2eError;
+use crate::github::GitHub;
 use crate::pipeline::RunRequest;
+use crate::pipeline::develop::Files;
 use crate::pipeline::integrate::{Integration, auth};
 use crate::pipeline::test::TestReport;
 use crate::report::Reporter;
@@ -37,37 +44,67 @@ pub struct Delivery {
     pub pull: Option<crate::pipeline::pull::PullOutcome>,
 }
 
-/// The outputs the action sets, in `action.yml` order.
+/// The outputs the action sets, in `action.yml` order. The `pull-request-*` names are
+/// peter-evans/create-pull-request's, so workflows written for it read ours unchanged.
 pub const OUTPUT_NAMES: &[&str] = &[
     "branch",
-    "sha",
     "app-path",
     "tests",
+    "pull-request-number",
+    "pull-request-url",
+    "pull-request-operation",
+    "pull-request-head-sha",
+    "pull-request-branch",
     "pr-number",
     "pr-url",
     "pr-operation",
+    "sha",
+];
+
+/// Outputs kept under their first names for workflows written before 1.x, each with the name
+/// that replaces it. `action.yml` and the README mark them deprecated.
+pub const DEPRECATED_OUTPUTS: &[(&str, &str)] = &[
+    ("pr-number", "pull-request-number"),
+    ("pr-url", "pull-request-url"),
+    ("pr-operation", "pull-request-operation"),
+    ("sha", "pull-request-head-sha"),
 ];
 
 /// Why nothing was pushed when the remote already had this exact tree.
 pub const UP_TO_DATE: &str = "the branch is already up to date";
 
 impl Delivery {
-    /// The action's outputs (names as in [`OUTPUT_NAMES`]).
+    /// The action's outputs (names as in [`OUTPUT_NAMES`]). The head SHA and branch are set
+    /// whenever a branch was built, as create-pull-request does; the number and URL only when
+    /// there is a pull request.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let (number, url, op) = match &self.pull {
             Some(p) => (p.number.to_string(), p.url.clone(), p.operation.clone()),
-            None => (String::new(), String::new(), "none".into()),
+            None => (
+                String::new(),
+                String::new(),
+                crate::pipeline::pull::operation::NONE.into(),
+            ),
         };
-        let values = [
-            self.branch.clone(),
-            self.sha.clone(),
-            self.app_path.clone(),
-            self.tests.clone(),
-            number,
-            url,
-            op,
+        let mut out: Vec<(&'static str, String)> = vec![
+            ("branch", self.branch.clone()),
+            ("app-path", self.app_path.clone()),
+            ("tests", self.tests.clone()),
+            ("pull-request-number", number),
+            ("pull-request-url", url),
+            ("pull-request-operation", op),
+            ("pull-request-head-sha", self.sha.clone()),
+            ("pull-request-branch", self.branch.clone()),
         ];
-        OUTPUT_NAMES.iter().copied().zip(values).collect()
+        for (old, new) in DEPRECATED_OUTPUTS {
+            let value = out
+                .iter()
+                .find(|(n, _)| n == new)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            out.push((old, value));
+        }
+        out
     }
 
     /// One line for logs and the progress comment.
@@ -86,20 +123,78 @@ impl Delivery {
     }
 }
 
+/// The git data API entries that turn the parent's tree into the integration's: every
+/// generated file (inline UTF-8 content), and a deletion (`sha: null`) for every file under the
+/// app folder that the new app no longer has.
+pub fn tree_entries(
+    app_dir: &str,
+    files: &Files,
+    parent_paths: &[String],
+) -> Vec<serde_json::Value> {
+    let mut entries: Vec<serde_json::Value> = files
+        .files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "path": format!("{app_dir}/{}", f.path),
+                "mode": "100644",
+                "type": "blob",
+                "content": f.content,
+            })
+        })
+        .collect();
+    let prefix = format!("{app_dir}/");
+    let mut gone: Vec<&String> = parent_paths
+        .iter()
+        .filter(|p| {
+            p.strip_prefix(&prefix)
+                .is_some_and(|rel| !files.files.iter().any(|f| f.path == rel))
+        })
+        .collect();
+    gone.sort();
+    entries
+        .extend(gone.into_iter().map(
+            |p| serde_json::json!({"path": p, "mode": "100644", "type": "blob", "sha": null}),
+        ));
+    entries
+}
+
+/// Makes the integration's commit through GitHub's git data API and moves the branch to it;
+/// returns the new commit's SHA.
+async fn signed_commit(
+    gh: &GitHub,
+    integration: &Integration,
+    files: &Files,
+) -> Result<String, E2eError> {
+    let base_tree = gh.commit_tree(&integration.parent).await?;
+    let parent_paths = gh.tree_paths(&base_tree).await?;
+    let entries = tree_entries(&integration.app_dir, files, &parent_paths);
+    let tree = gh.create_tree(&base_tree, &entries).await?;
+    let commit = gh
+        .create_commit(&integration.message, &tree, &integration.parent)
+        .await?;
+    gh.set_branch(&integration.branch, &commit, integration.existed_on_remote)
+        .await?;
+    Ok(commit)
+}
+
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
 
 /// Pushes when allowed and needed.
-pub fn deploy(
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy(
     ws: &Workspace,
     settings: &Settings,
     integration: &Integration,
+    files: &Files,
     tests: &TestReport,
     req: &RunRequest,
-    app_dir: &str,
+    github: Option<&GitHub>,
     reporter: &Reporter,
 ) -> Result<Delivery, E2eError> {
+    let app_dir = integration.app_dir.as_str();
     let mut delivery = Delivery {
         branch: integration.branch.clone(),
         sha: integration.sha.clone(),
@@ -124,11 +219,107 @@ pub fn deploy(
         delivery.not_pushed_because = Some(UP_TO_DATE.into());
         return Ok(delivery);
     }
-    ws.push(url, &integration.branch, &auth(req))?;
+    if settings.sign_commits {
+        let gh = github.ok_or_else(|| {
+            E2eError::Config(
+                "sign-commits makes the commit through GitHub's API: it needs github-token and GITHUB_REPOSITORY".into(),
+            )
+        })?;
+        delivery.sha = signed_commit(gh, integration, files).await?;
+        reporter.info(&format!(
+            "signed commit {} made through GitHub's API (local twin {})",
+            short(&delivery.sha),
+            short(&integration.sha)
+        ));
+    } else {
+        ws.push(url, &integration.branch, &auth(req))?;
+    }
     delivery.pushed = true;
     if !tests.passed() {
         reporter
             .warning("the tests failed and the branch was pushed because push-on-failure is true");
     }
     Ok(delivery)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::pull::PullOutcome;
+
+    fn delivery(pull: Option<PullOutcome>) -> Delivery {
+        Delivery {
+            branch: "e2e/issue-1-x".into(),
+            sha: "a".repeat(40),
+            app_path: "apps/x".into(),
+            tests: "passed".into(),
+            pushed: true,
+            changed: true,
+            remote: None,
+            not_pushed_because: None,
+            pull,
+        }
+    }
+
+    #[test]
+    fn outputs_follow_the_declared_order_and_aliases_repeat_their_new_names() {
+        let d = delivery(Some(PullOutcome {
+            number: 5,
+            url: "https://github.example/o/r/pull/5".into(),
+            operation: "created".into(),
+        }));
+        let out = d.outputs();
+        let names: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, OUTPUT_NAMES);
+        let get = |n: &str| out.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        for (old, new) in DEPRECATED_OUTPUTS {
+            assert_eq!(get(old), get(new), "{old}");
+        }
+        assert_eq!(get("pull-request-number"), "5");
+        assert_eq!(get("pull-request-head-sha"), "a".repeat(40));
+        assert_eq!(get("pull-request-branch"), "e2e/issue-1-x");
+    }
+
+    #[test]
+    fn signed_tree_entries_write_every_file_and_delete_what_the_app_dropped() {
+        use crate::pipeline::develop::GeneratedFile;
+        let files = Files {
+            files: vec![
+                GeneratedFile::plain("app/main.py", "dev", "print(1)\n".into()),
+                GeneratedFile::plain("README.md", "docs", "# x\n".into()),
+            ],
+        };
+        let parent = [
+            "README.md",
+            "apps/x/README.md",
+            "apps/x/app/old.py",
+            "apps/xy/keep.py",
+            "apps/x2.md",
+        ]
+        .map(String::from);
+        let entries = tree_entries("apps/x", &files, &parent);
+        let paths: Vec<&str> = entries
+            .iter()
+            .map(|e| e["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "apps/x/app/main.py",
+                "apps/x/README.md",
+                "apps/x/app/old.py"
+            ]
+        );
+        assert_eq!(entries[0]["content"], "print(1)\n");
+        assert!(entries[2]["sha"].is_null() && entries[2].get("content").is_none());
+    }
+
+    #[test]
+    fn without_a_pull_request_the_operation_is_none_and_the_number_empty() {
+        let out = delivery(None).outputs();
+        let get = |n: &str| out.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        assert_eq!(get("pull-request-operation"), "none");
+        assert_eq!(get("pull-request-number"), "");
+        assert_eq!(get("pr-operation"), "none");
+    }
 }

@@ -33,6 +33,14 @@ pub struct Integration {
     pub push_url: Option<String>,
     /// The push URL without userinfo, for messages.
     pub remote: Option<String>,
+    /// The new commit's parent (the branch's remote tip, or the base).
+    pub parent: String,
+    /// The commit message (a signed commit made through the API repeats it).
+    #[serde(skip)]
+    pub message: String,
+    /// The app folder, validated.
+    #[serde(skip)]
+    pub app_dir: String,
 }
 
 /// The branch for an issue.
@@ -118,5 +126,8 @@ pub fn integrate(
         existed_on_remote: remote_tip.is_some(),
         remote: push_url.as_deref().map(redact_url),
         push_url,
+        parent: parent.to_string(),
+        message,
+        app_dir,
     })
 }

@@ -28,6 +28,7 @@ use crate::event::{self, Intake, Trigger};
 use crate::github::GitHub;
 use crate::llm::{Llm, LlmSettings, ProviderKind};
 use crate::report::Reporter;
+use crate::scaffold::filters;
 use crate::scaffold::{self, PackSource};
 use agents::LlmReport;
 
@@ -123,6 +124,9 @@ pub enum RunOutcome {
     },
     /// The app was built.
     Built(deploy::Delivery),
+    /// The issue was closed as not planned and its pull request closed (`pull-request-*`
+    /// outputs describe it; none when there was nothing to close).
+    Closed(deploy::Delivery),
 }
 
 /// Runs the pipeline for `req`, reporting through `reporter`.
@@ -138,51 +142,79 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
     {
         reporter.mask(secret.expose_secret());
     }
-    // The configuration decides what the intake accepts; reading it writes nothing.
-    let file = config::read_config_file(&config::config_path(&req.workspace, &req.inputs))?;
-    let settings = Settings::resolve(&file, &req.inputs)?;
-    check_destinations(req, &settings, reporter)?;
-
-    // 1. intake
-    let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {
-        path: PathBuf::from("<unset>"),
-        reason: "GITHUB_EVENT_PATH is not set (use --event FILE outside Actions)".into(),
-    })?;
-    let opts = event::IntakeOptions {
-        trigger_label: settings.trigger_label.clone(),
-    };
-    let mut trigger = match event::read_event(&req.event_name, &event_path, &opts)? {
-        Intake::Skip(reason) => {
+    let (settings, mut trigger, github) = match prepare(req, reporter).await {
+        Ok(Prepared::Build(prepared)) => *prepared,
+        Ok(Prepared::Skip(reason)) => {
             reporter.notice(&format!("e2e-action: nothing to do: {reason}"));
+            summary(
+                reporter,
+                &format!(
+                    "## e2e-action: nothing to do\n\n{}\n",
+                    filters::md(reason.as_str().into())
+                ),
+            );
             return Ok(RunOutcome::Skipped { reason });
         }
-        Intake::Build(t) => *t,
-    };
-    let github = match (&req.github_token, &req.repository) {
-        (Some(token), Some(repo)) => Some(GitHub::new(&req.api_url, token, repo)?),
-        _ => None,
+        Err(e) => {
+            summary(
+                reporter,
+                &format!(
+                    "## e2e-action failed\n\n{}\n\n**What to do next:** {}\n",
+                    filters::md(format!("{e:#}").as_str().into()),
+                    crate::error::next_step_of(&e)
+                ),
+            );
+            return Err(e);
+        }
     };
 
     // 2. guard
-    if let Err(reason) = crate::guard::authorize(
+    let authorized = crate::guard::authorize(
         &mut trigger,
         &settings.allowed_associations,
         github.as_ref(),
     )
-    .await?
-    {
-        reporter.notice(&format!("e2e-action: not building: {reason}"));
-        if let (Some(gh), Some(_)) = (&github, &trigger.command) {
-            let reply = format!(
-                "@{} e2e-action did not run: {reason}.",
-                trigger.sender.login
+    .await;
+    let refusal = match authorized {
+        Ok(verdict) => verdict.err(),
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            summary(
+                reporter,
+                &format!(
+                    "## e2e-action failed: issue #{}\n\nThe permission check failed: {}\n\n**What to do next:** {}\n",
+                    trigger.issue.number,
+                    filters::md(format!("{e:#}").as_str().into()),
+                    crate::error::next_step_of(&e)
+                ),
             );
-            if let Err(e) = gh.create_comment(trigger.issue.number, &reply).await {
-                reporter.warning(&format!("cannot reply to the command: {e}"));
-            }
+            return Err(e);
         }
+    };
+    if let Some(reason) = refusal {
+        reporter.notice(&format!("e2e-action: not building: {reason}"));
+        if let Some(gh) = &github
+            && let Err(e) = crate::guard::reply(gh, &trigger, &reason).await
+        {
+            reporter.warning(&format!("cannot reply on the issue: {e}"));
+        }
+        summary(
+            reporter,
+            &format!(
+                "## e2e-action: not building issue #{}\n\n{}.\n\n**What to do next:** someone with write access to the repository can comment `/e2e build` on the issue to build it.\n",
+                trigger.issue.number,
+                filters::md(reason.as_str().into())
+            ),
+        );
         return Ok(RunOutcome::Skipped { reason });
     }
+    if trigger.action == "closed" {
+        return close(&trigger, github.as_ref(), reporter).await;
+    }
+    reporter.debug(&format!(
+        "building issue #{} for {} ({} event, action `{}`)",
+        trigger.issue.number, trigger.sender.login, trigger.event_name, trigger.action
+    ));
     let mut progress = Progress::new(&trigger, github.as_ref(), reporter).await;
     if let Some(repo) = &req.repository {
         progress.set_server_repo(&format!("{}/{repo}", req.server_url.trim_end_matches('/')));
@@ -199,7 +231,171 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
     if let Err(e) = &result {
         progress.fail(&format!("{e:#}")).await;
     }
+    let mut markdown = progress.summary_markdown();
+    markdown.push_str(&match &result {
+        Ok(RunOutcome::Built(d)) => match (&d.pull, &d.not_pushed_because) {
+            (Some(pr), _) => format!(
+                "\n**What to do next:** review pull request #{} ({}), then merge it; its description says how to enable the deploy workflow.\n",
+                pr.number, pr.url
+            ),
+            (None, Some(why)) => format!(
+                "\n**Not pushed:** {}. The app is in `{}` on the local branch `{}`.\n",
+                filters::md(why.as_str().into()),
+                d.app_path,
+                d.branch
+            ),
+            (None, None) => format!(
+                "\n**What to do next:** open a pull request from `{}` (no token was given to open one).\n",
+                d.branch
+            ),
+        },
+        Ok(RunOutcome::Skipped { .. } | RunOutcome::Closed(_)) => String::new(),
+        Err(e) => format!(
+            "\n**What to do next:** {}\n",
+            crate::error::next_step_of(e)
+        ),
+    });
+    summary(reporter, &markdown);
     result
+}
+
+/// The issue was closed as not planned: close its open pull request, set the outputs.
+async fn close(
+    trigger: &Trigger,
+    github: Option<&GitHub>,
+    reporter: &Reporter,
+) -> anyhow::Result<RunOutcome> {
+    let n = trigger.issue.number;
+    let Some(gh) = github else {
+        let reason = "closing the issue's pull request needs a github-token".to_string();
+        reporter.notice(&format!("e2e-action: nothing to do: {reason}"));
+        summary(
+            reporter,
+            &format!("## e2e-action: nothing to do\n\n{reason}.\n"),
+        );
+        return Ok(RunOutcome::Skipped { reason });
+    };
+    let closed = match pull::close_for_issue(gh, n, reporter).await {
+        Ok(c) => c,
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            summary(
+                reporter,
+                &format!(
+                    "## e2e-action failed: issue #{n}\n\nClosing its pull request failed: {}\n\n**What to do next:** {}\n",
+                    filters::md(format!("{e:#}").as_str().into()),
+                    crate::error::next_step_of(&e)
+                ),
+            );
+            return Err(e);
+        }
+    };
+    let mut delivery = deploy::Delivery {
+        branch: String::new(),
+        sha: String::new(),
+        app_path: String::new(),
+        tests: String::new(),
+        pushed: false,
+        changed: false,
+        remote: None,
+        not_pushed_because: Some(format!("#{n} was closed as not planned")),
+        pull: None,
+    };
+    let mut md = format!("## e2e-action: issue #{n} closed as not planned\n\n");
+    if closed.is_empty() {
+        md.push_str("It had no open pull request: nothing to close.\n");
+    }
+    for (pr, outcome) in closed {
+        reporter.notice(&format!(
+            "e2e-action: closed pull request #{} ({}) of #{n}",
+            pr.number, pr.branch
+        ));
+        md.push_str(&format!(
+            "Closed pull request #{} ({}); the branch `{}` is kept.\n",
+            pr.number, pr.html_url, pr.branch
+        ));
+        delivery.branch = pr.branch;
+        delivery.sha = pr.sha;
+        delivery.pull = Some(outcome);
+    }
+    reporter
+        .set_outputs(&delivery.outputs())
+        .map_err(|e| E2eError::Workspace(format!("cannot write GITHUB_OUTPUT: {e}")))?;
+    md.push_str("\n**What to do next:** reopen the issue to build it again.\n");
+    summary(reporter, &md);
+    Ok(RunOutcome::Closed(delivery))
+}
+
+/// What the stages before the guard decided.
+enum Prepared {
+    /// Build this trigger with these settings (and the API client, when there is a token).
+    Build(Box<(Settings, Trigger, Option<GitHub>)>),
+    /// Nothing to do, for this reason.
+    Skip(String),
+}
+
+/// Configuration and intake: nothing is written and nothing is sent.
+async fn prepare(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<Prepared> {
+    // The configuration decides what the intake accepts; reading it writes nothing.
+    let config_path = config::config_path(&req.workspace, &req.inputs);
+    let file = config::read_config_file(&config_path).map_err(|e| match e {
+        // Annotations need the path from the repository root to point at the file.
+        E2eError::ConfigFile {
+            file,
+            line,
+            message,
+        } => E2eError::ConfigFile {
+            file: config_path
+                .strip_prefix(&req.workspace)
+                .map(|p| p.display().to_string())
+                .unwrap_or(file),
+            line,
+            message,
+        },
+        e => e,
+    })?;
+    let settings = Settings::resolve(&file, &req.inputs)?;
+    check_destinations(req, &settings, reporter)?;
+    if reporter.debug {
+        // A base URL may carry credentials in its userinfo; the debug log never shows them.
+        let mut shown = settings.clone();
+        shown.llm.base_url = shown
+            .llm
+            .base_url
+            .as_deref()
+            .map(crate::workspace::git::redact_url);
+        reporter.debug(&format!(
+            "settings: {}",
+            serde_json::to_string(&shown).unwrap_or_default()
+        ));
+    }
+
+    // 1. intake
+    let event_path = req.event_path.clone().ok_or_else(|| E2eError::Event {
+        path: PathBuf::from("<unset>"),
+        reason: "GITHUB_EVENT_PATH is not set (use --event FILE outside Actions)".into(),
+    })?;
+    let opts = event::IntakeOptions {
+        trigger_label: settings.trigger_label.clone(),
+    };
+    let trigger = match event::read_event(&req.event_name, &event_path, &opts)? {
+        Intake::Skip(reason) => return Ok(Prepared::Skip(reason)),
+        Intake::Build(t) => *t,
+    };
+    let github = match (&req.github_token, &req.repository) {
+        (Some(token), Some(repo)) => {
+            Some(GitHub::new(&req.api_url, token, repo)?.with_reporter(reporter.clone()))
+        }
+        _ => None,
+    };
+    Ok(Prepared::Build(Box::new((settings, trigger, github))))
+}
+
+/// Appends to the step summary; a failure to write it is a warning.
+fn summary(reporter: &Reporter, markdown: &str) {
+    if let Err(e) = reporter.summary(markdown) {
+        reporter.warning(&format!("cannot write the step summary: {e}"));
+    }
 }
 
 async fn build(
@@ -481,11 +677,13 @@ async fn build(
         &workspace,
         settings,
         &integration,
+        &files,
         &report,
         req,
-        &app_dir,
+        github,
         reporter,
-    )?;
+    )
+    .await?;
     // The PR: when the branch is on the remote and its content is what we built.
     let on_remote =
         delivery.pushed || delivery.not_pushed_because.as_deref() == Some(deploy::UP_TO_DATE);
@@ -511,7 +709,8 @@ async fn build(
             &base,
             &pull::title(&spec),
             &body,
-            &settings.labels,
+            settings,
+            reporter,
         )
         .await?;
         progress.set_pull(&pr.url);
@@ -529,9 +728,6 @@ async fn build(
     reporter
         .set_outputs(&delivery.outputs())
         .map_err(|e| E2eError::Workspace(format!("cannot write GITHUB_OUTPUT: {e}")))?;
-    if let Err(e) = reporter.summary(&progress.summary_markdown()) {
-        reporter.warning(&format!("cannot write the step summary: {e}"));
-    }
     if !report.passed() {
         return Err(E2eError::TestsFailed(format!(
             "{}; {}; full log: {}",

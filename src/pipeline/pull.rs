@@ -8,12 +8,14 @@
 
 use serde::Serialize;
 
+use crate::config::Settings;
 use crate::error::E2eError;
 use crate::github::GitHub;
 use crate::pipeline::agents::LlmReport;
 use crate::pipeline::architecture::Architecture;
 use crate::pipeline::deploy::Delivery;
 use crate::pipeline::test::TestReport;
+use crate::report::Reporter;
 use crate::scaffold::filters;
 use crate::spec::Spec;
 
@@ -24,7 +26,7 @@ pub struct PullOutcome {
     pub number: u64,
     /// Web URL.
     pub url: String,
-    /// `created` or `updated`.
+    /// One of [`operation`]'s values.
     pub operation: String,
 }
 
@@ -104,24 +106,97 @@ pub fn body(
     s
 }
 
-/// Opens the PR for `delivery.branch` against `base`, or updates the open one; adds `labels`.
+/// What a run did to the pull request, as create-pull-request names it.
+pub mod operation {
+    /// A new pull request was opened.
+    pub const CREATED: &str = "created";
+    /// The open pull request's branch got a new commit.
+    pub const UPDATED: &str = "updated";
+    /// The open pull request was closed (its issue was closed as not planned).
+    pub const CLOSED: &str = "closed";
+    /// Nothing changed on the branch (the PR's description may still be refreshed).
+    pub const NONE: &str = "none";
+}
+
+/// Closes the open pull requests of issue `number`'s branches (`e2e/issue-<n>-…`; a renamed app
+/// has a new slug, so there may be more than one), with a comment saying why. Returns what was
+/// closed, for the outputs: the last one (by number) when there are several.
+pub async fn close_for_issue(
+    gh: &GitHub,
+    number: u64,
+    reporter: &Reporter,
+) -> Result<Vec<(crate::github::OpenPull, PullOutcome)>, E2eError> {
+    let mut closed = Vec::new();
+    let mut open = gh
+        .find_pulls_by_prefix(&format!("e2e/issue-{number}-"))
+        .await?;
+    open.sort_by_key(|p| p.number);
+    for pr in open {
+        gh.close_pull(pr.number).await?;
+        let note = format!(
+            "Closed by e2e-action: #{number} was closed as not planned. The branch `{}` is kept; reopen the issue to build again.",
+            pr.branch
+        );
+        if let Err(e) = gh.create_comment(pr.number, &note).await {
+            reporter.warning(&format!("pull request #{}: {e}", pr.number));
+        }
+        let outcome = PullOutcome {
+            number: pr.number,
+            url: pr.html_url.clone(),
+            operation: operation::CLOSED.into(),
+        };
+        closed.push((pr, outcome));
+    }
+    Ok(closed)
+}
+
+/// Opens the PR for `delivery.branch` against `base`, or updates the open one; then applies
+/// the labels, reviewers and assignees of `settings`. The operation is `updated` only when this
+/// run pushed a commit to an open PR's branch, `none` when it pushed nothing.
+///
+/// Reviewers, assignees and labels decorate a PR that already exists: GitHub refusing one
+/// (a reviewer who is the PR's author or not a collaborator, a misspelt team) is a warning,
+/// not the run's failure.
 pub async fn open_or_update(
     gh: &GitHub,
     delivery: &Delivery,
     base: &str,
     title: &str,
     body: &str,
-    labels: &[String],
+    settings: &Settings,
+    reporter: &Reporter,
 ) -> Result<PullOutcome, E2eError> {
     let (pr, operation) = match gh.find_pull(&delivery.branch).await? {
-        Some(open) => (gh.update_pull(open.number, title, body).await?, "updated"),
+        Some(open) => (
+            gh.update_pull(open.number, title, body).await?,
+            if delivery.pushed {
+                operation::UPDATED
+            } else {
+                operation::NONE
+            },
+        ),
         None => (
-            gh.create_pull(&delivery.branch, base, title, body).await?,
-            "created",
+            gh.create_pull(&delivery.branch, base, title, body, settings.draft)
+                .await?,
+            operation::CREATED,
         ),
     };
-    if !labels.is_empty() {
-        gh.add_labels(pr.number, labels).await?;
+    let warn = |result: Result<(), E2eError>| {
+        if let Err(e) = result {
+            reporter.warning(&format!("pull request #{}: {e}", pr.number));
+        }
+    };
+    if !settings.labels.is_empty() {
+        warn(gh.add_labels(pr.number, &settings.labels).await);
+    }
+    if !settings.reviewers.is_empty() || !settings.team_reviewers.is_empty() {
+        warn(
+            gh.request_reviewers(pr.number, &settings.reviewers, &settings.team_reviewers)
+                .await,
+        );
+    }
+    if !settings.assignees.is_empty() {
+        warn(gh.add_assignees(pr.number, &settings.assignees).await);
     }
     Ok(PullOutcome {
         number: pr.number,

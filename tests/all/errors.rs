@@ -5,7 +5,7 @@ use crate::helpers::{TestContext, fixture, sample_event, text};
 fn error_lines(out: &std::process::Output) -> Vec<String> {
     text(out)
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .map(String::from)
         .collect()
 }

@@ -12,7 +12,7 @@ const BRANCH: &str = "e2e/issue-42-reading-list";
 fn error_lines(out: &std::process::Output) -> Vec<String> {
     text(out)
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .map(String::from)
         .collect()
 }

@@ -548,7 +548,7 @@ async fn replay_reproduces_the_tree_offline_and_a_miss_is_clear() {
     let errors: Vec<&str> = std::str::from_utf8(&out.stdout)
         .unwrap()
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .collect();
     assert_eq!(errors.len(), 1);
     assert!(errors[0].contains("no recorded answer"), "{}", errors[0]);
@@ -566,7 +566,7 @@ async fn an_exhausted_budget_fails_cleanly_with_nothing_pushed() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let errors: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .collect();
     assert_eq!(errors.len(), 1, "{stdout}");
     assert!(

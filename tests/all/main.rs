@@ -18,3 +18,4 @@ mod sandbox;
 mod snapshots;
 mod specs;
 mod token_push;
+mod toolkit;

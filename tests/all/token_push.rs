@@ -78,7 +78,7 @@ fn a_wrong_token_fails_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let errors: Vec<String> = text(&out)
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .map(String::from)
         .collect();
     assert_eq!(errors.len(), 1, "{}", text(&out));

@@ -25,6 +25,13 @@ def test_actionlint_deploy_workflow(sample: Path) -> None:
     run([require_tool("actionlint"), "deploy/deploy.yml"], cwd=sample)
 
 
+def test_zizmor_deploy_workflow(sample: Path) -> None:
+    # Offline: no GitHub API lookups; the audits that need none (pinning, permissions,
+    # persisted credentials, template injection, cache poisoning) all run.
+    proc = run([require_tool("zizmor"), "--offline", "--no-progress", "deploy/deploy.yml"], cwd=sample)
+    assert "No findings to report" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
 def test_promtool_alert_rules(sample: Path) -> None:
     proc = run([require_tool("promtool"), "check", "rules", "monitoring/alerts.yml"], cwd=sample)
     assert "SUCCESS" in proc.stdout + proc.stderr
