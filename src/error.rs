@@ -59,6 +59,9 @@ pub enum E2eError {
     /// The LLM kept answering something our validation refuses.
     #[error("LLM: {0}")]
     LlmInvalid(String),
+    /// Something that cannot happen did: a bug in e2e-action (or in its embedded pack).
+    #[error("internal error (a bug in e2e-action): {0}")]
+    Internal(String),
 }
 
 impl E2eError {
@@ -76,6 +79,7 @@ impl E2eError {
             | E2eError::GitHub(_)
             | E2eError::Llm(_)
             | E2eError::LlmInvalid(_) => EXIT_EXTERNAL,
+            E2eError::Internal(_) => EXIT_INTERNAL,
         }
     }
 }
@@ -93,6 +97,7 @@ impl E2eError {
             E2eError::Push(_) => "Push rejected",
             E2eError::GitHub(_) => "GitHub API error",
             E2eError::Llm(_) | E2eError::LlmInvalid(_) => "LLM error",
+            E2eError::Internal(_) => "e2e-action failed (a bug)",
         };
         let mut a = Annotation::titled(title);
         if let E2eError::ConfigFile { file, line, .. } = self {
@@ -131,6 +136,9 @@ impl E2eError {
             }
             E2eError::Llm(_) | E2eError::LlmInvalid(_) => {
                 "Check `llm-api-key`, `llm-model` and `llm-base-url`, or set `llm-provider: none` to build from the issue form alone; then re-run the job."
+            }
+            E2eError::Internal(_) => {
+                "This is a bug in e2e-action: please report it with this job's log. Re-running the job may get past it."
             }
         }
     }

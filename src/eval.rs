@@ -266,7 +266,7 @@ pub async fn eval(req: &EvalRequest, reporter: &Reporter) -> anyhow::Result<Eval
     let cases = load_corpus(&req.corpus)?;
     let python = tokio::task::spawn_blocking(test::find_python)
         .await
-        .context("finding Python crashed (a bug)")??;
+        .map_err(|e| crate::error::E2eError::Internal(format!("finding Python crashed: {e}")))??;
     let mut results = Vec::new();
     for case in &cases {
         let root = match &req.keep {

@@ -71,7 +71,7 @@ impl GeneratedFile {
         if !rendered.contains(sentinel) {
             return Ok(GeneratedFile::plain(path, role, rendered.to_string()));
         }
-        let bad = |why: &str| E2eError::Stack(format!("{path}: {why} (a bug in the pack)"));
+        let bad = |why: &str| E2eError::Internal(format!("{path}: {why} (in the pack)"));
         let mut parts = vec![String::new()];
         let mut holes: Vec<HoleSite> = Vec::new();
         let mut open: Option<HoleSite> = None;

@@ -580,8 +580,7 @@ async fn build(
     let integrated = integrate::integrate(&workspace, settings, &spec, &files, &app_dir, req);
     let staged = staging.await;
     let mut integration = integrated?;
-    staged
-        .map_err(|e| E2eError::Workspace(format!("staging the tests crashed: {e} (a bug)")))??;
+    staged.map_err(|e| E2eError::Internal(format!("staging the tests crashed: {e}")))??;
     progress.set_branch(&integration.branch);
     progress
         .done(
@@ -602,7 +601,7 @@ async fn build(
     progress.start(Stage::Test).await;
     let python = interpreter
         .await
-        .map_err(|e| E2eError::TestsFailed(format!("finding Python crashed: {e} (a bug)")))??;
+        .map_err(|e| E2eError::Internal(format!("finding Python crashed: {e}")))??;
     let (iso, python) = test::prepare_isolation(python, &dirs);
     reporter.info(&iso.describe());
     progress.set_sandbox(&iso.describe());

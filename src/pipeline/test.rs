@@ -239,7 +239,7 @@ pub async fn run_staged(
         let path = dirs.cache.join("venvs").join(format!("{key}.lock"));
         tokio::task::spawn_blocking(move || lock_file(&path))
             .await
-            .map_err(|e| E2eError::Workspace(format!("waiting for the venv lock crashed: {e}")))?
+            .map_err(|e| E2eError::Internal(format!("waiting for the venv lock crashed: {e}")))?
             .map_err(|e| io("virtual environment lock", e))?
     };
     let install_cached = ready.is_file();
