@@ -231,6 +231,13 @@ pub async fn run_staged(
         h.update(python.to_string_lossy().as_bytes());
         h.update([0]);
         h.update(requirements.as_bytes());
+        // Files it includes (`-r requirements-prod.txt`) are part of what gets installed.
+        if let Some(path) = &manifest.requirements {
+            for included in included_requirements(files, path) {
+                h.update([0]);
+                h.update(included.as_bytes());
+            }
+        }
         hex::encode(&h.finalize()[..8])
     };
     let venv = dirs.cache.join("venvs").join(&key);
@@ -459,6 +466,61 @@ pub fn pytest_summary(output: &str) -> Option<String> {
         .map(String::from)
 }
 
+/// The contents of the generated files that the requirements file at `path` includes with
+/// `-r`/`-c` (and `--requirement`/`--constraint`), recursively, each once, in order. A file not
+/// among the generated ones is left to the installer, which reports it.
+fn included_requirements(files: &Files, path: &str) -> Vec<String> {
+    let mut seen = vec![path.to_string()];
+    let mut out = Vec::new();
+    let mut queue = vec![path.to_string()];
+    while let Some(current) = queue.pop() {
+        let Some(file) = files.files.iter().find(|f| f.path == current) else {
+            continue;
+        };
+        let dir = Path::new(&current).parent().unwrap_or(Path::new(""));
+        for line in file.content.lines() {
+            let mut words = line.split_whitespace();
+            let target = match words.next() {
+                Some("-r" | "-c" | "--requirement" | "--constraint") => words.next(),
+                Some(w) => ["-r", "-c", "--requirement=", "--constraint="]
+                    .iter()
+                    .find_map(|p| w.strip_prefix(p).filter(|rest| !rest.is_empty())),
+                None => None,
+            };
+            if let Some(target) = target {
+                let joined = normalize(&dir.join(target));
+                if !seen.contains(&joined) {
+                    seen.push(joined.clone());
+                    if let Some(f) = files.files.iter().find(|f| f.path == joined) {
+                        out.push(f.content.clone());
+                    }
+                    queue.push(joined);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `a/../b/./c` → `b/c`, lexically (generated paths have no symlinks).
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p),
+            _ => {}
+        }
+    }
+    parts
+        .iter()
+        .map(|p| p.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn tail(s: &str, lines: usize) -> String {
     let all: Vec<&str> = s.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -487,6 +549,35 @@ mod tests {
             "1 failed, 2 passed in 0.5s"
         );
         assert!(pytest_summary("ImportError").is_none());
+    }
+
+    #[test]
+    fn included_requirement_files_are_part_of_the_venv_key() {
+        use crate::pipeline::develop::GeneratedFile;
+        let file = |p: &str, c: &str| GeneratedFile::plain(p, "x", c.into());
+        let files = Files {
+            files: vec![
+                file("requirements.txt", "-r requirements-prod.txt\npytest==9\n"),
+                file(
+                    "requirements-prod.txt",
+                    "-c deps/constraints.txt\nfastapi==1\n",
+                ),
+                file(
+                    "deps/constraints.txt",
+                    "--requirement=../requirements.txt\nanyio==4\n",
+                ),
+                file("other.txt", "never included\n"),
+            ],
+        };
+        assert_eq!(
+            included_requirements(&files, "requirements.txt"),
+            vec![
+                "-c deps/constraints.txt\nfastapi==1\n".to_string(),
+                "--requirement=../requirements.txt\nanyio==4\n".to_string(),
+            ]
+        );
+        assert!(included_requirements(&files, "other.txt").is_empty());
+        assert_eq!(normalize(Path::new("deps/../a/./b.txt")), "a/b.txt");
     }
 
     #[test]
