@@ -457,28 +457,40 @@ def test_stack_fires_a_real_error_burst_to_email_and_slack(
         direct.close()
 
         # a real error burst: the accounts table goes away, every sign-up fails with 500
-        for i in range(5):
+        def signup(email: str) -> int:
             request = urllib.request.Request(base + "/api/auth/signup", method="POST", headers={
                 "Content-Type": "application/json"}, data=json.dumps(
-                {"email": f"ok{i}@example.com", "password": "long-enough-1"}).encode())
-            assert urllib.request.urlopen(request, timeout=10).status == 201  # noqa: S310
-        postgres.psql("alter table accounts rename to accounts_gone")
-        statuses = []
-        for i in range(20):
-            request = urllib.request.Request(base + "/api/auth/signup", method="POST", headers={
-                "Content-Type": "application/json"}, data=json.dumps(
-                {"email": f"burst{i}@example.com", "password": "long-enough-1"}).encode())
+                {"email": email, "password": "long-enough-1"}).encode())
             try:
-                statuses.append(urllib.request.urlopen(request, timeout=10).status)  # noqa: S310
+                return urllib.request.urlopen(request, timeout=10).status  # noqa: S310
             except urllib.error.HTTPError as err:
-                statuses.append(err.code)
-        assert statuses == [500] * 20, statuses
+                return err.code
+
+        assert [signup(f"ok{i}@example.com") for i in range(5)] == [201] * 5
+        postgres.psql("alter table accounts rename to accounts_gone")
+        # The errors go on (5 a second, at most 600) until the alert arrives: rate() counts only
+        # increases between scrapes, so a burst inside one scrape interval would show as none.
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def burst() -> None:
+            while not stop.is_set() and len(statuses) < 600:
+                statuses.append(signup(f"burst{len(statuses)}@example.com"))
+                stop.wait(0.2)
+
+        burster = threading.Thread(target=burst, daemon=True)
+        burster.start()
+        stack.callback(burster.join, 15)
+        stack.callback(stop.set)
 
         def delivered() -> bool:
             mails = list(mailbox.Maildir(str(maildir), create=False)) if (maildir / "new").exists() else []
             return bool(mails) and bool(webhook.bodies)
 
-        wait_for("the alert by e-mail and on the Slack webhook", delivered, 90, logs, procs)
+        wait_for("the alert by e-mail and on the Slack webhook", delivered, 120, logs, procs)
+        stop.set()
+        burster.join(15)
+        assert statuses and set(statuses) == {500}, statuses
         message = next(iter(mailbox.Maildir(str(maildir), create=False)))
         assert message["To"] == "ops@example.com" and "alerts@example.com" in message["From"]
         body = message.get_payload(decode=True) if not message.is_multipart() else b"".join(
