@@ -2,8 +2,9 @@
 
 - For every fixture app: compose.yaml against the Compose specification, the rendered Alertmanager
   configuration (amtool), the rules, their unit tests and the Prometheus configuration (promtool),
-  the Dockerfile (hadolint), the Caddyfile (`caddy validate`), the deploy workflow (actionlint,
-  and zizmor when installed), and one Python version for image, workflow and these tests.
+  the Dockerfile (hadolint), the Caddyfile (`caddy validate`), the deploy script (shellcheck), the
+  deploy workflow (actionlint, and zizmor when installed), and one Python version for image,
+  workflow and these tests.
 - The production install set holds no test tool; production over plain http refuses to start.
 - deploy/remote-deploy.sh rolls back to the previous tag, against a stand-in `docker` (no Docker
   engine here).
@@ -84,7 +85,8 @@ def test_stack_files_pass_their_own_tools(name: str, generated_app: Callable[[st
     app = generated_app(name)
     run([require_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "deploy/compose.yaml"], cwd=app)
     run([require_tool("hadolint"), "Dockerfile"], cwd=app)
-    run([require_tool("actionlint"), "deploy/deploy.yml"], cwd=app)
+    run([require_tool("shellcheck"), "--shell=sh", "deploy/remote-deploy.sh"], cwd=app)
+    run([require_tool("actionlint"), "deploy/deploy.yml"], cwd=app)  # with shellcheck on PATH: run: blocks too
     if shutil.which("zizmor"):  # added to the suite's tools by another change; run when present
         proc = run([require_tool("zizmor"), "--offline", "--no-progress", "deploy/deploy.yml"], cwd=app)
         assert "No findings to report" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
