@@ -386,12 +386,12 @@ def test_stack_fires_a_real_error_burst_to_email_and_slack(
             rule["for"] = "1s"  # shipped: 5m
     (prom_dir / "alerts.yml").write_text(yaml.safe_dump(rules))
 
-    # Caddy: the shipped site block; only the global options differ (local ports, local CA)
+    # Caddy: the shipped site block; only the global options differ (loopback, local ports, local CA)
     caddyfile = (app / "deploy/Caddyfile").read_text()
     site = caddyfile[caddyfile.index("{$DOMAIN}"):]
     caddy_home = tmp_path / "caddy"
     (tmp_path / "Caddyfile").write_text(
-        f"{{\n\tadmin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n\tlocal_certs\n\tskip_install_trust\n"
+        f"{{\n\tdefault_bind 127.0.0.1\n\tadmin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n\tlocal_certs\n\tskip_install_trust\n"
         f"\tstorage file_system {caddy_home}\n}}\n\n{site}")
 
     app_env = _prod_env(prod_venv, tmp_path / "app-home", PORT=str(app_port), DATABASE_URL=database_url,
