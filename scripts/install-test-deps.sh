@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs, idempotently: Debian packages (chromium,
-# chromedriver, PostgreSQL, promtool, git, curl), a Python venv in .venv-test/ and npm tools in
-# tests/node/. Everything but the apt packages stays inside the checkout.
+# chromedriver, PostgreSQL, promtool, Alertmanager, Caddy, git, curl), a Python venv in
+# .venv-test/ and npm tools in tests/node/. Everything but the apt packages stays inside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,10 @@ command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_missing+=(postgresql)
 command -v promtool >/dev/null 2>&1 || apt_missing+=(prometheus)
+# The generated app's stack, run as processes (tests/generated/test_deploy_stack.py): amtool and
+# Alertmanager, and Caddy (`caddy validate`, and the TLS proxy in front of the app).
+command -v prometheus-alertmanager >/dev/null 2>&1 || apt_missing+=(prometheus-alertmanager)
+command -v caddy >/dev/null 2>&1 || apt_missing+=(caddy)
 command -v git >/dev/null 2>&1 || apt_missing+=(git)
 command -v curl >/dev/null 2>&1 || apt_missing+=(curl)
 command -v node >/dev/null 2>&1 || apt_missing+=(nodejs npm)

@@ -470,7 +470,11 @@ async fn serve(
 ) -> Result<(Service, String), String> {
     let requirements = std::fs::read_to_string(app.join("requirements.txt"))
         .map_err(|e| format!("requirements.txt: {e}"))?;
-    let venv = test::venv_dir(&req.cache_dir, python, &requirements);
+    let included = test::included_requirements(
+        |p| std::fs::read_to_string(app.join(p)).ok(),
+        "requirements.txt",
+    );
+    let venv = test::venv_dir(&req.cache_dir, python, &requirements, &included);
     if !venv.join(".e2e-ready").is_file() {
         return Err(format!(
             "no installed virtual environment at {}",

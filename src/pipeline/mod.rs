@@ -544,9 +544,11 @@ async fn build(
     let docs_started = Instant::now();
     let mut all = code.files;
     if let Some(ops) = ops? {
-        // The DevOps role tuned the monitoring: render those files again with its figures.
+        // The DevOps role tuned the monitoring: render the files that use its figures again
+        // (the alert rules, and the deploy files, where the container's memory limit is set).
         renderer.set_ops(&ops);
-        let monitoring = renderer.tasks_where(&plan, |t| t.role == "monitoring")?;
+        let monitoring =
+            renderer.tasks_where(&plan, |t| t.role == "monitoring" || t.role == "devops")?;
         all.retain(|f| !monitoring.iter().any(|m| m.path == f.path));
         all.extend(monitoring);
         llm_report.ops = Some(ops);

@@ -225,7 +225,21 @@ pub async fn run_staged(
         None => String::new(),
     };
     let uv = find_on_path("uv");
-    let venv = venv_dir(&dirs.cache, python, &requirements);
+    // Files it includes (`-r requirements-prod.txt`) are part of what gets installed.
+    let included = match &manifest.requirements {
+        Some(path) => included_requirements(
+            |p| {
+                files
+                    .files
+                    .iter()
+                    .find(|f| f.path == p)
+                    .map(|f| f.content.clone())
+            },
+            path,
+        ),
+        None => Vec::new(),
+    };
+    let venv = venv_dir(&dirs.cache, python, &requirements, &included);
     let key = venv
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -485,13 +499,17 @@ fn write_no_follow(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// The virtual environment the test stage makes (or reuses) under `cache` for an app whose
 /// requirements file holds `requirements`, built with `python`. `eval` starts apps with it.
-pub fn venv_dir(cache: &Path, python: &Path, requirements: &str) -> PathBuf {
+pub fn venv_dir(cache: &Path, python: &Path, requirements: &str, included: &[String]) -> PathBuf {
     let mut h = Sha256::new();
     // The recipe's version: bump it when the way a venv is built changes.
     h.update(b"venv-recipe-3\0");
     h.update(python.to_string_lossy().as_bytes());
     h.update([0]);
     h.update(requirements.as_bytes());
+    for inc in included {
+        h.update([0]);
+        h.update(inc.as_bytes());
+    }
     cache.join("venvs").join(hex::encode(&h.finalize()[..8]))
 }
 
@@ -509,6 +527,63 @@ pub fn pytest_summary(output: &str) -> Option<String> {
                 && l.contains(" in ")
         })
         .map(String::from)
+}
+
+/// The contents of the generated files that the requirements file at `path` includes with
+/// `-r`/`-c` (and `--requirement`/`--constraint`), recursively, each once, in order. A file not
+/// among the generated ones is left to the installer, which reports it.
+/// The contents of the requirement files `path` includes (`-r`/`-c`, recursively), read
+/// through `read` (a path relative to the app folder → its content).
+pub fn included_requirements(read: impl Fn(&str) -> Option<String>, path: &str) -> Vec<String> {
+    let mut seen = vec![path.to_string()];
+    let mut out = Vec::new();
+    let mut queue = vec![path.to_string()];
+    while let Some(current) = queue.pop() {
+        let Some(content) = read(&current) else {
+            continue;
+        };
+        let dir = Path::new(&current).parent().unwrap_or(Path::new(""));
+        for line in content.lines() {
+            let mut words = line.split_whitespace();
+            let target = match words.next() {
+                Some("-r" | "-c" | "--requirement" | "--constraint") => words.next(),
+                Some(w) => ["-r", "-c", "--requirement=", "--constraint="]
+                    .iter()
+                    .find_map(|p| w.strip_prefix(p).filter(|rest| !rest.is_empty())),
+                None => None,
+            };
+            if let Some(target) = target {
+                let joined = normalize(&dir.join(target));
+                if !seen.contains(&joined) {
+                    seen.push(joined.clone());
+                    if let Some(c) = read(&joined) {
+                        out.push(c);
+                    }
+                    queue.push(joined);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `a/../b/./c` → `b/c`, lexically (generated paths have no symlinks).
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p),
+            _ => {}
+        }
+    }
+    parts
+        .iter()
+        .map(|p| p.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn tail(s: &str, lines: usize) -> String {
@@ -552,6 +627,42 @@ mod tests {
             "1 failed, 2 passed in 0.5s"
         );
         assert!(pytest_summary("ImportError").is_none());
+    }
+
+    #[test]
+    fn included_requirement_files_are_part_of_the_venv_key() {
+        use crate::pipeline::develop::GeneratedFile;
+        let file = |p: &str, c: &str| GeneratedFile::plain(p, "x", c.into());
+        let files = Files {
+            files: vec![
+                file("requirements.txt", "-r requirements-prod.txt\npytest==9\n"),
+                file(
+                    "requirements-prod.txt",
+                    "-c deps/constraints.txt\nfastapi==1\n",
+                ),
+                file(
+                    "deps/constraints.txt",
+                    "--requirement=../requirements.txt\nanyio==4\n",
+                ),
+                file("other.txt", "never included\n"),
+            ],
+        };
+        let read = |p: &str| {
+            files
+                .files
+                .iter()
+                .find(|f| f.path == p)
+                .map(|f| f.content.clone())
+        };
+        assert_eq!(
+            included_requirements(read, "requirements.txt"),
+            vec![
+                "-c deps/constraints.txt\nfastapi==1\n".to_string(),
+                "--requirement=../requirements.txt\nanyio==4\n".to_string(),
+            ]
+        );
+        assert!(included_requirements(read, "other.txt").is_empty());
+        assert_eq!(normalize(Path::new("deps/../a/./b.txt")), "a/b.txt");
     }
 
     #[test]

@@ -19,6 +19,7 @@ from app.crud import FieldErrors
 from app.db import Base, engine
 from app.http_headers import SecurityHeadersMiddleware
 from app.metrics import MetricsMiddleware
+from app.production import setup as setup_production
 from app.routers import ROUTERS
 from app.security import LoginRequired, login_redirect_url
 from app.templating import render
@@ -40,6 +41,7 @@ app = FastAPI(
     docs_url=None,  # served by app.system_routes with an escaped title
     redoc_url=None,
 )
+setup_production(app, settings)  # https check, HSTS, memory-limit metric (app/production.py)
 
 app.add_middleware(
     SessionMiddleware,
