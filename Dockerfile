@@ -7,7 +7,7 @@ WORKDIR /src
 RUN apt-get update \
     && apt-get install -y --no-install-recommends perl make \
     && rm -rf /var/lib/apt/lists/*
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY templates ./templates
 COPY examples/events ./examples/events
@@ -16,7 +16,9 @@ RUN cargo build --release --locked \
 
 FROM ghcr.io/astral-sh/uv:0.9.5 AS uv
 
-FROM python:3.12-slim-bookworm
+# The same Python as the generated app's image and deploy workflow (3.11), so the tests the
+# action runs use the version the app ships with.
+FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.source="https://github.com/e2e-action/e2e-action" \
       org.opencontainers.image.description="Turns one GitHub issue into a tested micro-SaaS app on a branch"
 COPY --from=uv /uv /usr/local/bin/uv

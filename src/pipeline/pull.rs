@@ -99,7 +99,7 @@ pub fn body(
         None => s.push_str("No LLM was used (`llm-provider: none`): everything comes from the issue form and the scaffold.\n"),
     }
     s.push_str(&format!(
-        "\n### Deploy\n\nThe deploy workflow is at `{app}/deploy/deploy.yml`. The token that opened this PR may not create files under `.github/workflows/`, so enable it yourself after merging:\n\n```sh\nmkdir -p .github/workflows && cp {app}/deploy/deploy.yml .github/workflows/{slug}-deploy.yml\n```\n\nMonitoring: `{app}/monitoring/alerts.yml` (Prometheus) and `{app}/monitoring/grafana-dashboard.json`.\n\nCloses #{n}\n",
+        "\n### Deploy\n\nThe deploy workflow is at `{app}/deploy/deploy.yml`. The token that opened this PR may not create files under `.github/workflows/`, so enable it yourself after merging:\n\n```sh\nmkdir -p .github/workflows && cp {app}/deploy/deploy.yml .github/workflows/{slug}-deploy.yml\n```\n\nThen follow `{app}/deploy/README.md` (host, DNS, secrets, Slack webhook, SMTP): the workflow deploys `{app}/deploy/compose.yaml` (the app behind TLS, PostgreSQL, Prometheus, Alertmanager, Grafana) over SSH and rolls back when the health check fails.\n\nMonitoring: `{app}/monitoring/alerts.yml` (Prometheus) and `{app}/monitoring/grafana-dashboard.json`.\n\nCloses #{n}\n",
         slug = spec.app.slug,
         n = spec.issue.number
     ));
