@@ -360,7 +360,7 @@ fn configuration_that_reaches_outside_is_refused_before_anything_is_written() {
         let out = cmd.output().unwrap();
         let all = text(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {all}");
-        let errors: Vec<&str> = all.lines().filter(|l| l.starts_with("::error::")).collect();
+        let errors: Vec<&str> = all.lines().filter(|l| l.starts_with("::error")).collect();
         assert_eq!(errors.len(), 1, "{name}: {all}");
         assert!(errors[0].contains(expected), "{name}: {}", errors[0]);
         let shown: Vec<&str> = all
