@@ -30,6 +30,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod check;
+pub mod words;
 
 /// Version of the `spec.yaml` format; bumped when a field changes meaning.
 pub const SPEC_FORMAT: u32 = 2;

@@ -40,7 +40,7 @@ use crate::issue::model::{build_entities, parse_data_model};
 use crate::issue::sanitize::sanitize;
 use crate::issue::sections::{Section, Sections, collapse_whitespace, section_text};
 use crate::issue::statements;
-use crate::spec::{App, Entity, Features, IssueRef, Requirements, SPEC_FORMAT, Spec};
+use crate::spec::{App, Features, IssueRef, Requirements, SPEC_FORMAT, Spec, words};
 
 pub use crate::issue::error::{EXPECTED_TYPES, FormError, LineProblem, MAX_ENTITIES, MAX_FIELDS};
 
@@ -94,16 +94,17 @@ pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError>
         features,
         requested_features,
     };
-    let requirements = requirements(&app, &entities);
-    Ok(Spec {
+    let mut spec = Spec {
         format: SPEC_FORMAT,
         issue: issue.clone(),
         app,
         entities,
-        requirements,
+        requirements: Requirements::default(),
         rules,
         views,
-    })
+    };
+    spec.requirements = requirements(&spec);
+    Ok(spec)
 }
 
 /// Checked feature labels and the known features they turn on.
@@ -142,8 +143,11 @@ fn checked_label(line: &str) -> Option<String> {
 /// Most field labels quoted in an entity's requirement sentence.
 const FIELDS_IN_SENTENCE: usize = 8;
 
-fn requirements(app: &App, entities: &[Entity]) -> Requirements {
-    let mut functional: Vec<String> = entities
+/// Requirement sentences: one per entity, rule, view and requested feature.
+fn requirements(spec: &Spec) -> Requirements {
+    let app = &spec.app;
+    let mut functional: Vec<String> = spec
+        .entities
         .iter()
         .map(|e| {
             let mut labels: Vec<&str> = e
@@ -162,6 +166,8 @@ fn requirements(app: &App, entities: &[Entity]) -> Requirements {
             )
         })
         .collect();
+    functional.extend(spec.rules.iter().map(|r| words::rule(spec, r)));
+    functional.extend(spec.views.iter().map(|v| words::view_requirement(spec, v)));
     for label in &app.requested_features {
         let lower = label.to_lowercase();
         functional.push(if lower.starts_with("csv export") {

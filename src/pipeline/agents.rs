@@ -1,7 +1,8 @@
 //! The crew: role prompts (`templates/prompts/<role>.md`) and what each role's answer must be.
 //!
-//! - strategist: a free-text issue → a draft in the issue form's own format, parsed by the
-//!   deterministic form parser (its errors are quoted back to the model);
+//! - strategist: a free-text issue → a draft in the issue form's own format (data model,
+//!   rules, views), parsed by the deterministic form parser (its errors are quoted back to
+//!   the model);
 //! - architect: the narrative of ARCHITECTURE.md;
 //! - developers: one fill per hole, concurrently (bounded by `llm-concurrency`; when holes
 //!   outnumber that bound, neighbouring holes share a call so one wave fills them all);
@@ -96,7 +97,17 @@ struct Draft {
     data_model: Vec<String>,
     #[serde(default)]
     features: Vec<String>,
+    /// Lines of the `### Rules` section (issue 11).
+    #[serde(default)]
+    rules: Vec<String>,
+    /// Lines of the `### Views` section (issue 11).
+    #[serde(default)]
+    views: Vec<String>,
 }
+
+/// Most rules and views a strategist draft may hold (a draft is a starting point, not a
+/// rule book; the issue form takes more).
+const MAX_DRAFT_STATEMENTS: usize = 30;
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -116,6 +127,17 @@ impl Draft {
         for line in &self.data_model {
             body.push_str(&one_line(line));
             body.push('\n');
+        }
+        // Rules and views go through the same parser as the issue form's sections, so their
+        // errors (quoted back to the model) carry the same line numbers and examples.
+        for (heading, lines) in [("Rules", &self.rules), ("Views", &self.views)] {
+            if !lines.is_empty() {
+                body.push_str(&format!("\n### {heading}\n\n"));
+                for line in lines {
+                    body.push_str(&one_line(line));
+                    body.push('\n');
+                }
+            }
         }
         body.push_str("\n### Features\n\n");
         for f in &self.features {
@@ -148,9 +170,11 @@ pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> 
                 "app_name": {"type": "string", "description": "Short product name"},
                 "summary": {"type": "string", "description": "One or two sentences: what the app is for"},
                 "data_model": {"type": "array", "items": {"type": "string"}, "description": "One entity per line in the issue-form format"},
-                "features": {"type": "array", "items": {"type": "string"}}
+                "features": {"type": "array", "items": {"type": "string"}},
+                "rules": {"type": "array", "items": {"type": "string"}, "description": "One rule per line in the issue form's Rules format; empty when the request states none"},
+                "views": {"type": "array", "items": {"type": "string"}, "description": "One view per line in the issue form's Views format; empty when the request asks for none"}
             },
-            "required": ["app_name", "summary", "data_model", "features"],
+            "required": ["app_name", "summary", "data_model", "features", "rules", "views"],
             "additionalProperties": false
         }),
         max_tokens: 2000,
@@ -160,6 +184,13 @@ pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> 
             serde_json::from_value(v.clone()).map_err(|e| format!("not a draft object: {e}"))?;
         if draft.data_model.len() > 12 {
             return Err(format!("{} entities; at most 12", draft.data_model.len()));
+        }
+        if draft.rules.len() > MAX_DRAFT_STATEMENTS || draft.views.len() > MAX_DRAFT_STATEMENTS {
+            return Err(format!(
+                "{} rules and {} views; at most {MAX_DRAFT_STATEMENTS} of each",
+                draft.rules.len(),
+                draft.views.len()
+            ));
         }
         form::parse_issue_form(&issue, &draft.form_body()).map_err(|e| e.to_string())
     })
@@ -842,6 +873,55 @@ impl LlmReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn draft(views: &[&str]) -> Draft {
+        serde_json::from_value(json!({
+            "app_name": "Invoices",
+            "summary": "",
+            "data_model": [
+                "Client: name (text, required)",
+                "Invoice: client (ref Client), amount (decimal, required), due_on (date), status (enum: draft|sent|paid)"
+            ],
+            "features": [],
+            "rules": ["Invoice.amount >= 0", "Invoice.status default draft"],
+            "views": views,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_draft_carries_rules_and_views_through_the_form_parser() {
+        let issue = IssueRef {
+            number: 7,
+            title: "t".into(),
+            url: String::new(),
+        };
+        let body = draft(&["Overdue: Invoice where due_on < today and status != paid, sum amount"])
+            .form_body();
+        assert!(
+            body.contains("\n### Rules\n\nInvoice.amount >= 0\nInvoice.status default draft\n"),
+            "{body}"
+        );
+        let spec = form::parse_issue_form(&issue, &body).unwrap();
+        assert_eq!(spec.rules.len(), 2);
+        assert_eq!(spec.views[0].slug, "overdue");
+        assert_eq!(spec.views[0].sums, ["amount"]);
+        // A draft without the keys (an older answer) has no such sections.
+        let old: Draft =
+            serde_json::from_value(json!({"app_name": "A", "data_model": ["A: b"]})).unwrap();
+        assert!(!old.form_body().contains("### Rules") && !old.form_body().contains("### Views"));
+        // The parser's error, exactly as the issue form would show it, is what the model reads.
+        let err = form::parse_issue_form(
+            &issue,
+            &draft(&["Overdue: Invoice where due < today"]).form_body(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "views line 1 \"Overdue: Invoice where due < today\": entity \"Invoice\" has no field \"due\"; expected one of client, amount, due_on, status"
+        );
+    }
 
     fn sites(n: usize) -> Vec<(usize, usize)> {
         (0..n).map(|i| (i, 0)).collect()

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::scaffold::{Component, Pack};
-use crate::spec::{FieldKind, Spec};
+use crate::spec::{FieldKind, Operand, RuleCheck, Spec, words};
 
 /// The architecture of the generated app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +18,9 @@ pub struct Architecture {
     pub relations: Vec<Relation>,
     /// Mermaid `erDiagram` of the data model.
     pub er_diagram: String,
+    /// How each rule of the spec is enforced, in the spec's order.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
     /// Mermaid `flowchart` of a request through the system.
     pub flow_diagram: String,
     /// Security measures.
@@ -27,6 +30,41 @@ pub struct Architecture {
     /// The architect's narrative (LLM), if any.
     #[serde(default)]
     pub narrative: Option<crate::pipeline::agents::Narrative>,
+}
+
+/// How one rule is enforced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Constraint {
+    /// SQL table of the rule's entity.
+    pub table: String,
+    /// The rule in words (issue text: escape when rendering).
+    pub rule: String,
+    /// Where it is enforced.
+    pub enforced: String,
+}
+
+/// Where a rule is enforced, for ARCHITECTURE.md; `owner_fk` scopes `unique` and `no overlap`.
+fn enforcement(check: &RuleCheck, columns: &dyn Fn(&[String]) -> String, owner_fk: &str) -> String {
+    let clock = |o: &Operand| matches!(o, Operand::Today | Operand::Now);
+    match check {
+        RuleCheck::Compare { value, .. } if clock(value) => {
+            "checked by the app on every write (it depends on the clock, so no database constraint)".into()
+        }
+        RuleCheck::Between { min, max, .. } if clock(min) || clock(max) => {
+            "checked by the app on every write (it depends on the clock, so no database constraint)".into()
+        }
+        RuleCheck::Compare { .. } | RuleCheck::Between { .. } | RuleCheck::Length { .. } => {
+            "CHECK constraint in the model and the migration; checked by the app first for a 422 naming the field".into()
+        }
+        RuleCheck::Default { .. } => "filled into the create form and the API's create body".into(),
+        RuleCheck::Unique { fields } => format!(
+            "UNIQUE constraint on ({owner_fk}, {}); checked by the app first, and a race that reaches the constraint is a 422 too",
+            columns(fields)
+        ),
+        RuleCheck::NoOverlap { .. } => format!(
+            "checked by the app on insert and update (scoped by {owner_fk}, the row itself excluded); on PostgreSQL also an exclusion constraint, so concurrent writes end in one success and one 422"
+        ),
+    }
 }
 
 /// A foreign key between two entities.
@@ -106,6 +144,29 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
     } else {
         "Every row belongs to an account; every query is filtered by the signed-in user's account, and referenced rows are checked to belong to it too.".to_string()
     };
+    let constraints = spec
+        .rules
+        .iter()
+        .map(|rule| {
+            let entity = spec.entity(&rule.entity);
+            // SQL columns: a reference is stored as `<field>_id`.
+            let columns = |fields: &[String]| {
+                fields
+                    .iter()
+                    .map(|f| match entity.and_then(|e| e.field(f)) {
+                        Some(field) if field.kind == FieldKind::Ref => format!("{f}_id"),
+                        _ => f.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            Constraint {
+                table: entity.map_or_else(|| rule.entity.clone(), |e| e.table.clone()),
+                rule: words::rule(spec, rule),
+                enforced: enforcement(&rule.check, &columns, owner_fk),
+            }
+        })
+        .collect();
     let components = if pack.manifest.components.is_empty() {
         vec![Component {
             name: "app".into(),
@@ -119,6 +180,7 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
         components,
         relations,
         er_diagram: er,
+        constraints,
         flow_diagram: flow,
         security: vec![
             tenancy,
@@ -135,5 +197,65 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
             "Prometheus alerts on CPU above 80 %, memory above 85 % and an error rate above 5 %; the Grafana dashboard shows rate, errors, latency percentiles, CPU and memory.".into(),
         ],
         narrative: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scaffold::{PackSource, load_pack};
+
+    #[test]
+    fn every_rule_says_where_it_is_enforced() {
+        let pack = load_pack(&PackSource::Embedded, "python-fastapi").unwrap();
+        let spec =
+            Spec::from_yaml(include_str!("../../tests/fixtures/specs/bookings.yaml")).unwrap();
+        let arch = design(&spec, &pack);
+        let rows: Vec<(&str, &str)> = arch
+            .constraints
+            .iter()
+            .map(|c| (c.table.as_str(), c.enforced.split(';').next().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "bookings",
+                    "CHECK constraint in the model and the migration"
+                ),
+                (
+                    "bookings",
+                    "checked by the app on insert and update (scoped by account_id, the row itself excluded)"
+                ),
+                (
+                    "bookings",
+                    "UNIQUE constraint on (account_id, room_id, starts_at)"
+                ),
+                ("rooms", "CHECK constraint in the model and the migration"),
+            ]
+        );
+        assert_eq!(
+            arch.constraints[0].rule,
+            "Booking: Ends at must be after Starts at."
+        );
+
+        let mut spec = spec;
+        spec.app.features.teams = true;
+        spec.rules[0].check = RuleCheck::Compare {
+            field: "starts_at".into(),
+            op: crate::spec::CompareOp::Ge,
+            value: Operand::Now,
+        };
+        let arch = design(&spec, &pack);
+        assert!(
+            arch.constraints[0]
+                .enforced
+                .contains("depends on the clock")
+        );
+        assert!(
+            arch.constraints[2]
+                .enforced
+                .starts_with("UNIQUE constraint on (team_id, ")
+        );
     }
 }

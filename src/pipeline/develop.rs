@@ -13,7 +13,7 @@ use crate::error::E2eError;
 use crate::pipeline::architecture::Architecture;
 use crate::pipeline::plan::Plan;
 use crate::scaffold::{self, Pack};
-use crate::spec::Spec;
+use crate::spec::{Spec, words};
 use crate::workspace::confine;
 
 /// One generated file.
@@ -238,13 +238,29 @@ pub fn context(spec: &Spec, app_dir: &str) -> serde_json::Value {
             }
         }
     }
+    // Rules and views as in spec.yaml, each with its sentence (`words`) for the documents.
+    let with_words = |value: serde_json::Value, words: Vec<String>| {
+        let mut list = value.as_array().cloned().unwrap_or_default();
+        for (item, words) in list.iter_mut().zip(words) {
+            item["words"] = json!(words);
+        }
+        serde_json::Value::Array(list)
+    };
+    let rules = with_words(
+        serde_json::to_value(&spec.rules).unwrap_or_default(),
+        spec.rules.iter().map(|r| words::rule(spec, r)).collect(),
+    );
+    let views = with_words(
+        serde_json::to_value(&spec.views).unwrap_or_default(),
+        spec.views.iter().map(|v| words::view(spec, v)).collect(),
+    );
     json!({
         "app": spec.app,
         "issue": spec.issue,
         "requirements": spec.requirements,
         "entities": entities,
-        "rules": spec.rules,
-        "views": spec.views,
+        "rules": rules,
+        "views": views,
         "generator": generator(),
         "app_dir": app_dir,
         "ops": Ops::default(),

@@ -38,12 +38,28 @@ struct Crew {
     drop_region: bool,
     /// The architect and the DevOps role answer with objects that never validate.
     invalid_advisers: bool,
+    /// The strategist drafts invoices with an Overdue view: first with a field the data model
+    /// lacks, then (told why) corrected.
+    overdue: bool,
     log: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Crew {
-    fn answer(&self, system: &str, user: &str) -> Value {
-        if system.contains("product strategist") {
+    fn answer(&self, system: &str, user: &str, retry: bool) -> Value {
+        if system.contains("product strategist") && self.overdue {
+            let due = if retry { "due_on" } else { "due" };
+            json!({
+                "app_name": "Invoices",
+                "summary": "Invoices sent to clients, and what is overdue.",
+                "data_model": [
+                    "Client: name (text, required), email (email)",
+                    "Invoice: number (text, required), client (ref Client, required), amount (decimal, required), due_on (date, required), status (enum: draft|sent|paid)"
+                ],
+                "features": [],
+                "rules": ["Invoice.amount >= 0", "Invoice.status default draft"],
+                "views": [format!("Overdue: Invoice where {due} < today and status != paid sorted by due_on, sum amount")]
+            })
+        } else if system.contains("product strategist") {
             json!({
                 "app_name": "Dog Walks",
                 "summary": "Clients and the walks done for them.",
@@ -99,6 +115,7 @@ impl Respond for Crew {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         self.log.lock().unwrap().push(body.clone());
+        let retry = body.to_string().contains("Your answer was invalid");
         match self.format {
             Format::Openai => {
                 let msgs = body["messages"].as_array().cloned().unwrap_or_default();
@@ -112,7 +129,7 @@ impl Respond for Crew {
                     .and_then(|m| m["content"].as_str())
                     .unwrap_or("")
                     .to_string();
-                let answer = self.answer(&system, &user);
+                let answer = self.answer(&system, &user, retry);
                 ResponseTemplate::new(200).set_body_json(json!({
                     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer.to_string()}}],
                     "usage": {"prompt_tokens": 400, "completion_tokens": 60}
@@ -128,7 +145,7 @@ impl Respond for Crew {
                     .as_str()
                     .unwrap_or("")
                     .to_string();
-                let answer = self.answer(&system, &user);
+                let answer = self.answer(&system, &user, retry);
                 ResponseTemplate::new(200).set_body_json(json!({
                     "content": [{"type": "tool_use", "id": "tu_1", "name": tool, "input": answer}],
                     "stop_reason": "tool_use",
@@ -155,6 +172,7 @@ fn crew(format: Format, rules: &'static str, qa: &'static str) -> Crew {
         qa,
         drop_region: false,
         invalid_advisers: false,
+        overdue: false,
         log: Arc::new(Mutex::new(Vec::new())),
     }
 }
@@ -256,6 +274,69 @@ async fn free_text_issue_becomes_a_spec_and_fills_land_in_the_code() {
         .filter(|l| l.contains("sk-canary-llm-key-123456") && !l.starts_with("::add-mask::"))
         .collect();
     assert!(leaks.is_empty(), "{leaks:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_free_text_issue_that_asks_what_is_overdue_gets_a_view() {
+    let mut crew = crew(Format::Anthropic, GOOD_RULES, REPAIRED_RULES);
+    crew.overdue = true;
+    let log = crew.log.clone();
+    let server = crew_server(crew).await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "anthropic", &server.uri());
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
+    v["issue"]["title"] = json!("Invoice tracker");
+    v["issue"]["body"] = json!(
+        "I invoice my clients (number, amount, due date, status draft, sent or paid). Amounts are never negative. I need to see what is overdue, with the total."
+    );
+    let event = ctx.dir.path().join("overdue.json");
+    std::fs::write(&event, v.to_string()).unwrap();
+    let out = ctx.run_action("issues", Some(&event));
+    assert!(out.status.success(), "{}", text(&out));
+    let branch = ctx.outputs()["branch"].clone();
+
+    // The first draft named a field the data model lacks; the parser's error went back
+    // word for word, as it would for a data-model line.
+    let requests = log.lock().unwrap().clone();
+    let strategist: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r.to_string().contains("product strategist"))
+        .collect();
+    assert_eq!(strategist.len(), 2);
+    let system = strategist[0]["system"].as_str().unwrap();
+    assert!(
+        system.contains(
+            "Overdue: Invoice where due_on < today and status != paid sorted by due_on, sum amount"
+        ) && system.contains("Booking: no overlap starts_at..ends_at per room"),
+        "the prompt explains the grammar with the invoice and booking examples: {system}"
+    );
+    let retry = strategist[1]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        retry.starts_with("Your answer was invalid: views line 1 \"Overdue: Invoice where due < today and status != paid sorted by due_on, sum amount\": entity \"Invoice\" has no field \"due\"; expected one of number, client, amount, due_on, status"),
+        "{retry}"
+    );
+
+    let spec = branch_file(&ctx, &branch, "apps/invoices/spec.yaml").unwrap();
+    let spec = e2e_action::spec::Spec::from_yaml(&spec).unwrap();
+    assert_eq!(spec.views.len(), 1, "{spec:?}");
+    let view = &spec.views[0];
+    assert_eq!(
+        (view.slug.as_str(), view.entity.as_str()),
+        ("overdue", "Invoice")
+    );
+    assert_eq!(view.sums, ["amount"]);
+    assert_eq!(spec.rules.len(), 2);
+    let doc = branch_file(&ctx, &branch, "apps/invoices/SPEC.md").unwrap();
+    assert!(doc.contains("`GET /api/views/overdue`"), "{doc}");
+    assert!(doc.contains("Invoice: Amount must be at least 0."), "{doc}");
 }
 
 /// The user messages of the developer calls the crew received.

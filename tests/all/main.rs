@@ -15,4 +15,5 @@ mod payloads;
 mod pipeline;
 mod prism;
 mod snapshots;
+mod specs;
 mod token_push;
