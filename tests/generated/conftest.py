@@ -45,6 +45,10 @@ SPECS = {
     "invoices": REPO / "tests/fixtures/specs/invoices.yaml",
     "bookings": REPO / "tests/fixtures/specs/bookings.yaml",
 }
+# Apps rendered from an issue-form body (`generate --issue-body`): every rule and view form, teams on.
+BODIES = {
+    "tasks": REPO / "tests/fixtures/bodies/rules-all-forms.md",
+}
 FREETEXT_EVENT = REPO / "tests/fixtures/events/issue-freetext.json"
 COMMENT_EVENT = REPO / "tests/fixtures/events/issue-comment.json"
 
@@ -136,13 +140,19 @@ def generate_spec(spec: Path, out: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="session")
 def generated_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """`generated_app(name)`: the app rendered from EVENTS[name] (or SPECS[name]), generated once per session."""
+    """`generated_app(name)`: the app rendered from EVENTS[name] (or SPECS[name], BODIES[name]), generated once per session."""
     cache: dict[str, Path] = {}
 
     def get(name: str) -> Path:
         if name not in cache:
             out = tmp_path_factory.mktemp(f"app-{name}") / "app"
-            proc = generate_spec(SPECS[name], out) if name in SPECS else generate(EVENTS[name], out)
+            if name in SPECS:
+                proc = generate_spec(SPECS[name], out)
+            elif name in BODIES:
+                proc = run([str(e2e_bin()), "generate", "--issue-body", str(BODIES[name]), "--out", str(out)],
+                           check=False, timeout=60)
+            else:
+                proc = generate(EVENTS[name], out)
             assert proc.returncode == 0, f"generate {name} failed:\n{proc.stdout}\n{proc.stderr}"
             assert (out / "app/main.py").is_file(), f"generate {name} wrote no app/main.py"
             cache[name] = out

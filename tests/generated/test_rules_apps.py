@@ -27,6 +27,10 @@ CONSTRAINTS = {
                               "uq_invoices_r5": "u"}},
     "bookings": {"rooms": {"ck_rooms_r1": "c"},
                  "bookings": {"ck_bookings_r1": "c", "xc_bookings_r2": "x", "uq_bookings_r3": "u"}},
+    # Teams on (the tenant column is team_id); a daterange exclusion; CHECKs on text and decimals.
+    "tasks": {"projects": {"ck_projects_r1": "c", "ck_projects_r2": "c", "ck_projects_r3": "c", "uq_projects_r4": "u"},
+              "tasks": {"ck_tasks_r1": "c", "ck_tasks_r2": "c", "ck_tasks_r8": "c"},
+              "shifts": {"ck_shifts_r1": "c", "xc_shifts_r2": "x"}},
 }
 
 
@@ -40,7 +44,7 @@ def _constraints(db: Postgres, table: str) -> dict[str, str]:
     return dict(line.split("|") for line in rows.splitlines() if line)
 
 
-@pytest.mark.parametrize("name", ["invoices", "bookings"])
+@pytest.mark.parametrize("name", ["invoices", "bookings", "tasks"])
 def test_rule_app_suite_on_postgresql(name: str, postgres: Postgres, generated_app: Callable[[str], Path],
                                       app_venv: Venv, tmp_path: Path) -> None:
     db = _database(postgres, f"e2e_suite_{name}")
@@ -54,7 +58,7 @@ def test_rule_app_suite_on_postgresql(name: str, postgres: Postgres, generated_a
             assert found.get(constraint) == kind, (table, constraint, found)
 
 
-@pytest.mark.parametrize("name", ["invoices", "bookings"])
+@pytest.mark.parametrize("name", ["invoices", "bookings", "tasks"])
 def test_migration_on_postgresql_makes_the_rule_constraints(name: str, postgres: Postgres,
                                                             generated_app: Callable[[str], Path], app_venv: Venv,
                                                             tmp_path: Path) -> None:

@@ -260,6 +260,30 @@ def _near(f: FieldSpec, op: str, target: Any, n: int) -> Any:
     return target - spread  # <=
 
 
+def _bounded(f: FieldSpec, field_rules: list[Any], value: Any, n: int) -> Any:
+    """A value of a number or date field inside every fixed bound the rules give it."""
+    step = _step(f)
+    low = high = None
+    for rule in field_rules:
+        pairs = [(rule.op, rule.value)] if isinstance(rule, rules.Compare) else [(">=", rule.min), ("<=", rule.max)]
+        for op, operand in pairs:
+            if isinstance(operand, rules.FieldRef) or op not in (">", ">=", "<", "<="):
+                continue
+            bound = _near(f, op, _operand(operand, {}), 0)  # the closest value that keeps it
+            if op in (">", ">="):
+                low = bound if low is None else max(low, bound)
+            else:
+                high = bound if high is None else min(high, bound)
+    if low is not None and high is not None:
+        span = int((high - low) / step) if high >= low else 0
+        value = low + step * (n % (span + 1))
+    elif low is not None:
+        value = low + step * (n % 50)
+    elif high is not None:
+        value = high - step * (n % 50)
+    return int(value) if f.kind == "int" else value
+
+
 def satisfy_rules(meta: EntityMeta, body: dict[str, Any], n: int, keep: set[str]) -> dict[str, Any]:
     """Adjust a sample body so that it keeps every rule of the entity (fields in `keep` stay).
 
@@ -269,6 +293,10 @@ def satisfy_rules(meta: EntityMeta, body: dict[str, Any], n: int, keep: set[str]
         return body
     fields = {f.name: f for f in meta.fields}
     data = {name: typed(f, body.get(name)) for name, f in fields.items()}
+    for name, f in fields.items():
+        bounds = [r for r in meta.rules if isinstance(r, (rules.Compare, rules.Between)) and r.field == name]
+        if bounds and name not in keep and data.get(name) is not None and f.kind in ("int", "decimal", "date", "datetime"):
+            data[name] = _bounded(f, bounds, data[name], n)
     for _ in range(3):
         for rule in meta.rules:
             if isinstance(rule, rules.Compare) and rule.field not in keep:

@@ -60,12 +60,15 @@ def _meets(view: View, c: Any, data: dict[str, Any]) -> bool:
     return rules.OPS[COMPARE[c.op]](left, right)
 
 
-def _make(user: User, view: View, n: int, miss: Any = None) -> dict[str, Any] | None:
-    """A row meeting every condition but `miss` (None: all); None when the rules forbid it."""
+def _make(user: User, view: View, n: int, miss: Any = None, edge: Any = None) -> dict[str, Any] | None:
+    """A row meeting every condition but `miss` (None: all), with `edge`'s field exactly on its
+    value (or empty, for `ne`); None when the entity's rules forbid such a row."""
     meta = view.entity
     data = _typed_row(view, payload(user, meta))
     for c in view.conditions:
         data[c.field] = _value_for(view, c, data, n, meet=c is not miss)
+    if edge is not None:
+        data[edge.field] = None if edge.op == "ne" else _operand(edge.value, data)
     overrides = {c.field: as_json(meta.field(c.field), data[c.field]) for c in view.conditions}
     try:
         return create(user, meta, **overrides)
@@ -74,8 +77,13 @@ def _make(user: User, view: View, n: int, miss: Any = None) -> dict[str, Any] | 
 
 
 def _rows(user: User, view: View) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    made = [_make(user, view, n) for n in (3, 11, 7)]
-    made += [_make(user, view, 5, miss=c) for c in view.conditions]
+    made = [_make(user, view, n) for n in (1, 0, 2)]
+    made += [_make(user, view, 0, miss=c) for c in view.conditions]
+    # On the boundary: a value equal to a literal or `today` (`now` moves, so not that one),
+    # and an empty value for `!=`, which the view counts as different.
+    made += [_make(user, view, 0, edge=c) for c in view.conditions
+             if c.op in ("gt", "ge", "lt", "le", "eq") and not isinstance(c.value, (rules.FieldRef, rules.Now))
+             or c.op == "ne" and not view.entity.field(c.field).required]
     rows = [row for row in made if row is not None]
     inside = [row for row in rows if all(_meets(view, c, _typed_row(view, row)) for c in view.conditions)]
     return rows, inside

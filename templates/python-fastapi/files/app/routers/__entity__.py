@@ -1,8 +1,6 @@
 [%- set refs = entity.fields | selectattr("kind", "equalto", "ref") | list %]
 [% set rules = rules | selectattr("entity", "equalto", entity.name) | list %]
 [% set defaults = rules | selectattr("kind", "equalto", "default") | list %]
-[% set ns = namespace(ref_defaults=[]) %]
-[% for d in defaults if d.value.field is defined %][% set ns.ref_defaults = ns.ref_defaults + [d] %][% endfor %]
 [% set M = entity.name %]
 [# With team workspaces, rows belong to the caller's current workspace (a checked Membership). #]
 [% if app.features.teams %]
@@ -35,9 +33,6 @@ from app.models import [[ who_type ]]
 from app.rules import RuleViolation
 [% if defaults %]
 from app.rules import defaults as rule_defaults
-[% endif %]
-[% if ns.ref_defaults %]
-from app.rules import fill_defaults
 [% endif %]
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
@@ -88,16 +83,6 @@ def _check(db: Session, [[ who ]]: [[ who_type ]], data: dict[str, Any], item_id
     return data
 
 
-[% if ns.ref_defaults %]
-def _required(data: dict[str, Any]) -> dict[str, Any]:
-    """Fields whose default is another field's value are still required once defaults are filled."""
-    missing = {f.name: forms.REQUIRED_MESSAGE for f in model.FIELDS if f.required and data.get(f.name) is None}
-    if missing:
-        raise crud.FieldErrors(missing)
-    return data
-
-
-[% endif %]
 def _apply(row: model.[[ M ]], data: dict[str, Any]) -> None:
     for name, value in data.items():
         setattr(row, name, value)
@@ -136,11 +121,7 @@ def export_[[ entity.plural ]]_csv([[ who ]]: [[ api_dep ]], db: Db) -> Response
 [% endif %]
 @api.post("", response_model=schemas.[[ M ]]Out, status_code=status.HTTP_201_CREATED, summary=f"Create: {model.LABEL}")
 def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
-[% if ns.ref_defaults %]
-    data = _check(db, [[ who ]], _required(fill_defaults(model.RULES, body.model_dump())))
-[% else %]
     data = _check(db, [[ who ]], body.model_dump())
-[% endif %]
     row = model.[[ M ]]([[ owner ]]=[[ scope ]], **data)
     db.add(row)
     crud.save(db, row, model.META)
@@ -195,14 +176,6 @@ def _form_page(
 
 def _from_form(db: Session, [[ who ]]: [[ who_type ]], values: dict[str, Any], item_id: int | None = None) -> dict[str, Any]:
     """Validate submitted form values exactly like the API does; FieldErrors on problems."""
-[% if ns.ref_defaults %]
-    if item_id is None:  # a create: empty fields take their default from another field
-        values = {**values}
-[% for d in ns.ref_defaults %]
-        if values.get("[[ d.field ]]") == "":
-            values["[[ d.field ]]"] = values.get("[[ d.value.field ]]", "")
-[% endfor %]
-[% endif %]
     data, errors = forms.form_data(model.FIELDS, values)
     try:
         data = schemas.[[ M ]]Create.model_validate(data).model_dump()

@@ -276,23 +276,9 @@ def check_stored(db: orm.Session, meta: Any, rules: Sequence[Rule], owner: str, 
     return errors
 
 
-def fill_defaults(rules: Sequence[Rule], data: dict[str, Any]) -> dict[str, Any]:
-    """Defaults that take another field's value (`default <field>`), for a create."""
-    for _ in range(len(rules)):
-        changed = False
-        for rule in rules:
-            if isinstance(rule, Default) and isinstance(rule.value, FieldRef) and data.get(rule.field) is None:
-                if data.get(rule.value.name) is not None:
-                    data[rule.field] = data[rule.value.name]
-                    changed = True
-        if not changed:
-            break
-    return data
-
-
 def defaults(rules: Sequence[Rule]) -> dict[str, Any]:
-    """The literal, `today` and `now` defaults, evaluated now (field references are left out)."""
-    return {r.field: _resolve(r.value, {}) for r in rules if isinstance(r, Default) and not isinstance(r.value, FieldRef)}
+    """The defaults (literals, `today`, `now`), evaluated now: what a create starts from."""
+    return {r.field: _resolve(r.value, {}) for r in rules if isinstance(r, Default)}
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")

@@ -43,9 +43,6 @@ class [[ entity.name ]]Create(BaseModel):
 [% set d = defaults | selectattr("field", "equalto", f.ident) | first %]
 [% if d is defined and d.value == "today" or d is defined and d.value == "now" %]
     [[ f.ident ]]: Annotated[ [[- value_type(f) ]][% if not req %] | None, BlankIsNone[% endif %], Field(title=[[ label(f) | py ]], default_factory=[[ d.value ]])]
-[% elif d is defined and d.value.field is defined %]
-    # Default: the value of [[ d.value.field ]] (filled in by the router; still required[% if not req %] if it was[% endif %]).
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, BlankIsNone, Field(title=[[ label(f) | py ]])] = None
 [% elif d is defined %]
 [% set lit = (d.value.number | string) if d.value.number is defined else (d.value.text if d.value.text is defined else (d.value.choice if d.value.choice is defined else d.value.bool)) %]
     [[ f.ident ]]: Annotated[ [[- "Bool" if f.kind == "bool" else value_type(f) ]][% if not req and f.kind != "bool" %] | None, BlankIsNone[% endif %], Field(title=[[ label(f) | py ]], validate_default=True)] = [[ lit | py ]]
