@@ -477,6 +477,8 @@ async fn serve(
     env.insert("VIRTUAL_ENV".into(), venv.display().to_string());
     // `test` makes password hashing cheap: every check signs up new accounts.
     env.insert("APP_ENV".into(), "test".into());
+    // `today` in a rule is the server's date; the checks' `{today}` is the UTC date.
+    env.insert("TZ".into(), "UTC".into());
     env.insert(
         "DATABASE_URL".into(),
         format!("sqlite:///{}", root.join("eval.db").display()),
