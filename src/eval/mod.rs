@@ -333,6 +333,8 @@ async fn run_case(
             Ok((mut server, base)) => {
                 let spec = SpecIndex::read(&app.join("spec.yaml"))?;
                 let out = checks::run_checks(&case.checks, &base, &spec, &case.name).await;
+                // Kept with `--keep`: what the app logged while the checks ran (tracebacks).
+                let _ = std::fs::write(root.join("server.log"), server.output());
                 if let Some(code) = server.exited() {
                     let log = server.output();
                     failing(
