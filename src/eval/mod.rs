@@ -539,6 +539,42 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_corpus_is_refused_naming_the_folder_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_corpus(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("no <name>/event.json"), "{err}");
+        let case = dir.path().join("one");
+        std::fs::create_dir_all(&case).unwrap();
+        std::fs::write(case.join("event.json"), "{}").unwrap();
+        let err = load_corpus(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("one/checks.yaml"), "{err}");
+        std::fs::write(
+            case.join("checks.yaml"),
+            "checks:\n- name: x\n  steps: []\n",
+        )
+        .unwrap();
+        let err = load_corpus(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("check \"x\" has no steps"), "{err}");
+        std::fs::write(
+            case.join("checks.yaml"),
+            "checks:\n- name: x\n  steps:\n  - {status: 200}\n",
+        )
+        .unwrap();
+        let err = load_corpus(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("step 1: a step needs exactly one of get"),
+            "{err}"
+        );
+        std::fs::write(
+            case.join("checks.yaml"),
+            "checks:\n- name: x\n  steps:\n  - {get: /a, expect: 1}\n",
+        )
+        .unwrap();
+        let err = load_corpus(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("unknown field `expect`"), "{err}");
+    }
+
+    #[test]
     fn rules_section_is_removed_and_nothing_else() {
         let body = "### App name\n\nX\n\n### Rules\n\nA.b >= 0\nA: unique b\n\n### Views\n\nV: A where b > 1\n";
         let out = strip_rules(body);
