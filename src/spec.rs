@@ -21,6 +21,13 @@
 //! as [`Field::choices`] spells them. Numbers ([`Operand::Number`]) are decimal strings
 //! (`-12.50`), never floats, so that no precision is lost on the way to the pack.
 //!
+//! Issue text stays data: [`Rule::statement`], [`View::name`], [`View::statement`],
+//! [`Operand::Text`], [`Operand::Choice`] and [`Condition::values`] are the issue's words
+//! (sanitised, any characters) and must be escaped wherever they are rendered; identifiers
+//! ([`View::slug`], [`View::ident`], field idents, entity names) are safe as they are.
+//! The render context gives templates `rules` and `views` as in `spec.yaml`, each with a
+//! `words` sentence (see [`words`]).
+//!
 //! Format 1 documents (no rules, no views) still load: [`Spec::from_yaml`] upgrades them
 //! to format 2 (labels made readable, nothing else changes). A format newer than
 //! [`SPEC_FORMAT`] is refused with a message naming both versions; rules and views that name
@@ -30,6 +37,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod check;
+mod problem;
 pub mod words;
 
 /// Version of the `spec.yaml` format; bumped when a field changes meaning.

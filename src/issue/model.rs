@@ -4,7 +4,8 @@
 use crate::ident;
 use crate::issue::error::{FormError, LineProblem, MAX_ENTITIES, MAX_FIELDS};
 use crate::issue::sections::{
-    NO_RESPONSE, clean_label, collapse_whitespace, find_word, is_fence, quote, strip_bullet,
+    NO_RESPONSE, clean_label, collapse_whitespace, find_word, is_fence, name_key, quote,
+    strip_bullet,
 };
 use crate::spec::{Entity, Field, FieldKind};
 
@@ -56,8 +57,8 @@ pub(super) fn parse_data_model(lines: &[&str]) -> Result<Vec<RawEntity>, FormErr
             problem,
         };
         let entity = parse_entity_line(strip_bullet(trimmed)).map_err(line_error)?;
-        let key = entity.label.to_lowercase();
-        if let Some(first) = entities.iter().position(|e| e.label.to_lowercase() == key) {
+        let key = name_key(&entity.label);
+        if let Some(first) = entities.iter().position(|e| name_key(&e.label) == key) {
             return Err(line_error(LineProblem::DuplicateEntity {
                 entity: entity.label,
                 first_line: origins[first].0,
@@ -77,7 +78,8 @@ pub(super) fn parse_data_model(lines: &[&str]) -> Result<Vec<RawEntity>, FormErr
 }
 
 fn resolve_refs(entities: &mut [RawEntity], origins: &[(usize, String)]) -> Result<(), FormError> {
-    let keys: Vec<String> = entities.iter().map(|e| e.label.to_lowercase()).collect();
+    // The same matching as names in rules and views (`crate::issue::names`).
+    let keys: Vec<String> = entities.iter().map(|e| name_key(&e.label)).collect();
     let known = known_entities(entities);
     for (index, entity) in entities.iter_mut().enumerate() {
         let mut targets = Vec::with_capacity(entity.fields.len());
@@ -86,7 +88,7 @@ fn resolve_refs(entities: &mut [RawEntity], origins: &[(usize, String)]) -> Resu
                 targets.push(None);
                 continue;
             };
-            let key = collapse_whitespace(target).to_lowercase();
+            let key = name_key(target);
             match keys.iter().position(|k| *k == key) {
                 Some(found) => targets.push(Some(found)),
                 None => {
@@ -138,8 +140,8 @@ fn parse_entity_line(line: &str) -> Result<RawEntity, LineProblem> {
     let mut fields: Vec<RawField> = Vec::with_capacity(segments.len());
     for segment in segments {
         let field = parse_field(segment)?;
-        let key = field.label.to_lowercase();
-        if fields.iter().any(|f| f.label.to_lowercase() == key) {
+        let key = name_key(&field.label);
+        if fields.iter().any(|f| name_key(&f.label) == key) {
             return Err(LineProblem::DuplicateField {
                 entity: label,
                 field: field.label,

@@ -202,8 +202,13 @@ pub(super) fn label_statement(
 ) -> Option<Result<(At, String), StatementProblem>> {
     let at = find_word(line, "label")?;
     let (left, right) = (&line[..at], line[at + "label".len()..].trim());
-    // A label statement names a field on the left and nothing else.
+    // A label statement names a field on the left and nothing else; `label` without a
+    // quote after it is a label only when the left side is a field (else it may be a value,
+    // as in `Task.kind default label`).
     if !left.contains('.') || left.contains([':', '<', '>', '=', '!']) {
+        return None;
+    }
+    if unquote(right).is_none() && model.entity_field(left).is_err() {
         return None;
     }
     Some(model.entity_field(left).and_then(|place| {

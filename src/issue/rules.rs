@@ -98,17 +98,23 @@ pub(super) fn parse_rule(model: &Model, line: &str) -> Result<Rule, StatementPro
     }
 
     // `Entity.field <op or keyword> …`: the first operator or keyword splits the line.
-    let symbol = find_symbol(line, SYMBOLS);
-    let keyword = ["between", "length", "default"]
+    // A keyword may also be a word of a field's name (`Account.is default = true`): the
+    // first operator or keyword whose left side names a field wins, else the first one (for
+    // its error message).
+    let mut candidates: Vec<(usize, &str)> = ["between", "length", "default"]
         .into_iter()
         .filter_map(|w| find_word(line, w).map(|at| (at, w)))
-        .min();
-    let (at, word) = match (symbol, keyword) {
-        (Some((s, sym)), Some((k, _))) if s < k => (s, sym),
-        (_, Some((k, word))) => (k, word),
-        (Some((s, sym)), None) => (s, sym),
-        (None, None) => return Err(StatementProblem::NotARule),
+        .chain(find_symbol(line, SYMBOLS))
+        .collect();
+    candidates.sort();
+    let Some(&first) = candidates.first() else {
+        return Err(StatementProblem::NotARule);
     };
+    let (at, word) = candidates
+        .iter()
+        .copied()
+        .find(|(at, _)| model.entity_field(line[..*at].trim()).is_ok())
+        .unwrap_or(first);
     let left = line[..at].trim();
     let right = line[at + word.len()..].trim();
     let place = model.entity_field(left)?;
@@ -285,6 +291,30 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(check(line), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn a_keyword_inside_a_field_name_is_part_of_the_name() {
+        let body = "### App name\nT\n### Data model\nAccount: is default (bool), max length (int), kind (enum: label|note)\n\
+            ### Rules\nAccount.is default = true\nAccount.max length between 1 and 9\nAccount.kind default label\n";
+        let issue = crate::spec::IssueRef {
+            number: 1,
+            title: String::new(),
+            url: String::new(),
+        };
+        let spec = crate::issue::form::parse_issue_form(&issue, body).unwrap();
+        assert_eq!(
+            spec.rules[0].check,
+            compare("is_default", CompareOp::Eq, Operand::Bool(true))
+        );
+        assert_eq!(spec.rules[1].check.fields(), ["max_length"]);
+        assert_eq!(
+            spec.rules[2].check,
+            RuleCheck::Default {
+                field: "kind".into(),
+                value: Operand::Choice("label".into())
+            }
+        );
     }
 
     #[test]

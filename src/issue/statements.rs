@@ -215,6 +215,15 @@ mod tests {
             .unwrap_err(),
             "rules line 3 \"Invoice.note label \\\"B\\\"\": \"note\" already has the label \"A\"; expected one label per field"
         );
+        // `label` as an enum choice is a value, not a label statement.
+        let body = "### App name\nT\n### Data model\nTask: kind (enum: label|note)\n### Rules\nTask.kind default label\n";
+        let issue = crate::spec::IssueRef {
+            number: 1,
+            title: String::new(),
+            url: String::new(),
+        };
+        let spec = crate::issue::form::parse_issue_form(&issue, body).unwrap();
+        assert_eq!(spec.rules[0].statement, "Task.kind default label");
         let body = "### App name\nT\n### Data model\nInvoice: issued_on (date, label Issued)\n";
         let issue = crate::spec::IssueRef {
             number: 1,
@@ -264,5 +273,91 @@ mod tests {
             err,
             "rules line 1 \"- Счёт.статус >= 0\": \">=\" needs a number, date or datetime, but \"Статус\" is an enum; expected \"=\" or \"!=\" for it, e.g. \"Счёт.Статус = черновик\""
         );
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::testing::parse;
+    use proptest::prelude::*;
+
+    /// Lines made of the languages' own words, names, operators and odd characters.
+    fn statement() -> impl Strategy<Value = String> {
+        let token = prop::sample::select(vec![
+            "Invoice",
+            "Invoice.",
+            "Client.name",
+            "Booking:",
+            "Room",
+            "amount",
+            "due_on",
+            "status",
+            "starts_at",
+            "ends_at",
+            "room",
+            "note",
+            ">=",
+            "<",
+            "=",
+            "!=",
+            "≥",
+            "between",
+            "and",
+            "length",
+            "default",
+            "label",
+            "unique",
+            "no overlap",
+            "per",
+            "where",
+            "in",
+            "is",
+            "not",
+            "empty",
+            "sorted by",
+            "desc",
+            ", sum",
+            "today",
+            "now",
+            "draft",
+            "paid",
+            "0",
+            "-1.5",
+            "2..80",
+            "..",
+            "\"",
+            "“",
+            "'",
+            "|",
+            ",",
+            ":",
+            ".",
+            " ",
+            "Счёт",
+            "🦄",
+            "\u{301}",
+        ]);
+        prop::collection::vec(token, 0..12).prop_map(|t| t.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn rules_and_views_never_panic_and_errors_are_one_line(
+            rules in prop::collection::vec(statement(), 0..4),
+            views in prop::collection::vec(statement(), 0..4),
+            noise in any::<String>(),
+        ) {
+            for (section, lines) in [("Rules", &rules), ("Views", &views)] {
+                let mut lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+                lines.push(&noise);
+                // `parse` also checks that an accepted spec passes Spec::check.
+                if let Err(message) = parse(section, &lines) {
+                    prop_assert!(!message.contains('\n'), "{message}");
+                    prop_assert!(message.starts_with(&format!("{} line ", section.to_lowercase())), "{message}");
+                }
+            }
+        }
     }
 }

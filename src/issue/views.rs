@@ -148,7 +148,10 @@ fn condition(model: &Model, e: usize, text: &str) -> Result<Condition, Statement
         }
     }
     let symbol = find_symbol(text, SYMBOLS);
-    let within = find_word(text, "in");
+    // `in` may be a word of a field's name (`check in date < today`): it is the operator
+    // only when what comes before it names a field, or when there is no other operator.
+    let within = find_word(text, "in")
+        .filter(|&i| symbol.is_none() || view_field(model, e, &text[..i]).is_ok());
     match (symbol, within) {
         (Some((s, _)), Some(i)) if i < s => in_condition(model, e, text, i),
         (None, Some(i)) => in_condition(model, e, text, i),
@@ -310,6 +313,20 @@ mod tests {
         );
         let v = view("Big: Room where capacity >= 10, sum capacity");
         assert_eq!(v.sums, ["capacity"]);
+        let body = "### App name\nT\n### Data model\nStay: check in date (date), kind (enum: in|out)\n### Views\nSoon: Stay where check in date >= today and kind in in|out\n";
+        let issue = crate::spec::IssueRef {
+            number: 1,
+            title: String::new(),
+            url: String::new(),
+        };
+        let spec = crate::issue::form::parse_issue_form(&issue, body).unwrap();
+        assert_eq!(
+            spec.views[0].conditions,
+            vec![
+                cond("check_in_date", ViewOp::Ge, Some(Operand::Today), &[]),
+                cond("kind", ViewOp::In, None, &["in", "out"]),
+            ]
+        );
         let v = view("Dated: Invoice where due_on < \"2026-12-31\"");
         assert_eq!(
             v.conditions,
