@@ -62,7 +62,7 @@ def _page(request: Request, db: Session, view: views.View, scope: int, refs: dic
     return render(request, "entity_list.html", context)
 [% for v in views %]
 [% set e = entities | selectattr("name", "equalto", v.entity) | first %]
-[% set cls = "View" ~ (v.ident | title | replace("_", "")) %]
+[% set cls = "View_" ~ v.ident ~ "_" %]
 
 
 # --- [[ v.name | replace("\n", " ") ]]: [[ v.statement | replace("\n", " ") ]]
