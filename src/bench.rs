@@ -201,6 +201,9 @@ pub async fn bench_one(
     let inputs = Inputs {
         llm_provider: Some(if llm_url.is_some() { "openai" } else { "none" }.into()),
         llm_base_url: llm_url.map(String::from),
+        // A model of the built-in table: the scripted server has no model list to ask.
+        llm_model: llm_url
+            .map(|_| crate::llm::default_model(crate::llm::ProviderKind::Openai).to_string()),
         llm_concurrency: Some(concurrency.to_string()),
         llm_max_calls: Some("1000".into()),
         llm_max_tokens: Some("100000000".into()),

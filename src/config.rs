@@ -203,7 +203,7 @@ pub enum LlmProvider {
 /// Resolved LLM settings (no key: that comes from the secret inputs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LlmConfig {
-    /// Model.
+    /// Model; empty: the provider's default, checked against the server's model list.
     pub model: String,
     /// Base URL.
     pub base_url: Option<String>,
@@ -221,6 +221,8 @@ pub struct LlmConfig {
     pub max_repair_attempts: u32,
     /// Price of the model, when known.
     pub price: Option<Price>,
+    /// The config file's `llm-prices` (they win over the built-in table).
+    pub prices: BTreeMap<String, Price>,
 }
 
 /// The fully resolved configuration of one run.
@@ -282,6 +284,7 @@ impl Default for Settings {
                 timeout_secs: 120,
                 max_repair_attempts: 2,
                 price: None,
+                prices: BTreeMap::new(),
             },
             stack: DEFAULT_STACK.into(),
             app_dir: DEFAULT_APP_DIR.into(),
@@ -366,19 +369,23 @@ impl Settings {
                 })
                 .transpose()
         };
+        // An empty model stays empty here: the client picks the provider's default after
+        // checking that the server still offers it (`Llm::resolve_model`).
         let model = inputs
             .llm_model
             .clone()
             .or_else(|| file.llm_model.clone())
-            .unwrap_or_else(|| match llm_provider {
-                LlmProvider::Llm(k) => crate::llm::default_model(k).to_string(),
-                LlmProvider::None => String::new(),
-            });
-        let price = file
-            .llm_prices
-            .as_ref()
-            .and_then(|p| p.get(&model).copied())
-            .or_else(|| crate::llm::known_price(&model));
+            .map(|m| m.trim().to_string())
+            .unwrap_or_default();
+        let prices = file.llm_prices.clone().unwrap_or_default();
+        let priced = match (&llm_provider, model.is_empty()) {
+            (LlmProvider::Llm(k), true) => crate::llm::default_model(*k).to_string(),
+            _ => model.clone(),
+        };
+        let price = prices
+            .get(&priced)
+            .copied()
+            .or_else(|| crate::llm::known_price(&priced));
         let llm = LlmConfig {
             base_url: inputs
                 .llm_base_url
@@ -408,6 +415,7 @@ impl Settings {
                 .or(file.max_repair_attempts)
                 .unwrap_or(d.llm.max_repair_attempts),
             price,
+            prices,
             model,
         };
         let push = match &inputs.push {

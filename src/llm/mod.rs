@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -18,10 +19,14 @@ use sha2::{Digest, Sha256};
 use crate::error::E2eError;
 
 mod anthropic;
+pub mod models;
 mod openai;
+pub mod schema;
+
+pub use models::{default_model, known_price};
 
 /// Which wire format and server to talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// OpenAI chat completions (also Azure, Ollama, vLLM, LiteLLM through `llm-base-url`).
@@ -148,8 +153,10 @@ pub struct LlmSettings {
     pub max_invalid: usize,
     /// Smallest backoff delay (tests make it tiny).
     pub min_backoff: Duration,
-    /// Price of the model.
+    /// Price of the model (recomputed when the model is resolved).
     pub price: Option<Price>,
+    /// Prices from the config file's `llm-prices`, which win over the built-in table.
+    pub prices: BTreeMap<String, Price>,
 }
 
 #[derive(Debug, Default)]
@@ -164,14 +171,73 @@ pub struct Llm {
     settings: LlmSettings,
     http: reqwest::Client,
     book: Mutex<Book>,
+    /// The structured-output form that works with this server ([`openai::JsonMode`]).
+    mode: AtomicU8,
 }
 
-/// A failed HTTP attempt: whether to retry and after how long the server asked.
+/// What kind of failure an HTTP attempt was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Timeouts, 408, 429, 5xx, malformed envelopes: retried with backoff.
+    Transient,
+    /// A 404/400 that names the model: the model list is asked, then the run fails clearly.
+    ModelMissing,
+    /// The server refused this request (a 4xx other than auth): resending it would repeat the
+    /// refusal, so the role's answer counts as unusable and optional features keep defaults.
+    Refused,
+    /// Anything else (a rejected key): the run fails.
+    Fatal,
+}
+
+/// A failed HTTP attempt: what kind and after how long the server asked to retry.
 #[derive(Debug)]
 struct Attempt {
-    retryable: bool,
+    failure: Failure,
     retry_after: Option<Duration>,
     message: String,
+}
+
+impl Attempt {
+    fn transient(message: String) -> Attempt {
+        Attempt {
+            failure: Failure::Transient,
+            retry_after: None,
+            message,
+        }
+    }
+}
+
+/// A failed send with the server's status and body, to tell a refused structured-output form
+/// from other refusals.
+struct Sent {
+    attempt: Attempt,
+    status: u16,
+    body: String,
+}
+
+impl Sent {
+    fn plain(attempt: Attempt) -> Sent {
+        Sent {
+            attempt,
+            status: 0,
+            body: String::new(),
+        }
+    }
+}
+
+/// Whether `url`'s host is this machine (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(String::from))
+    else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Why a response's answer cannot be used.
@@ -205,30 +271,6 @@ struct RecordingMeta {
     model: String,
 }
 
-/// Built-in prices of the default models, USD per million tokens (override with `llm-prices`).
-pub fn known_price(model: &str) -> Option<Price> {
-    let (i, o) = match model {
-        "gpt-4o-mini" => (0.15, 0.6),
-        "gpt-4o" => (2.5, 10.0),
-        "claude-3-5-haiku-latest" => (0.8, 4.0),
-        "claude-sonnet-4-5" | "claude-sonnet-4-0" => (3.0, 15.0),
-        _ => return None,
-    };
-    Some(Price {
-        input_per_mtok: i,
-        output_per_mtok: o,
-    })
-}
-
-/// Default model per provider.
-pub fn default_model(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Openai => "gpt-4o-mini",
-        ProviderKind::Anthropic => "claude-3-5-haiku-latest",
-        ProviderKind::Replay => "",
-    }
-}
-
 impl Llm {
     /// Builds the client. `replay` needs a cache folder with a recording.
     pub fn new(mut settings: LlmSettings) -> Result<Llm, E2eError> {
@@ -250,13 +292,10 @@ impl Llm {
                 ProviderKind::Openai => "OPENAI_API_KEY",
                 _ => "ANTHROPIC_API_KEY",
             };
-            let local = settings
-                .base_url
-                .as_deref()
-                .is_some_and(|u| u.contains("127.0.0.1") || u.contains("localhost"));
-            if !local {
+            // A server on this machine (llama.cpp, Ollama) usually takes no key.
+            if !settings.base_url.as_deref().is_some_and(is_loopback) {
                 return Err(E2eError::Config(format!(
-                    "llm-provider {} needs llm-api-key (or {var})",
+                    "llm-provider {} needs llm-api-key (or {var}); only a server on this machine (llm-base-url on 127.0.0.1, ::1 or localhost) may go without one",
                     settings.provider.name()
                 )));
             }
@@ -271,7 +310,127 @@ impl Llm {
             settings,
             http,
             book: Mutex::new(Book::default()),
+            mode: AtomicU8::new(openai::JsonMode::Schema as u8),
         })
+    }
+
+    /// Settles the model before anything is written: an empty `llm-model` becomes the
+    /// provider's default, and a model the built-in table does not know is checked against the
+    /// server's model list (`GET /v1/models`). A model the server does not offer is replaced by
+    /// the default when the server offers that, else the run fails here with one message naming
+    /// the model and the models the key can use. Returns notices for the run's log.
+    pub async fn resolve_model(&mut self) -> Result<Vec<String>, E2eError> {
+        let kind = self.settings.provider;
+        if kind == ProviderKind::Replay {
+            return Ok(Vec::new());
+        }
+        let requested = self.settings.model.trim().to_string();
+        let default = default_model(kind).to_string();
+        let mut notes = Vec::new();
+        // A model of the table is used as is: a retired one is caught by its first 404.
+        if requested.is_empty() || known_price(&requested).is_none() {
+            match self.list_models().await {
+                Ok(ids) if !requested.is_empty() && ids.contains(&requested) => {}
+                Ok(ids) if ids.contains(&default) => {
+                    if !requested.is_empty() {
+                        notes.push(format!(
+                            "the model {requested} is not offered by this {} server; using the default {default} instead",
+                            kind.name()
+                        ));
+                    }
+                    self.settings.model = default.clone();
+                }
+                Ok(ids) => {
+                    return Err(E2eError::Config(models::unavailable(
+                        kind,
+                        &requested,
+                        "not in the server's model list",
+                        Some(&ids),
+                    )));
+                }
+                Err(why) if requested.is_empty() => {
+                    notes.push(format!(
+                        "cannot read the server's model list ({why}); using the default model {default}"
+                    ));
+                    self.settings.model = default.clone();
+                }
+                Err(why) => notes.push(format!(
+                    "cannot read the server's model list ({why}); using the model {requested} unchecked"
+                )),
+            }
+        }
+        self.settings.price = self
+            .settings
+            .prices
+            .get(&self.settings.model)
+            .copied()
+            .or_else(|| known_price(&self.settings.model));
+        Ok(notes)
+    }
+
+    /// The ids of the models the server offers this key (`GET /v1/models`, every page).
+    pub async fn list_models(&self) -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        let mut after: Option<String> = None;
+        // Anthropic pages its list; a few pages of 1000 cover any account.
+        for _ in 0..5 {
+            let (url, anthropic) = match self.settings.provider {
+                ProviderKind::Openai => (format!("{}/models", openai::base(&self.settings)), false),
+                ProviderKind::Anthropic => {
+                    let mut u = format!("{}/v1/models?limit=1000", anthropic::base(&self.settings));
+                    if let Some(a) = &after {
+                        u.push_str(&format!("&after_id={a}"));
+                    }
+                    (u, true)
+                }
+                ProviderKind::Replay => return Ok(ids),
+            };
+            let mut req = self.http.get(&url);
+            if anthropic {
+                req = req.header("anthropic-version", anthropic::VERSION);
+            }
+            req = self.authorise(req);
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach {}: {}", redact(&url), e.without_url()))?;
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
+            if !status.is_success() {
+                let snippet: String = text.chars().take(200).collect();
+                return Err(format!("HTTP {status} from {}: {snippet}", redact(&url)));
+            }
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("the model list is not JSON ({e})"))?;
+            let page = v["data"]
+                .as_array()
+                .ok_or("the model list has no `data` array")?;
+            ids.extend(
+                page.iter()
+                    .filter_map(|m| m["id"].as_str().map(String::from)),
+            );
+            if anthropic && v["has_more"] == true {
+                after = v["last_id"].as_str().map(String::from);
+                if after.is_some() {
+                    continue;
+                }
+            }
+            break;
+        }
+        Ok(ids)
+    }
+
+    fn authorise(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match (&self.settings.api_key, self.settings.provider) {
+            (Some(key), ProviderKind::Anthropic) => req.header("x-api-key", key.expose_secret()),
+            (Some(key), _) => req.bearer_auth(key.expose_secret()),
+            (None, _) => req,
+        }
+    }
+
+    /// The model in use (the resolved one).
+    pub fn model(&self) -> &str {
+        &self.settings.model
     }
 
     /// The provider the cache keys are computed for (the recorded one when replaying).
@@ -399,7 +558,7 @@ impl Llm {
                     .with_jitter(),
             )
             .sleep(tokio::time::sleep)
-            .when(|e: &Attempt| e.retryable)
+            .when(|e: &Attempt| e.failure == Failure::Transient)
             .adjust(|e: &Attempt, dur| match (e.retry_after, dur) {
                 (Some(after), Some(d)) => Some(after.min(Duration::from_secs(120)).max(d)),
                 (_, d) => d,
@@ -410,12 +569,10 @@ impl Llm {
             .await;
         let n_retries = retries.load(std::sync::atomic::Ordering::Relaxed);
         self.note(ask, |l| l.retries += n_retries);
-        let (answer, tokens) = result.map_err(|e| {
-            E2eError::Llm(format!(
-                "{} ({:?}): {} (after {n_retries} retries)",
-                ask.stage, ask.role, e.message
-            ))
-        })?;
+        let (answer, tokens) = match result {
+            Ok(ok) => ok,
+            Err(e) => return Err(self.failed(ask, e, n_retries).await),
+        };
         let price = self.settings.price;
         self.note(ask, |l| {
             l.calls += 1;
@@ -459,6 +616,31 @@ impl Llm {
         Ok(answer)
     }
 
+    /// The error for a call that failed for good.
+    async fn failed(&self, ask: &Ask, e: Attempt, n_retries: u64) -> E2eError {
+        let what = format!("{} ({:?})", ask.stage, ask.role);
+        match e.failure {
+            Failure::ModelMissing => {
+                let offered = self.list_models().await.ok();
+                E2eError::Config(models::unavailable(
+                    self.settings.provider,
+                    &self.settings.model,
+                    &e.message,
+                    offered.as_deref(),
+                ))
+            }
+            // An optional role's caller keeps its default, as for an answer that stays invalid.
+            Failure::Refused => E2eError::LlmInvalid(format!(
+                "{what}: the server refused the request: {}",
+                e.message
+            )),
+            Failure::Transient => {
+                E2eError::Llm(format!("{what}: {} (after {n_retries} retries)", e.message))
+            }
+            Failure::Fatal => E2eError::Llm(format!("{what}: {}", e.message)),
+        }
+    }
+
     /// Takes one call from the budget, or fails when it is spent.
     fn reserve(&self, ask: &Ask) -> Result<(), E2eError> {
         let mut b = self
@@ -481,13 +663,56 @@ impl Llm {
         Ok(())
     }
 
+    /// One call, in the structured-output form that works with this server: a server that
+    /// refuses the form is sent the next one at once ([`openai::JsonMode`]), and the form that
+    /// worked is kept for the rest of the run.
     async fn send(
         &self,
         ask: &Ask,
         messages: &[Message],
     ) -> Result<(Result<serde_json::Value, String>, Tokens), Attempt> {
+        loop {
+            let mode = openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed));
+            match self.send_once(ask, messages, mode).await {
+                Err(e)
+                    if e.attempt.failure == Failure::Refused
+                        && self.settings.provider == ProviderKind::Openai =>
+                {
+                    let Some(next) = mode
+                        .next()
+                        .filter(|_| openai::refuses_format(e.status, &e.body))
+                    else {
+                        return Err(e.attempt);
+                    };
+                    // Another task may have moved on already; never go back.
+                    let _ = self.mode.compare_exchange(
+                        mode as u8,
+                        next as u8,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                    self.mode.fetch_max(next as u8, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e.attempt),
+                Ok(ok) => return Ok(ok),
+            }
+        }
+    }
+
+    /// The structured-output form in use, for the report (OpenAI wire format only).
+    pub fn json_mode(&self) -> Option<&'static str> {
+        (self.settings.provider == ProviderKind::Openai)
+            .then(|| openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed)).describe())
+    }
+
+    async fn send_once(
+        &self,
+        ask: &Ask,
+        messages: &[Message],
+        mode: openai::JsonMode,
+    ) -> Result<(Result<serde_json::Value, String>, Tokens), Sent> {
         let (url, body, headers) = match self.settings.provider {
-            ProviderKind::Openai => openai::request(&self.settings, ask, messages),
+            ProviderKind::Openai => openai::request(&self.settings, ask, messages, mode),
             ProviderKind::Anthropic => anthropic::request(&self.settings, ask, messages),
             ProviderKind::Replay => unreachable!("replay never sends"),
         };
@@ -495,23 +720,16 @@ impl Llm {
         for (k, v) in headers {
             req = req.header(k, v);
         }
-        if let Some(key) = &self.settings.api_key {
-            req = match self.settings.provider {
-                ProviderKind::Anthropic => req.header("x-api-key", key.expose_secret()),
-                _ => req.bearer_auth(key.expose_secret()),
-            };
-        }
-        let resp = req.send().await.map_err(|e| Attempt {
-            retryable: true,
-            retry_after: None,
-            message: if e.is_timeout() {
+        req = self.authorise(req);
+        let resp = req.send().await.map_err(|e| {
+            Sent::plain(Attempt::transient(if e.is_timeout() {
                 format!(
                     "no answer within {}s (llm-timeout)",
                     self.settings.timeout.as_secs()
                 )
             } else {
                 format!("cannot reach {}: {}", redact(&url), e.without_url())
-            },
+            }))
         })?;
         let status = resp.status();
         let retry_after = resp
@@ -520,25 +738,43 @@ impl Llm {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = resp.text().await.map_err(|e| Attempt {
-            retryable: true,
-            retry_after: None,
-            message: format!("the answer was cut off: {}", e.without_url()),
+        let text = resp.text().await.map_err(|e| {
+            Sent::plain(Attempt::transient(format!(
+                "the answer was cut off: {}",
+                e.without_url()
+            )))
         })?;
         if !status.is_success() {
-            let retryable =
-                status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408;
+            let code = status.as_u16();
+            let failure = if code == 429 || code == 408 || status.is_server_error() {
+                Failure::Transient
+            } else if models::names_missing_model(code, &text, &self.settings.model) {
+                Failure::ModelMissing
+            } else if code == 401 || code == 403 {
+                Failure::Fatal
+            } else {
+                Failure::Refused
+            };
             let snippet: String = text.chars().take(300).collect();
-            return Err(Attempt {
-                retryable,
-                retry_after,
-                message: format!("HTTP {status}: {snippet}"),
+            let hint = if code == 401 || code == 403 {
+                "; check llm-api-key"
+            } else {
+                ""
+            };
+            return Err(Sent {
+                attempt: Attempt {
+                    failure,
+                    retry_after,
+                    message: format!("HTTP {status}: {snippet}{hint}"),
+                },
+                status: code,
+                body: text,
             });
         }
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Attempt {
-            retryable: true,
-            retry_after: None,
-            message: format!("the provider's answer is not JSON ({e})"),
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Sent::plain(Attempt::transient(format!(
+                "the provider's answer is not JSON ({e})"
+            )))
         })?;
         let (parsed, tokens) = match self.settings.provider {
             ProviderKind::Openai => (openai::parse(&json), openai::tokens(&json)),
@@ -552,11 +788,7 @@ impl Llm {
             // The model's own answer is unusable: the caller asks again with the reason.
             Err(Unusable::Answer(why)) => Ok((Err(why), tokens)),
             // A malformed envelope is the provider's fault: retry it like a 5xx.
-            Err(Unusable::Envelope(message)) => Err(Attempt {
-                retryable: true,
-                retry_after: None,
-                message,
-            }),
+            Err(Unusable::Envelope(message)) => Err(Sent::plain(Attempt::transient(message))),
         }
     }
 

@@ -238,7 +238,14 @@ async fn build(
 
     let llm = match settings.llm_provider {
         LlmProvider::None => None,
-        LlmProvider::Llm(kind) => Some(Arc::new(Llm::new(llm_settings(kind, settings, req))?)),
+        LlmProvider::Llm(kind) => {
+            let mut llm = Llm::new(llm_settings(kind, settings, req))?;
+            // A retired or unknown model fails here, before anything is written.
+            for note in llm.resolve_model().await? {
+                reporter.warning(&note);
+            }
+            Some(Arc::new(llm))
+        }
     };
     let mut llm_report = LlmReport::default();
 
@@ -571,6 +578,7 @@ fn llm_settings(kind: ProviderKind, settings: &Settings, req: &RunRequest) -> Ll
         max_invalid: 2,
         min_backoff: Duration::from_millis(500),
         price: settings.llm.price,
+        prices: settings.llm.prices.clone(),
     }
 }
 
