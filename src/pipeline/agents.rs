@@ -793,8 +793,30 @@ impl LlmReport {
             .map(|f| format!("`{}#{}`", f.file, f.hole))
             .collect();
         if !rejected.is_empty() {
+            // Why, once: the first reason (all holes usually share it, e.g. a server that
+            // refuses the request or answers prose). It may quote the model: a code span keeps
+            // it from being read as Markdown.
+            let why = self
+                .fills
+                .iter()
+                .find_map(|f| f.rejected.as_deref())
+                .map(|w| {
+                    w.chars()
+                        .map(|c| {
+                            if c == '`' {
+                                '\''
+                            } else if c.is_control() {
+                                ' '
+                            } else {
+                                c
+                            }
+                        })
+                        .take(300)
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
             s.push_str(&format!(
-                "\nRefused LLM answers (the scaffold's code stays): {}.\n",
+                "\nRefused LLM answers (the scaffold's code stays): {}. Why: `{why}`\n",
                 rejected.join(", ")
             ));
         }

@@ -15,3 +15,4 @@ mod pipeline;
 mod prism;
 mod snapshots;
 mod token_push;
+mod vendor_specs;
