@@ -111,6 +111,9 @@ pub struct RunArgs {
     /// Seconds per LLM request.
     #[arg(long)]
     pub llm_timeout: Option<String>,
+    /// Most tokens one LLM answer may take (under each role's own limit).
+    #[arg(long)]
+    pub llm_max_output_tokens: Option<String>,
     /// QA repair rounds before LLM fills are reverted.
     #[arg(long)]
     pub max_repair_attempts: Option<String>,
@@ -170,6 +173,7 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         llm_max_tokens: args.llm_max_tokens,
         llm_concurrency: args.llm_concurrency,
         llm_timeout: args.llm_timeout,
+        llm_max_output_tokens: args.llm_max_output_tokens,
         max_repair_attempts: args.max_repair_attempts,
         trigger_label: None,
         allowed_associations: None,

@@ -48,6 +48,8 @@ pub struct Inputs {
     pub llm_concurrency: Option<String>,
     /// `llm-timeout`
     pub llm_timeout: Option<String>,
+    /// `llm-max-output-tokens`
+    pub llm_max_output_tokens: Option<String>,
     /// `max-repair-attempts`
     pub max_repair_attempts: Option<String>,
     /// `trigger-label`
@@ -79,6 +81,7 @@ pub const INPUT_NAMES: &[&str] = &[
     "llm-max-tokens",
     "llm-concurrency",
     "llm-timeout",
+    "llm-max-output-tokens",
     "max-repair-attempts",
     "trigger-label",
     "allowed-associations",
@@ -109,6 +112,7 @@ impl Inputs {
             llm_max_tokens: input("llm-max-tokens"),
             llm_concurrency: input("llm-concurrency"),
             llm_timeout: input("llm-timeout"),
+            llm_max_output_tokens: input("llm-max-output-tokens"),
             max_repair_attempts: input("max-repair-attempts"),
             trigger_label: input("trigger-label"),
             allowed_associations: input("allowed-associations"),
@@ -134,6 +138,7 @@ impl Inputs {
             llm_max_tokens: other.llm_max_tokens.or(self.llm_max_tokens),
             llm_concurrency: other.llm_concurrency.or(self.llm_concurrency),
             llm_timeout: other.llm_timeout.or(self.llm_timeout),
+            llm_max_output_tokens: other.llm_max_output_tokens.or(self.llm_max_output_tokens),
             max_repair_attempts: other.max_repair_attempts.or(self.max_repair_attempts),
             trigger_label: other.trigger_label.or(self.trigger_label),
             allowed_associations: other.allowed_associations.or(self.allowed_associations),
@@ -178,6 +183,8 @@ pub struct ConfigFile {
     pub llm_concurrency: Option<usize>,
     /// Seconds per LLM request.
     pub llm_timeout: Option<u64>,
+    /// Most tokens one LLM answer may take.
+    pub llm_max_output_tokens: Option<u32>,
     /// QA repair rounds before fills are reverted.
     pub max_repair_attempts: Option<u32>,
     /// Prices per model, USD per million tokens.
@@ -217,6 +224,8 @@ pub struct LlmConfig {
     pub concurrency: usize,
     /// Seconds per request.
     pub timeout_secs: u64,
+    /// Cap on each answer's tokens (under each role's own limit).
+    pub max_output_tokens: Option<u32>,
     /// QA repair rounds.
     pub max_repair_attempts: u32,
     /// Price of the model, when known.
@@ -282,6 +291,7 @@ impl Default for Settings {
                 max_tokens: 400_000,
                 concurrency: 8,
                 timeout_secs: 120,
+                max_output_tokens: None,
                 max_repair_attempts: 2,
                 price: None,
                 prices: BTreeMap::new(),
@@ -410,6 +420,9 @@ impl Settings {
                 .or(file.llm_timeout)
                 .unwrap_or(d.llm.timeout_secs)
                 .max(1),
+            max_output_tokens: num("llm-max-output-tokens", &inputs.llm_max_output_tokens)?
+                .map(|n| n.clamp(16, u32::MAX as u64) as u32)
+                .or(file.llm_max_output_tokens.map(|n| n.max(16))),
             max_repair_attempts: num("max-repair-attempts", &inputs.max_repair_attempts)?
                 .map(|n| n.min(10) as u32)
                 .or(file.max_repair_attempts)

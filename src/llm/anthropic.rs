@@ -28,7 +28,7 @@ pub(super) fn request(
 ) -> (String, Value, Vec<(&'static str, String)>) {
     let body = json!({
         "model": s.model,
-        "max_tokens": ask.max_tokens,
+        "max_tokens": super::output_limit(s, ask),
         "system": ask.system,
         "messages": messages.iter().map(|m| json!({"role": m.role, "content": m.content})).collect::<Vec<_>>(),
         "tools": [{

@@ -157,6 +157,8 @@ pub struct LlmSettings {
     pub price: Option<Price>,
     /// Prices from the config file's `llm-prices`, which win over the built-in table.
     pub prices: BTreeMap<String, Price>,
+    /// Cap on each answer's tokens, under the role's own limit (`llm-max-output-tokens`).
+    pub max_output_tokens: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -223,6 +225,12 @@ impl Sent {
             body: String::new(),
         }
     }
+}
+
+/// The output token limit of `ask` under the run's cap.
+pub(crate) fn output_limit(s: &LlmSettings, ask: &Ask) -> u32 {
+    s.max_output_tokens
+        .map_or(ask.max_tokens, |cap| cap.min(ask.max_tokens))
 }
 
 /// Whether `url`'s host is this machine (127.0.0.0/8, ::1, localhost).
@@ -746,7 +754,12 @@ impl Llm {
         })?;
         if !status.is_success() {
             let code = status.as_u16();
-            let failure = if code == 429 || code == 408 || status.is_server_error() {
+            let refused_form = self.settings.provider == ProviderKind::Openai
+                && mode != openai::JsonMode::Prompt
+                && openai::refuses_format(code, &text);
+            let failure = if refused_form {
+                Failure::Refused
+            } else if code == 429 || code == 408 || status.is_server_error() {
                 Failure::Transient
             } else if models::names_missing_model(code, &text, &self.settings.model) {
                 Failure::ModelMissing

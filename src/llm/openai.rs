@@ -85,10 +85,11 @@ pub(super) fn request(
             .iter()
             .map(|m| json!({"role": m.role, "content": m.content})),
     );
+    let limit = super::output_limit(s, ask);
     let mut body = json!({
         "model": s.model,
         "messages": msgs,
-        "max_completion_tokens": ask.max_tokens,
+        "max_completion_tokens": limit,
     });
     match mode {
         JsonMode::Schema => {
@@ -106,17 +107,27 @@ pub(super) fn request(
         }
         JsonMode::Prompt => {}
     }
+    // Only a server that refused `json_schema` gets here, and such servers (llama.cpp) often
+    // know only the older `max_tokens`: without it they generate until the context is full.
+    // OpenAI itself never gets it (its description deprecates it).
+    if mode != JsonMode::Schema {
+        body["max_tokens"] = json!(limit);
+    }
     (format!("{}/chat/completions", base(s)), body, Vec::new())
 }
 
 /// Whether an error answer refuses the structured-output form we sent (llama.cpp answers 422
 /// "Input should be 'text' or 'json_object'", others 400 naming `response_format`).
 pub(super) fn refuses_format(status: u16, body: &str) -> bool {
-    if !matches!(status, 400 | 415 | 422 | 501) {
-        return false;
-    }
     let b = body.to_ascii_lowercase();
-    b.contains("response_format") || b.contains("json_schema") || b.contains("json_object")
+    let names_format =
+        b.contains("response_format") || b.contains("json_schema") || b.contains("json_object");
+    match status {
+        400 | 415 | 422 | 501 => names_format,
+        // llama-cpp-python wraps its validation error in a 500 naming the field.
+        500 => names_format && (b.contains("input should be") || b.contains("not supported")),
+        _ => false,
+    }
 }
 
 /// The token counts of a response (also of one whose answer is unusable).
@@ -217,5 +228,7 @@ mod tests {
         ));
         assert!(!refuses_format(400, "Unsupported parameter: 'temperature'"));
         assert!(!refuses_format(500, "response_format"));
+        let llama_500 = r#"{"error":{"message":"1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"}","type":"internal_server_error"}}"#;
+        assert!(refuses_format(500, llama_500));
     }
 }

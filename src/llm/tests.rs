@@ -28,6 +28,7 @@ fn settings(kind: ProviderKind, server: &MockServer) -> LlmSettings {
             output_per_mtok: 2.0,
         }),
         prices: BTreeMap::new(),
+        max_output_tokens: None,
     }
 }
 
@@ -296,6 +297,7 @@ async fn record_then_replay_offline_and_a_miss_is_clear() {
         min_backoff: Duration::from_millis(1),
         price: None,
         prices: BTreeMap::new(),
+        max_output_tokens: None,
     };
     let llm = Llm::new(replay).unwrap();
     assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "recorded");
@@ -416,6 +418,7 @@ async fn an_unusable_answer_is_recorded_so_replay_asks_again_the_same_way() {
         min_backoff: Duration::from_millis(1),
         price: None,
         prices: BTreeMap::new(),
+        max_output_tokens: None,
     })
     .unwrap();
     assert_eq!(replay.ask(&ask(), code_of).await.unwrap(), "second");
@@ -466,6 +469,9 @@ async fn a_refused_structured_output_form_steps_down_and_is_remembered() {
     assert_eq!(bodies[0]["response_format"]["type"], "json_schema");
     assert_eq!(bodies[1]["response_format"]["type"], "json_object");
     assert_eq!(bodies[1]["response_format"]["schema"], ask().schema);
+    // Servers that refuse json_schema get the older token limit too; OpenAI never does.
+    assert!(bodies[0].get("max_tokens").is_none());
+    assert_eq!(bodies[1]["max_tokens"], 500);
     assert!(bodies[2].get("response_format").is_none());
     // The second question goes straight to the form that worked.
     assert!(bodies[3].get("response_format").is_none());
@@ -639,6 +645,7 @@ fn no_key_is_needed_only_for_a_server_on_this_machine() {
         min_backoff: Duration::from_millis(1),
         price: None,
         prices: BTreeMap::new(),
+        max_output_tokens: None,
     };
     for url in [
         "http://127.0.0.1:8080/v1",

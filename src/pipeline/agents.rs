@@ -615,6 +615,56 @@ pub async fn fill_holes(
     Ok(records)
 }
 
+/// The test log as QA sees it: the run's own folders and timings taken out, so the same
+/// failure makes the same prompt in every run (a recorded QA answer then replays).
+pub fn normalise_log(log: &str, work: &std::path::Path) -> String {
+    let mut out = log.to_string();
+    let mut dirs = vec![work.display().to_string()];
+    if let Ok(c) = work.canonicalize() {
+        dirs.push(c.display().to_string());
+    }
+    // The longest first, so a canonical path that extends the given one is taken whole.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in dirs.iter().filter(|d| d.len() > 1) {
+        out = out.replace(d.as_str(), "<run>");
+    }
+    // pytest's "in 4.81s" and "(0:00:04)".
+    let mut clean = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find(" in ") {
+        let (head, tail) = rest.split_at(at + 4);
+        clean.push_str(head);
+        let digits = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(tail.len());
+        if digits > 0 && tail[digits..].starts_with('s') {
+            clean.push_str("<t>");
+            rest = &tail[digits..];
+        } else {
+            rest = tail;
+        }
+    }
+    clean.push_str(rest);
+    // Object addresses in reprs ("<Foo object at 0x7f3a…>").
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean.as_str();
+    while let Some(at) = rest.find("0x") {
+        let (head, tail) = rest.split_at(at + 2);
+        out.push_str(head);
+        let hex = tail
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(tail.len());
+        if hex >= 6 {
+            out.push('…');
+            rest = &tail[hex..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// QA: new code for filled regions, from the failing log. Returns `(file, hole, code)` triples.
 pub async fn qa_repair(
     llm: &Llm,
@@ -941,6 +991,16 @@ mod tests {
         assert_eq!(
             cases[0].0["properties"]["app_name"]["description"],
             "Short product name"
+        );
+    }
+
+    #[test]
+    fn the_qa_log_loses_the_runs_folders_and_timings() {
+        let work = std::path::Path::new("/tmp/.tmpAbC/runner-temp/e2e-action/issue-42");
+        let log = "/tmp/.tmpAbC/runner-temp/e2e-action/issue-42/app/tests/test_x.py:3: in f\n<A object at 0x7f3a9c2b1d90> 0x10\n==== 1 failed, 90 passed in 4.81s ====";
+        assert_eq!(
+            normalise_log(log, work),
+            "<run>/app/tests/test_x.py:3: in f\n<A object at 0x…> 0x10\n==== 1 failed, 90 passed in <t>s ===="
         );
     }
 

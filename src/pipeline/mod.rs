@@ -423,7 +423,8 @@ async fn build(
                 "tests failed with LLM fills ({}); QA repair round {}",
                 report.summary, llm_report.repairs
             ));
-            match agents::qa_repair(llm, &files, &report.log_tail).await {
+            let log = agents::normalise_log(&report.log_tail, &dirs.work);
+            match agents::qa_repair(llm, &files, &log).await {
                 Ok(patches) => {
                     for (i, j, code) in patches {
                         files.set_fill(i, j, Some(code));
@@ -579,6 +580,7 @@ fn llm_settings(kind: ProviderKind, settings: &Settings, req: &RunRequest) -> Ll
         min_backoff: Duration::from_millis(500),
         price: settings.llm.price,
         prices: settings.llm.prices.clone(),
+        max_output_tokens: settings.llm.max_output_tokens,
     }
 }
 

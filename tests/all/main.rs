@@ -13,6 +13,7 @@ mod llm;
 mod payloads;
 mod pipeline;
 mod prism;
+mod real_model;
 mod snapshots;
 mod token_push;
 mod vendor_specs;
