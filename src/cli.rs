@@ -43,6 +43,16 @@ pub struct BenchArgs {
     /// Only these specs (sample, wide10, wide40); default: all three.
     #[arg(long = "spec", value_name = "NAME")]
     pub specs: Vec<String>,
+    /// Run the sample spec against a real model on this OpenAI-compatible server instead
+    /// (e.g. llama.cpp's `http://127.0.0.1:8080/v1`; no key needed on this machine).
+    #[arg(long, value_name = "URL")]
+    pub real_model: Option<String>,
+    /// The model's name as the server lists it (with --real-model).
+    #[arg(long, default_value = "", requires = "real_model")]
+    pub model: String,
+    /// Cap on each answer's tokens (with --real-model; small models rarely stop on their own).
+    #[arg(long, default_value_t = 256, requires = "real_model")]
+    pub max_output_tokens: u32,
 }
 
 /// Flags of `run`.

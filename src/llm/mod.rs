@@ -116,6 +116,10 @@ pub struct UsageLine {
     pub tokens: Tokens,
     /// Estimated cost, USD.
     pub cost_usd: f64,
+    /// The longest question of this stage and role, ms, from the first call to the accepted
+    /// (or finally refused) answer: re-asks included. The LLM phase's critical path is the
+    /// longest of these among roles that run side by side.
+    pub longest_ask_ms: u64,
 }
 
 /// Price of a model, USD per million tokens.
@@ -472,6 +476,12 @@ impl Llm {
             content: ask.user.clone(),
         }];
         let mut last_error = String::new();
+        let started = std::time::Instant::now();
+        let _timer = AskTimer {
+            llm: self,
+            ask,
+            started,
+        };
         for attempt in 0..=self.settings.max_invalid {
             let answer = self.answer(ask, &messages).await?;
             match answer.as_ref().map_err(Clone::clone).and_then(&validate) {
@@ -504,7 +514,7 @@ impl Llm {
         )))
     }
 
-    fn note(&self, ask: &Ask, f: impl FnOnce(&mut UsageLine)) {
+    pub(crate) fn note(&self, ask: &Ask, f: impl FnOnce(&mut UsageLine)) {
         if let Ok(mut b) = self.book.lock() {
             f(b.lines
                 .entry((ask.stage.to_string(), ask.role))
@@ -816,6 +826,21 @@ impl Llm {
     /// The provider and model, for reports.
     pub fn describe(&self) -> String {
         format!("{} {}", self.settings.provider.name(), self.settings.model)
+    }
+}
+
+/// Notes how long a question took when it ends, however it ends.
+struct AskTimer<'a> {
+    llm: &'a Llm,
+    ask: &'a Ask,
+    started: std::time::Instant,
+}
+
+impl Drop for AskTimer<'_> {
+    fn drop(&mut self) {
+        let ms = self.started.elapsed().as_millis() as u64;
+        self.llm
+            .note(self.ask, |l| l.longest_ask_ms = l.longest_ask_ms.max(ms));
     }
 }
 

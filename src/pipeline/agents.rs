@@ -767,6 +767,8 @@ pub struct UsageRow {
     pub tokens_out: u64,
     /// Estimated cost, USD.
     pub cost_usd: f64,
+    /// The longest question of this row, ms (re-asks included).
+    pub longest_ask_ms: u64,
 }
 
 impl LlmReport {
@@ -786,6 +788,7 @@ impl LlmReport {
                 tokens_in: l.tokens.input,
                 tokens_out: l.tokens.output,
                 cost_usd: l.cost_usd,
+                longest_ask_ms: l.longest_ask_ms,
             })
             .collect();
     }
