@@ -823,9 +823,18 @@ impl Llm {
             .unwrap_or_default()
     }
 
-    /// The provider and model, for reports.
+    /// The provider and model, for reports, with the structured-output form when the server
+    /// refused `json_schema`.
     pub fn describe(&self) -> String {
-        format!("{} {}", self.settings.provider.name(), self.settings.model)
+        let mut s = format!("{} {}", self.settings.provider.name(), self.settings.model);
+        let mode = openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed));
+        if self.settings.provider == ProviderKind::Openai && mode != openai::JsonMode::Schema {
+            s.push_str(&format!(
+                " (the server refused json_schema: {})",
+                mode.describe()
+            ));
+        }
+        s
     }
 }
 

@@ -42,6 +42,8 @@ struct Provider {
     models: &'static str,
     /// The chat route.
     route: &'static str,
+    /// A property the description deprecates that an older client sent.
+    deprecated: &'static str,
 }
 
 fn run_against_description(p: &Provider) {
@@ -149,8 +151,9 @@ fn run_against_description(p: &Provider) {
         .map(|(k, _)| k.as_str())
         .collect();
     assert!(
-        !deprecated.is_empty(),
-        "the description marks some properties deprecated"
+        deprecated.contains(&p.deprecated),
+        "the description deprecates {}: {deprecated:?}",
+        p.deprecated
     );
     for chat in &chats {
         let body = chat["body"].as_object().expect("a JSON body");
@@ -190,6 +193,7 @@ fn the_crew_speaks_openais_own_description() {
         request: "CreateChatCompletionRequest",
         models: "ModelIdsShared",
         route: "/chat/completions",
+        deprecated: "max_tokens",
     });
 }
 
@@ -200,5 +204,6 @@ fn the_crew_speaks_anthropics_own_description() {
         request: "CreateMessageParams",
         models: "Model",
         route: "/v1/messages",
+        deprecated: "temperature",
     });
 }
