@@ -23,11 +23,12 @@ pub(super) fn base(s: &LlmSettings) -> String {
 /// URL, body and extra headers of a request.
 pub(super) fn request(
     s: &LlmSettings,
+    model: &str,
     ask: &Ask,
     messages: &[Message],
 ) -> (String, Value, Vec<(&'static str, String)>) {
     let body = json!({
-        "model": s.model,
+        "model": model,
         "max_tokens": super::output_limit(s, ask),
         "system": ask.system,
         "messages": messages.iter().map(|m| json!({"role": m.role, "content": m.content})).collect::<Vec<_>>(),

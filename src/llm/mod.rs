@@ -179,6 +179,10 @@ pub struct Llm {
     book: Mutex<Book>,
     /// The structured-output form that works with this server ([`openai::JsonMode`]).
     mode: AtomicU8,
+    /// The default model, once a call found the configured one retired mid-run.
+    switched: Mutex<Option<String>>,
+    /// Warnings for the run's log (a model switch), taken by the pipeline.
+    warnings: Mutex<Vec<String>>,
 }
 
 /// What kind of failure an HTTP attempt was.
@@ -323,6 +327,8 @@ impl Llm {
             http,
             book: Mutex::new(Book::default()),
             mode: AtomicU8::new(openai::JsonMode::Schema as u8),
+            switched: Mutex::new(None),
+            warnings: Mutex::new(Vec::new()),
         })
     }
 
@@ -440,9 +446,62 @@ impl Llm {
         }
     }
 
-    /// The model in use (the resolved one).
-    pub fn model(&self) -> &str {
-        &self.settings.model
+    /// The model in use (the resolved one, or the default after a mid-run switch).
+    pub fn model(&self) -> String {
+        self.switched
+            .lock()
+            .ok()
+            .and_then(|m| m.clone())
+            .unwrap_or_else(|| self.settings.model.clone())
+    }
+
+    /// The price of the model in use.
+    fn price(&self) -> Option<Price> {
+        match self.switched.lock().ok().and_then(|m| m.clone()) {
+            Some(m) => self
+                .settings
+                .prices
+                .get(&m)
+                .copied()
+                .or_else(|| known_price(&m)),
+            None => self.settings.price,
+        }
+    }
+
+    /// Warnings since the last call (a model switch), for the run's log.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// After a call found `used` missing (a 404/400 naming it): switches to the provider's
+    /// default when the server lists it, so the question is asked again. False when there is
+    /// nothing to switch to (the run then fails with the model list).
+    async fn switch_to_default(&self, used: &str) -> bool {
+        let default = default_model(self.settings.provider);
+        if used == default || default.is_empty() {
+            return false;
+        }
+        if self.model() == default {
+            // Another question switched already.
+            return true;
+        }
+        let listed = self
+            .list_models()
+            .await
+            .is_ok_and(|ids| ids.iter().any(|m| m == default));
+        if listed && let Ok(mut s) = self.switched.lock() {
+            *s = Some(default.to_string());
+            if let Ok(mut w) = self.warnings.lock() {
+                w.push(format!(
+                    "the model {used} is not available from {} any more (retired?); the rest of the run uses the default {default}, which this key can use",
+                    self.settings.provider.name()
+                ));
+            }
+        }
+        listed
     }
 
     /// The provider the cache keys are computed for (the recorded one when replaying).
@@ -456,7 +515,7 @@ impl Llm {
     fn cache_key(&self, ask: &Ask, messages: &[Message]) -> String {
         let material = serde_json::json!({
             "provider": self.key_provider(),
-            "model": self.settings.model,
+            "model": self.model(),
             "system": ask.system,
             "messages": messages,
             "schema_name": ask.schema_name,
@@ -529,6 +588,7 @@ impl Llm {
         ask: &Ask,
         messages: &[Message],
     ) -> Result<Result<serde_json::Value, String>, E2eError> {
+        let used = self.model();
         let key = self.cache_key(ask, messages);
         let path = self
             .settings
@@ -540,7 +600,7 @@ impl Llm {
                 .ok()
                 .and_then(|t| serde_json::from_str::<Recorded>(&t).ok())
         {
-            let price = self.settings.price;
+            let price = self.price();
             self.note(ask, |l| {
                 l.cached += 1;
                 l.tokens.input += rec.tokens.input;
@@ -589,9 +649,12 @@ impl Llm {
         self.note(ask, |l| l.retries += n_retries);
         let (answer, tokens) = match result {
             Ok(ok) => ok,
+            Err(e) if e.failure == Failure::ModelMissing && self.switch_to_default(&used).await => {
+                return Box::pin(self.answer(ask, messages)).await;
+            }
             Err(e) => return Err(self.failed(ask, e, n_retries).await),
         };
-        let price = self.settings.price;
+        let price = self.price();
         self.note(ask, |l| {
             l.calls += 1;
             l.tokens.input += tokens.input;
@@ -604,7 +667,7 @@ impl Llm {
         if let (Some(p), Some(dir)) = (&path, &self.settings.cache_dir) {
             let rec = Recorded {
                 provider: self.key_provider(),
-                model: self.settings.model.clone(),
+                model: self.model(),
                 schema_name: ask.schema_name.into(),
                 answer: answer.clone().unwrap_or_default(),
                 tokens,
@@ -612,7 +675,7 @@ impl Llm {
             };
             let meta = RecordingMeta {
                 provider: self.settings.provider,
-                model: self.settings.model.clone(),
+                model: self.model(),
             };
             let write = std::fs::create_dir_all(dir)
                 .and_then(|_| {
@@ -642,7 +705,7 @@ impl Llm {
                 let offered = self.list_models().await.ok();
                 E2eError::Config(models::unavailable(
                     self.settings.provider,
-                    &self.settings.model,
+                    &self.model(),
                     &e.message,
                     offered.as_deref(),
                 ))
@@ -730,8 +793,12 @@ impl Llm {
         mode: openai::JsonMode,
     ) -> Result<(Result<serde_json::Value, String>, Tokens), Sent> {
         let (url, body, headers) = match self.settings.provider {
-            ProviderKind::Openai => openai::request(&self.settings, ask, messages, mode),
-            ProviderKind::Anthropic => anthropic::request(&self.settings, ask, messages),
+            ProviderKind::Openai => {
+                openai::request(&self.settings, &self.model(), ask, messages, mode)
+            }
+            ProviderKind::Anthropic => {
+                anthropic::request(&self.settings, &self.model(), ask, messages)
+            }
             ProviderKind::Replay => unreachable!("replay never sends"),
         };
         let mut req = self.http.post(&url).json(&body);
@@ -771,7 +838,7 @@ impl Llm {
                 Failure::Refused
             } else if code == 429 || code == 408 || status.is_server_error() {
                 Failure::Transient
-            } else if models::names_missing_model(code, &text, &self.settings.model) {
+            } else if models::names_missing_model(code, &text, &self.model()) {
                 Failure::ModelMissing
             } else if code == 401 || code == 403 {
                 Failure::Fatal
@@ -826,7 +893,7 @@ impl Llm {
     /// The provider and model, for reports, with the structured-output form when the server
     /// refused `json_schema`.
     pub fn describe(&self) -> String {
-        let mut s = format!("{} {}", self.settings.provider.name(), self.settings.model);
+        let mut s = format!("{} {}", self.settings.provider.name(), self.model());
         let mode = openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed));
         if self.settings.provider == ProviderKind::Openai && mode != openai::JsonMode::Schema {
             s.push_str(&format!(

@@ -71,6 +71,7 @@ pub(super) fn schema_instruction(ask: &Ask) -> String {
 /// URL, body and extra headers of a request.
 pub(super) fn request(
     s: &LlmSettings,
+    model: &str,
     ask: &Ask,
     messages: &[Message],
     mode: JsonMode,
@@ -87,7 +88,7 @@ pub(super) fn request(
     );
     let limit = super::output_limit(s, ask);
     let mut body = json!({
-        "model": s.model,
+        "model": model,
         "messages": msgs,
         "max_completion_tokens": limit,
     });

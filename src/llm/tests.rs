@@ -594,11 +594,11 @@ async fn an_unknown_model_is_replaced_by_the_listed_default_with_a_warning() {
     );
 }
 
-/// A known model is used without asking; when a call answers 404 naming it (a retired model),
-/// the run fails with the model list in the message.
+/// A known model is used without asking; when a call answers 404 naming it (a retired model)
+/// and the default is not offered either, the run fails with the model list in the message.
 #[tokio::test]
 async fn a_404_naming_the_model_fails_once_with_the_models_the_key_can_use() {
-    let server = models_server("/v1/models", &["claude-sonnet-4-6", "claude-haiku-4-5"]).await;
+    let server = models_server("/v1/models", &["claude-sonnet-4-6", "claude-opus-4-7"]).await;
     Mock::given(method("POST"))
         .and(path("/v1/messages"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"type": "error", "error": {"type": "not_found_error", "message": "model: claude-sonnet-4-5"}})))
@@ -616,7 +616,7 @@ async fn a_404_naming_the_model_fails_once_with_the_models_the_key_can_use() {
         "{err}"
     );
     assert!(
-        err.contains("models this key can use: claude-haiku-4-5, claude-sonnet-4-6."),
+        err.contains("models this key can use: claude-opus-4-7, claude-sonnet-4-6."),
         "{err}"
     );
     let posts = server
@@ -665,4 +665,48 @@ fn no_key_is_needed_only_for_a_server_on_this_machine() {
         let err = Llm::new(s.clone()).err().expect(url).to_string();
         assert!(err.contains("needs llm-api-key"), "{err}");
     }
+}
+
+/// A model retired mid-run (404 naming it) while the default is offered: the question is asked
+/// again with the default, which the rest of the run uses, with one warning.
+#[tokio::test]
+async fn a_404_naming_the_model_switches_to_the_listed_default() {
+    use wiremock::matchers::body_partial_json;
+    let server = models_server("/models", &["gpt-5.4-mini", "gpt-5.4-nano"]).await;
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .and(body_partial_json(json!({"model": "gpt-5-mini"})))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "The model `gpt-5-mini` does not exist or you do not have access to it.", "code": "model_not_found"}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .and(body_partial_json(json!({"model": "gpt-5.4-mini"})))
+        .respond_with(openai_answer(r#"{"code": "ok"}"#))
+        .mount(&server)
+        .await;
+    let mut s = settings(ProviderKind::Openai, &server);
+    s.model = "gpt-5-mini".into();
+    let llm = Llm::new(s).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    assert_eq!(llm.model(), "gpt-5.4-mini");
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    let warnings = llm.take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("gpt-5-mini is not available")
+            && warnings[0].contains("default gpt-5.4-mini"),
+        "{warnings:?}"
+    );
+    assert_eq!(llm.describe(), "openai gpt-5.4-mini");
+    let posts: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let models: Vec<&str> = posts.iter().map(|b| b["model"].as_str().unwrap()).collect();
+    assert_eq!(models, vec!["gpt-5-mini", "gpt-5.4-mini", "gpt-5.4-mini"]);
 }

@@ -322,6 +322,12 @@ async fn build(
         }
     };
     let ((narrative, arch_time), (fills, develop_time), ops) = tokio::join!(narrative, fills, ops);
+    if let Some(llm) = &llm {
+        // A model found retired mid-phase and replaced by the default.
+        for w in llm.take_warnings() {
+            reporter.warning(&w);
+        }
+    }
     arch.narrative = narrative?;
     llm_report.narrative = arch.narrative.is_some();
     progress
