@@ -37,7 +37,10 @@ stamp=.venv-test/.requirements
 if [ ! -x .venv-test/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
   echo "install-test-deps: python venv .venv-test"
   python3 -m venv .venv-test
-  .venv-test/bin/pip install -q --disable-pip-version-check --cache-dir .cache/pip -r tests/requirements.txt
+  # llama-cpp-python compiles llama.cpp: portable code (no -march=native, so the cached wheel
+  # runs on any x86-64 runner), both cores.
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+    .venv-test/bin/pip install -q --disable-pip-version-check --cache-dir .cache/pip -r tests/requirements.txt
   cp tests/requirements.txt "$stamp"
 fi
 

@@ -1,5 +1,7 @@
 //! `e2e-action bench`: the whole pipeline against a scripted LLM server with a fixed latency
 //! per call, for three specs, with the figures that say where the time goes.
+//! `bench --real-model URL --model NAME` runs the sample spec against a real model on an
+//! OpenAI-compatible server (llama.cpp, Ollama) and prints the same line.
 //!
 //! The LLM server is a small in-process HTTP/1.1 responder speaking the OpenAI wire format: a
 //! benchmark must run anywhere the binary runs, so it cannot depend on a test-only mock. It
@@ -52,6 +54,25 @@ pub struct BenchResult {
     pub test_ms: u128,
     /// Stage timings.
     pub stages: Vec<(String, u128)>,
+    /// Answers asked again because they were invalid.
+    pub invalid: u64,
+    /// Fills that changed the scaffold and stayed.
+    pub fills_kept: usize,
+    /// Fills reverted to the scaffold after failing tests.
+    pub fills_reverted: usize,
+    /// The longest question among the roles of the LLM phase, ms (its measured critical path).
+    pub longest_ask_ms: u128,
+}
+
+/// The LLM a bench run talks to.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// Base URL of an OpenAI-compatible server.
+    pub url: &'a str,
+    /// Model name (empty: the provider's default).
+    pub model: &'a str,
+    /// Cap on each answer's tokens.
+    pub max_output_tokens: Option<u32>,
 }
 
 /// A deterministic spec body with `n` entities using every field type.
@@ -188,10 +209,11 @@ pub async fn bench_one(
     name: &str,
     body: &str,
     number: u64,
-    llm_url: Option<&str>,
+    llm: Option<Target<'_>>,
     concurrency: usize,
     cache: &Path,
 ) -> anyhow::Result<BenchResult> {
+    let llm_url = llm.map(|t| t.url);
     let root = tempfile::tempdir()?;
     let (_, workspace) = crate::demo::make_repos(root.path())?;
     let event = root.path().join("event.json");
@@ -201,6 +223,9 @@ pub async fn bench_one(
     let inputs = Inputs {
         llm_provider: Some(if llm_url.is_some() { "openai" } else { "none" }.into()),
         llm_base_url: llm_url.map(String::from),
+        llm_model: llm.map(|t| t.model.to_string()),
+        llm_max_output_tokens: llm.and_then(|t| t.max_output_tokens.map(|n| n.to_string())),
+        llm_timeout: llm.map(|_| "300".to_string()),
         llm_concurrency: Some(concurrency.to_string()),
         llm_max_calls: Some("1000".into()),
         llm_max_tokens: Some("100000000".into()),
@@ -252,12 +277,27 @@ pub async fn bench_one(
             .sum::<u64>()
     };
     let llm_calls = sum("calls");
+    let reverted = report["llm"]["reverted"].as_array().map_or(0, Vec::len);
+    let changed = report["llm"]["fills"]
+        .as_array()
+        .map_or(0, |f| f.iter().filter(|f| f["changed"] == true).count());
+    let longest_ask_ms = usage
+        .iter()
+        .filter(|u| u["stage"] == "architecture" || u["stage"] == "develop")
+        .map(|u| u["longest_ask_ms"].as_u64().unwrap_or(0))
+        .max()
+        .unwrap_or(0) as u128;
     let developer_calls = usage
         .iter()
         .filter(|u| u["role"] == "developer")
         .map(|u| u["calls"].as_u64().unwrap_or(0))
         .sum::<u64>();
-    let llm_wall_ms = stage_ms("architecture").max(stage_ms("develop"));
+    // The LLM phase is the architect, the developers and the DevOps role side by side; the
+    // stages time the first two, and the DevOps role's future is its one question.
+
+    let llm_wall_ms = stage_ms("architecture")
+        .max(stage_ms("develop"))
+        .max(longest_ask_ms);
     let install_ms = report["tests"]["install_ms"].as_u64().unwrap_or(0) as u128;
     let test_ms = report["tests"]["test_ms"].as_u64().unwrap_or(0) as u128;
     let entities = report["entities"].as_u64().unwrap_or(0) as usize;
@@ -285,6 +325,10 @@ pub async fn bench_one(
         install_ms,
         test_ms,
         stages,
+        invalid: sum("invalid"),
+        fills_kept: changed.saturating_sub(reverted),
+        fills_reverted: reverted,
+        longest_ask_ms,
     })
 }
 
@@ -304,6 +348,55 @@ fn walk(dir: &Path) -> (usize, u64) {
         }
     }
     n
+}
+
+/// The `bench …` line.
+fn line(name: &str, r: &BenchResult, none: &BenchResult) -> String {
+    format!(
+        "bench spec={name} entities={} wall_over_critical={:.2} own_ms={} peak_rss_mb={} llm_calls={} tokens={} invalid={} fills_kept={} fills_reverted={}",
+        r.entities,
+        r.llm_wall_ms as f64 / r.critical_ms.max(1) as f64,
+        none.own_ms,
+        r.peak_rss_mb,
+        r.llm_calls,
+        r.tokens,
+        r.invalid,
+        r.fills_kept,
+        r.fills_reverted
+    )
+}
+
+/// `bench --real-model`: the sample spec against a real model (no scripted latency: the
+/// critical path is the longest question the LLM phase asked, as measured).
+pub async fn bench_real(
+    target: Target<'_>,
+    concurrency: usize,
+    cache: &Path,
+    reporter: &Reporter,
+) -> anyhow::Result<()> {
+    let sample: Value = serde_json::from_str(crate::demo::SAMPLE_EVENT)?;
+    let body = sample["issue"]["body"].as_str().unwrap_or_default();
+    let none = bench_one("sample", body, 900, None, concurrency, cache).await?;
+    let mut r = bench_one("sample", body, 900, Some(target), concurrency, cache).await?;
+    r.critical_ms = r.longest_ask_ms;
+    reporter.info(&format!(
+        "spec sample against {} at {}: wall {} ms, LLM phase {} ms, longest question {} ms, {} calls, {} tokens, {} asked again, fills kept {} / reverted {}, install {} ms, app tests {} ms\n  stages: {}",
+        if target.model.is_empty() { "the default model" } else { target.model },
+        target.url,
+        r.wall_ms, r.llm_wall_ms, r.longest_ask_ms, r.llm_calls, r.tokens, r.invalid,
+        r.fills_kept, r.fills_reverted, r.install_ms, r.test_ms,
+        r.stages.iter().map(|(s, ms)| format!("{s} {ms}")).collect::<Vec<_>>().join(", ")
+    ));
+    reporter.info(&format!(
+        "{} model={}",
+        line("sample", &r, &none),
+        if target.model.is_empty() {
+            "default"
+        } else {
+            target.model
+        }
+    ));
+    Ok(())
 }
 
 /// Runs the benchmark and writes its report through `reporter`.
@@ -337,7 +430,13 @@ pub async fn bench(
             continue;
         }
         let none = bench_one(name, body, 900 + i as u64, None, concurrency, cache).await?;
-        let mut r = bench_one(name, body, 900 + i as u64, Some(&url), concurrency, cache).await?;
+        let target = Target {
+            url: &url,
+            // A model of the built-in table: the scripted server has no model list to ask.
+            model: crate::llm::default_model(crate::llm::ProviderKind::Openai),
+            max_output_tokens: None,
+        };
+        let mut r = bench_one(name, body, 900 + i as u64, Some(target), concurrency, cache).await?;
         // Spec from the form (no call), then the architect and the fills side by side: one
         // dependent call deep.
         r.critical_ms = latency.as_millis();
@@ -352,15 +451,7 @@ pub async fn bench(
             r.tokens / r.entities.max(1) as u64, r.own_ms, r.cpu_ms, r.peak_rss_mb,
             r.stages.iter().map(|(s, ms)| format!("{s} {ms}")).collect::<Vec<_>>().join(", ")
         ));
-        lines.push(format!(
-            "bench spec={name} entities={} wall_over_critical={:.2} own_ms={} peak_rss_mb={} llm_calls={} tokens={}",
-            r.entities,
-            r.llm_wall_ms as f64 / r.critical_ms.max(1) as f64,
-            none.own_ms,
-            r.peak_rss_mb,
-            r.llm_calls,
-            r.tokens
-        ));
+        lines.push(line(name, &r, &none));
     }
     server.abort();
     for l in lines {

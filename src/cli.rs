@@ -63,6 +63,16 @@ pub struct BenchArgs {
     /// Only these specs (sample, wide10, wide40); default: all three.
     #[arg(long = "spec", value_name = "NAME")]
     pub specs: Vec<String>,
+    /// Run the sample spec against a real model on this OpenAI-compatible server instead
+    /// (e.g. llama.cpp's `http://127.0.0.1:8080/v1`; no key needed on this machine).
+    #[arg(long, value_name = "URL")]
+    pub real_model: Option<String>,
+    /// The model's name as the server lists it (with --real-model).
+    #[arg(long, default_value = "", requires = "real_model")]
+    pub model: String,
+    /// Cap on each answer's tokens (with --real-model; small models rarely stop on their own).
+    #[arg(long, default_value_t = 256, requires = "real_model")]
+    pub max_output_tokens: u32,
 }
 
 /// Flags of `run`.
@@ -131,6 +141,9 @@ pub struct RunArgs {
     /// Seconds per LLM request.
     #[arg(long)]
     pub llm_timeout: Option<String>,
+    /// Most tokens one LLM answer may take (under each role's own limit).
+    #[arg(long)]
+    pub llm_max_output_tokens: Option<String>,
     /// QA repair rounds before LLM fills are reverted.
     #[arg(long)]
     pub max_repair_attempts: Option<String>,
@@ -190,6 +203,7 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         llm_max_tokens: args.llm_max_tokens,
         llm_concurrency: args.llm_concurrency,
         llm_timeout: args.llm_timeout,
+        llm_max_output_tokens: args.llm_max_output_tokens,
         max_repair_attempts: args.max_repair_attempts,
         trigger_label: None,
         allowed_associations: None,

@@ -48,6 +48,8 @@ pub struct Inputs {
     pub llm_concurrency: Option<String>,
     /// `llm-timeout`
     pub llm_timeout: Option<String>,
+    /// `llm-max-output-tokens`
+    pub llm_max_output_tokens: Option<String>,
     /// `max-repair-attempts`
     pub max_repair_attempts: Option<String>,
     /// `trigger-label`
@@ -89,6 +91,7 @@ pub const INPUT_NAMES: &[&str] = &[
     "llm-max-tokens",
     "llm-concurrency",
     "llm-timeout",
+    "llm-max-output-tokens",
     "max-repair-attempts",
     "trigger-label",
     "allowed-associations",
@@ -124,6 +127,7 @@ impl Inputs {
             llm_max_tokens: input("llm-max-tokens"),
             llm_concurrency: input("llm-concurrency"),
             llm_timeout: input("llm-timeout"),
+            llm_max_output_tokens: input("llm-max-output-tokens"),
             max_repair_attempts: input("max-repair-attempts"),
             trigger_label: input("trigger-label"),
             allowed_associations: input("allowed-associations"),
@@ -154,6 +158,7 @@ impl Inputs {
             llm_max_tokens: other.llm_max_tokens.or(self.llm_max_tokens),
             llm_concurrency: other.llm_concurrency.or(self.llm_concurrency),
             llm_timeout: other.llm_timeout.or(self.llm_timeout),
+            llm_max_output_tokens: other.llm_max_output_tokens.or(self.llm_max_output_tokens),
             max_repair_attempts: other.max_repair_attempts.or(self.max_repair_attempts),
             trigger_label: other.trigger_label.or(self.trigger_label),
             allowed_associations: other.allowed_associations.or(self.allowed_associations),
@@ -203,6 +208,8 @@ pub struct ConfigFile {
     pub llm_concurrency: Option<usize>,
     /// Seconds per LLM request.
     pub llm_timeout: Option<u64>,
+    /// Most tokens one LLM answer may take.
+    pub llm_max_output_tokens: Option<u32>,
     /// QA repair rounds before fills are reverted.
     pub max_repair_attempts: Option<u32>,
     /// Prices per model, USD per million tokens.
@@ -238,7 +245,7 @@ pub enum LlmProvider {
 /// Resolved LLM settings (no key: that comes from the secret inputs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LlmConfig {
-    /// Model.
+    /// Model; empty: the provider's default, checked against the server's model list.
     pub model: String,
     /// Base URL.
     pub base_url: Option<String>,
@@ -252,10 +259,14 @@ pub struct LlmConfig {
     pub concurrency: usize,
     /// Seconds per request.
     pub timeout_secs: u64,
+    /// Cap on each answer's tokens (under each role's own limit).
+    pub max_output_tokens: Option<u32>,
     /// QA repair rounds.
     pub max_repair_attempts: u32,
     /// Price of the model, when known.
     pub price: Option<Price>,
+    /// The config file's `llm-prices` (they win over the built-in table).
+    pub prices: BTreeMap<String, Price>,
 }
 
 /// The fully resolved configuration of one run.
@@ -343,8 +354,10 @@ impl Default for Settings {
                 max_tokens: 400_000,
                 concurrency: 8,
                 timeout_secs: 120,
+                max_output_tokens: None,
                 max_repair_attempts: 2,
                 price: None,
+                prices: BTreeMap::new(),
             },
             stack: DEFAULT_STACK.into(),
             app_dir: DEFAULT_APP_DIR.into(),
@@ -443,19 +456,23 @@ impl Settings {
                 })
                 .transpose()
         };
+        // An empty model stays empty here: the client picks the provider's default after
+        // checking that the server still offers it (`Llm::resolve_model`).
         let model = inputs
             .llm_model
             .clone()
             .or_else(|| file.llm_model.clone())
-            .unwrap_or_else(|| match llm_provider {
-                LlmProvider::Llm(k) => crate::llm::default_model(k).to_string(),
-                LlmProvider::None => String::new(),
-            });
-        let price = file
-            .llm_prices
-            .as_ref()
-            .and_then(|p| p.get(&model).copied())
-            .or_else(|| crate::llm::known_price(&model));
+            .map(|m| m.trim().to_string())
+            .unwrap_or_default();
+        let prices = file.llm_prices.clone().unwrap_or_default();
+        let priced = match (&llm_provider, model.is_empty()) {
+            (LlmProvider::Llm(k), true) => crate::llm::default_model(*k).to_string(),
+            _ => model.clone(),
+        };
+        let price = prices
+            .get(&priced)
+            .copied()
+            .or_else(|| crate::llm::known_price(&priced));
         let llm = LlmConfig {
             base_url: inputs
                 .llm_base_url
@@ -480,11 +497,15 @@ impl Settings {
                 .or(file.llm_timeout)
                 .unwrap_or(d.llm.timeout_secs)
                 .max(1),
+            max_output_tokens: num("llm-max-output-tokens", &inputs.llm_max_output_tokens)?
+                .map(|n| n.clamp(16, u32::MAX as u64) as u32)
+                .or(file.llm_max_output_tokens.map(|n| n.max(16))),
             max_repair_attempts: num("max-repair-attempts", &inputs.max_repair_attempts)?
                 .map(|n| n.min(10) as u32)
                 .or(file.max_repair_attempts)
                 .unwrap_or(d.llm.max_repair_attempts),
             price,
+            prices,
             model,
         };
         let push = match &inputs.push {

@@ -64,6 +64,20 @@ fn main() {
                 }
                 Ok(())
             }
+            Command::Bench(args) if args.real_model.is_some() => {
+                let target = e2e_action::bench::Target {
+                    url: args.real_model.as_deref().unwrap_or_default(),
+                    model: &args.model,
+                    max_output_tokens: Some(args.max_output_tokens),
+                };
+                e2e_action::bench::bench_real(
+                    target,
+                    args.concurrency,
+                    &cli::user_cache_dir(env),
+                    &reporter,
+                )
+                .await
+            }
             Command::Bench(args) => {
                 e2e_action::bench::bench(
                     std::time::Duration::from_millis(args.latency_ms),

@@ -1,24 +1,35 @@
 //! Anthropic messages wire format, with the answer forced through one tool.
+//!
+//! The request follows Anthropic's current description: `anthropic-version` 2023-06-01 (the
+//! current version of the messages API), no `temperature`, `top_p` or `top_k` (deprecated
+//! there), and structured output through one tool the model must call (`tool_choice`).
 
 use serde_json::{Value, json};
 
 use super::{Ask, LlmSettings, Message, Tokens, Unusable};
 
+/// The `anthropic-version` header: the current (and only stable) version of the API.
+pub(super) const VERSION: &str = "2023-06-01";
+
+/// The base URL (without `/v1`).
+pub(super) fn base(s: &LlmSettings) -> String {
+    s.base_url
+        .as_deref()
+        .unwrap_or("https://api.anthropic.com")
+        .trim_end_matches('/')
+        .to_string()
+}
+
 /// URL, body and extra headers of a request.
 pub(super) fn request(
     s: &LlmSettings,
+    model: &str,
     ask: &Ask,
     messages: &[Message],
 ) -> (String, Value, Vec<(&'static str, String)>) {
-    let base = s
-        .base_url
-        .as_deref()
-        .unwrap_or("https://api.anthropic.com")
-        .trim_end_matches('/');
     let body = json!({
-        "model": s.model,
-        "max_tokens": ask.max_tokens,
-        "temperature": 0,
+        "model": model,
+        "max_tokens": super::output_limit(s, ask),
         "system": ask.system,
         "messages": messages.iter().map(|m| json!({"role": m.role, "content": m.content})).collect::<Vec<_>>(),
         "tools": [{
@@ -29,9 +40,9 @@ pub(super) fn request(
         "tool_choice": {"type": "tool", "name": ask.schema_name},
     });
     (
-        format!("{base}/v1/messages"),
+        format!("{}/v1/messages", base(s)),
         body,
-        vec![("anthropic-version", "2023-06-01".into())],
+        vec![("anthropic-version", VERSION.into())],
     )
 }
 
@@ -47,7 +58,7 @@ pub(super) fn tokens(v: &Value) -> Tokens {
 pub(super) fn parse(v: &Value, tool: &str) -> Result<Value, Unusable> {
     if v["stop_reason"] == "max_tokens" {
         return Err(Unusable::Answer(
-            "the answer was cut off at max_tokens; answer more briefly".into(),
+            "the answer was cut off at the token limit; answer more briefly".into(),
         ));
     }
     let blocks = v["content"]

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -18,10 +19,14 @@ use sha2::{Digest, Sha256};
 use crate::error::E2eError;
 
 mod anthropic;
+pub mod models;
 mod openai;
+pub mod schema;
+
+pub use models::{default_model, known_price};
 
 /// Which wire format and server to talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// OpenAI chat completions (also Azure, Ollama, vLLM, LiteLLM through `llm-base-url`).
@@ -111,6 +116,10 @@ pub struct UsageLine {
     pub tokens: Tokens,
     /// Estimated cost, USD.
     pub cost_usd: f64,
+    /// The longest question of this stage and role, ms, from the first call to the accepted
+    /// (or finally refused) answer: re-asks included. The LLM phase's critical path is the
+    /// longest of these among roles that run side by side.
+    pub longest_ask_ms: u64,
 }
 
 /// Price of a model, USD per million tokens.
@@ -148,8 +157,12 @@ pub struct LlmSettings {
     pub max_invalid: usize,
     /// Smallest backoff delay (tests make it tiny).
     pub min_backoff: Duration,
-    /// Price of the model.
+    /// Price of the model (recomputed when the model is resolved).
     pub price: Option<Price>,
+    /// Prices from the config file's `llm-prices`, which win over the built-in table.
+    pub prices: BTreeMap<String, Price>,
+    /// Cap on each answer's tokens, under the role's own limit (`llm-max-output-tokens`).
+    pub max_output_tokens: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -164,14 +177,83 @@ pub struct Llm {
     settings: LlmSettings,
     http: reqwest::Client,
     book: Mutex<Book>,
+    /// The structured-output form that works with this server ([`openai::JsonMode`]).
+    mode: AtomicU8,
+    /// The default model, once a call found the configured one retired mid-run.
+    switched: Mutex<Option<String>>,
+    /// Warnings for the run's log (a model switch), taken by the pipeline.
+    warnings: Mutex<Vec<String>>,
 }
 
-/// A failed HTTP attempt: whether to retry and after how long the server asked.
+/// What kind of failure an HTTP attempt was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Timeouts, 408, 429, 5xx, malformed envelopes: retried with backoff.
+    Transient,
+    /// A 404/400 that names the model: the model list is asked, then the run fails clearly.
+    ModelMissing,
+    /// The server refused this request (a 4xx other than auth): resending it would repeat the
+    /// refusal, so the role's answer counts as unusable and optional features keep defaults.
+    Refused,
+    /// Anything else (a rejected key): the run fails.
+    Fatal,
+}
+
+/// A failed HTTP attempt: what kind and after how long the server asked to retry.
 #[derive(Debug)]
 struct Attempt {
-    retryable: bool,
+    failure: Failure,
     retry_after: Option<Duration>,
     message: String,
+}
+
+impl Attempt {
+    fn transient(message: String) -> Attempt {
+        Attempt {
+            failure: Failure::Transient,
+            retry_after: None,
+            message,
+        }
+    }
+}
+
+/// A failed send with the server's status and body, to tell a refused structured-output form
+/// from other refusals.
+struct Sent {
+    attempt: Attempt,
+    status: u16,
+    body: String,
+}
+
+impl Sent {
+    fn plain(attempt: Attempt) -> Sent {
+        Sent {
+            attempt,
+            status: 0,
+            body: String::new(),
+        }
+    }
+}
+
+/// The output token limit of `ask` under the run's cap.
+pub(crate) fn output_limit(s: &LlmSettings, ask: &Ask) -> u32 {
+    s.max_output_tokens
+        .map_or(ask.max_tokens, |cap| cap.min(ask.max_tokens))
+}
+
+/// Whether `url`'s host is this machine (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(String::from))
+    else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Why a response's answer cannot be used.
@@ -205,30 +287,6 @@ struct RecordingMeta {
     model: String,
 }
 
-/// Built-in prices of the default models, USD per million tokens (override with `llm-prices`).
-pub fn known_price(model: &str) -> Option<Price> {
-    let (i, o) = match model {
-        "gpt-4o-mini" => (0.15, 0.6),
-        "gpt-4o" => (2.5, 10.0),
-        "claude-3-5-haiku-latest" => (0.8, 4.0),
-        "claude-sonnet-4-5" | "claude-sonnet-4-0" => (3.0, 15.0),
-        _ => return None,
-    };
-    Some(Price {
-        input_per_mtok: i,
-        output_per_mtok: o,
-    })
-}
-
-/// Default model per provider.
-pub fn default_model(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Openai => "gpt-4o-mini",
-        ProviderKind::Anthropic => "claude-3-5-haiku-latest",
-        ProviderKind::Replay => "",
-    }
-}
-
 impl Llm {
     /// Builds the client. `replay` needs a cache folder with a recording.
     pub fn new(mut settings: LlmSettings) -> Result<Llm, E2eError> {
@@ -250,13 +308,10 @@ impl Llm {
                 ProviderKind::Openai => "OPENAI_API_KEY",
                 _ => "ANTHROPIC_API_KEY",
             };
-            let local = settings
-                .base_url
-                .as_deref()
-                .is_some_and(|u| u.contains("127.0.0.1") || u.contains("localhost"));
-            if !local {
+            // A server on this machine (llama.cpp, Ollama) usually takes no key.
+            if !settings.base_url.as_deref().is_some_and(is_loopback) {
                 return Err(E2eError::Config(format!(
-                    "llm-provider {} needs llm-api-key (or {var})",
+                    "llm-provider {} needs llm-api-key (or {var}); only a server on this machine (llm-base-url on 127.0.0.1, ::1 or localhost) may go without one",
                     settings.provider.name()
                 )));
             }
@@ -271,7 +326,182 @@ impl Llm {
             settings,
             http,
             book: Mutex::new(Book::default()),
+            mode: AtomicU8::new(openai::JsonMode::Schema as u8),
+            switched: Mutex::new(None),
+            warnings: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Settles the model before anything is written: an empty `llm-model` becomes the
+    /// provider's default, and a model the built-in table does not know is checked against the
+    /// server's model list (`GET /v1/models`). A model the server does not offer is replaced by
+    /// the default when the server offers that, else the run fails here with one message naming
+    /// the model and the models the key can use. Returns notices for the run's log.
+    pub async fn resolve_model(&mut self) -> Result<Vec<String>, E2eError> {
+        let kind = self.settings.provider;
+        if kind == ProviderKind::Replay {
+            return Ok(Vec::new());
+        }
+        let requested = self.settings.model.trim().to_string();
+        let default = default_model(kind).to_string();
+        let mut notes = Vec::new();
+        // A model of the table is used as is: a retired one is caught by its first 404.
+        if requested.is_empty() || known_price(&requested).is_none() {
+            match self.list_models().await {
+                Ok(ids) if !requested.is_empty() && ids.contains(&requested) => {}
+                Ok(ids) if ids.contains(&default) => {
+                    if !requested.is_empty() {
+                        notes.push(format!(
+                            "the model {requested} is not offered by this {} server; using the default {default} instead",
+                            kind.name()
+                        ));
+                    }
+                    self.settings.model = default.clone();
+                }
+                Ok(ids) => {
+                    return Err(E2eError::Config(models::unavailable(
+                        kind,
+                        &requested,
+                        "not in the server's model list",
+                        Some(&ids),
+                    )));
+                }
+                Err(why) if requested.is_empty() => {
+                    notes.push(format!(
+                        "cannot read the server's model list ({why}); using the default model {default}"
+                    ));
+                    self.settings.model = default.clone();
+                }
+                Err(why) => notes.push(format!(
+                    "cannot read the server's model list ({why}); using the model {requested} unchecked"
+                )),
+            }
+        }
+        self.settings.price = self
+            .settings
+            .prices
+            .get(&self.settings.model)
+            .copied()
+            .or_else(|| known_price(&self.settings.model));
+        Ok(notes)
+    }
+
+    /// The ids of the models the server offers this key (`GET /v1/models`, every page).
+    pub async fn list_models(&self) -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        let mut after: Option<String> = None;
+        // Anthropic pages its list; a few pages of 1000 cover any account.
+        for _ in 0..5 {
+            let (url, anthropic) = match self.settings.provider {
+                ProviderKind::Openai => (format!("{}/models", openai::base(&self.settings)), false),
+                ProviderKind::Anthropic => {
+                    let mut u = format!("{}/v1/models?limit=1000", anthropic::base(&self.settings));
+                    if let Some(a) = &after {
+                        u.push_str(&format!("&after_id={a}"));
+                    }
+                    (u, true)
+                }
+                ProviderKind::Replay => return Ok(ids),
+            };
+            let mut req = self.http.get(&url);
+            if anthropic {
+                req = req.header("anthropic-version", anthropic::VERSION);
+            }
+            req = self.authorise(req);
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach {}: {}", redact(&url), e.without_url()))?;
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
+            if !status.is_success() {
+                let snippet: String = text.chars().take(200).collect();
+                return Err(format!("HTTP {status} from {}: {snippet}", redact(&url)));
+            }
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("the model list is not JSON ({e})"))?;
+            let page = v["data"]
+                .as_array()
+                .ok_or("the model list has no `data` array")?;
+            ids.extend(
+                page.iter()
+                    .filter_map(|m| m["id"].as_str().map(String::from)),
+            );
+            if anthropic && v["has_more"] == true {
+                after = v["last_id"].as_str().map(String::from);
+                if after.is_some() {
+                    continue;
+                }
+            }
+            break;
+        }
+        Ok(ids)
+    }
+
+    fn authorise(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match (&self.settings.api_key, self.settings.provider) {
+            (Some(key), ProviderKind::Anthropic) => req.header("x-api-key", key.expose_secret()),
+            (Some(key), _) => req.bearer_auth(key.expose_secret()),
+            (None, _) => req,
+        }
+    }
+
+    /// The model in use (the resolved one, or the default after a mid-run switch).
+    pub fn model(&self) -> String {
+        self.switched
+            .lock()
+            .ok()
+            .and_then(|m| m.clone())
+            .unwrap_or_else(|| self.settings.model.clone())
+    }
+
+    /// The price of the model in use.
+    fn price(&self) -> Option<Price> {
+        match self.switched.lock().ok().and_then(|m| m.clone()) {
+            Some(m) => self
+                .settings
+                .prices
+                .get(&m)
+                .copied()
+                .or_else(|| known_price(&m)),
+            None => self.settings.price,
+        }
+    }
+
+    /// Warnings since the last call (a model switch), for the run's log.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// After a call found `used` missing (a 404/400 naming it): switches to the provider's
+    /// default when the server lists it, so the question is asked again. False when there is
+    /// nothing to switch to (the run then fails with the model list).
+    async fn switch_to_default(&self, used: &str) -> bool {
+        let default = default_model(self.settings.provider);
+        if used == default || default.is_empty() {
+            return false;
+        }
+        if self.model() == default {
+            // Another question switched already.
+            return true;
+        }
+        let listed = self
+            .list_models()
+            .await
+            .is_ok_and(|ids| ids.iter().any(|m| m == default));
+        if listed && let Ok(mut s) = self.switched.lock() {
+            *s = Some(default.to_string());
+            if let Ok(mut w) = self.warnings.lock() {
+                w.push(format!(
+                    "the model {used} is not available from {} any more (retired?); the rest of the run uses the default {default}, which this key can use",
+                    self.settings.provider.name()
+                ));
+            }
+        }
+        listed
     }
 
     /// The provider the cache keys are computed for (the recorded one when replaying).
@@ -285,7 +515,7 @@ impl Llm {
     fn cache_key(&self, ask: &Ask, messages: &[Message]) -> String {
         let material = serde_json::json!({
             "provider": self.key_provider(),
-            "model": self.settings.model,
+            "model": self.model(),
             "system": ask.system,
             "messages": messages,
             "schema_name": ask.schema_name,
@@ -305,6 +535,12 @@ impl Llm {
             content: ask.user.clone(),
         }];
         let mut last_error = String::new();
+        let started = std::time::Instant::now();
+        let _timer = AskTimer {
+            llm: self,
+            ask,
+            started,
+        };
         for attempt in 0..=self.settings.max_invalid {
             let answer = self.answer(ask, &messages).await?;
             match answer.as_ref().map_err(Clone::clone).and_then(&validate) {
@@ -337,7 +573,7 @@ impl Llm {
         )))
     }
 
-    fn note(&self, ask: &Ask, f: impl FnOnce(&mut UsageLine)) {
+    pub(crate) fn note(&self, ask: &Ask, f: impl FnOnce(&mut UsageLine)) {
         if let Ok(mut b) = self.book.lock() {
             f(b.lines
                 .entry((ask.stage.to_string(), ask.role))
@@ -352,6 +588,7 @@ impl Llm {
         ask: &Ask,
         messages: &[Message],
     ) -> Result<Result<serde_json::Value, String>, E2eError> {
+        let used = self.model();
         let key = self.cache_key(ask, messages);
         let path = self
             .settings
@@ -363,7 +600,7 @@ impl Llm {
                 .ok()
                 .and_then(|t| serde_json::from_str::<Recorded>(&t).ok())
         {
-            let price = self.settings.price;
+            let price = self.price();
             self.note(ask, |l| {
                 l.cached += 1;
                 l.tokens.input += rec.tokens.input;
@@ -399,7 +636,7 @@ impl Llm {
                     .with_jitter(),
             )
             .sleep(tokio::time::sleep)
-            .when(|e: &Attempt| e.retryable)
+            .when(|e: &Attempt| e.failure == Failure::Transient)
             .adjust(|e: &Attempt, dur| match (e.retry_after, dur) {
                 (Some(after), Some(d)) => Some(after.min(Duration::from_secs(120)).max(d)),
                 (_, d) => d,
@@ -410,13 +647,14 @@ impl Llm {
             .await;
         let n_retries = retries.load(std::sync::atomic::Ordering::Relaxed);
         self.note(ask, |l| l.retries += n_retries);
-        let (answer, tokens) = result.map_err(|e| {
-            E2eError::Llm(format!(
-                "{} ({:?}): {} (after {n_retries} retries)",
-                ask.stage, ask.role, e.message
-            ))
-        })?;
-        let price = self.settings.price;
+        let (answer, tokens) = match result {
+            Ok(ok) => ok,
+            Err(e) if e.failure == Failure::ModelMissing && self.switch_to_default(&used).await => {
+                return Box::pin(self.answer(ask, messages)).await;
+            }
+            Err(e) => return Err(self.failed(ask, e, n_retries).await),
+        };
+        let price = self.price();
         self.note(ask, |l| {
             l.calls += 1;
             l.tokens.input += tokens.input;
@@ -429,7 +667,7 @@ impl Llm {
         if let (Some(p), Some(dir)) = (&path, &self.settings.cache_dir) {
             let rec = Recorded {
                 provider: self.key_provider(),
-                model: self.settings.model.clone(),
+                model: self.model(),
                 schema_name: ask.schema_name.into(),
                 answer: answer.clone().unwrap_or_default(),
                 tokens,
@@ -437,7 +675,7 @@ impl Llm {
             };
             let meta = RecordingMeta {
                 provider: self.settings.provider,
-                model: self.settings.model.clone(),
+                model: self.model(),
             };
             let write = std::fs::create_dir_all(dir)
                 .and_then(|_| {
@@ -457,6 +695,31 @@ impl Llm {
             }
         }
         Ok(answer)
+    }
+
+    /// The error for a call that failed for good.
+    async fn failed(&self, ask: &Ask, e: Attempt, n_retries: u64) -> E2eError {
+        let what = format!("{} ({:?})", ask.stage, ask.role);
+        match e.failure {
+            Failure::ModelMissing => {
+                let offered = self.list_models().await.ok();
+                E2eError::Config(models::unavailable(
+                    self.settings.provider,
+                    &self.model(),
+                    &e.message,
+                    offered.as_deref(),
+                ))
+            }
+            // An optional role's caller keeps its default, as for an answer that stays invalid.
+            Failure::Refused => E2eError::LlmInvalid(format!(
+                "{what}: the server refused the request: {}",
+                e.message
+            )),
+            Failure::Transient => {
+                E2eError::Llm(format!("{what}: {} (after {n_retries} retries)", e.message))
+            }
+            Failure::Fatal => E2eError::Llm(format!("{what}: {}", e.message)),
+        }
     }
 
     /// Takes one call from the budget, or fails when it is spent.
@@ -481,37 +744,77 @@ impl Llm {
         Ok(())
     }
 
+    /// One call, in the structured-output form that works with this server: a server that
+    /// refuses the form is sent the next one at once ([`openai::JsonMode`]), and the form that
+    /// worked is kept for the rest of the run.
     async fn send(
         &self,
         ask: &Ask,
         messages: &[Message],
     ) -> Result<(Result<serde_json::Value, String>, Tokens), Attempt> {
+        loop {
+            let mode = openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed));
+            match self.send_once(ask, messages, mode).await {
+                Err(e)
+                    if e.attempt.failure == Failure::Refused
+                        && self.settings.provider == ProviderKind::Openai =>
+                {
+                    let Some(next) = mode
+                        .next()
+                        .filter(|_| openai::refuses_format(e.status, &e.body))
+                    else {
+                        return Err(e.attempt);
+                    };
+                    // Another task may have moved on already; never go back.
+                    let _ = self.mode.compare_exchange(
+                        mode as u8,
+                        next as u8,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                    self.mode.fetch_max(next as u8, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e.attempt),
+                Ok(ok) => return Ok(ok),
+            }
+        }
+    }
+
+    /// The structured-output form in use, for the report (OpenAI wire format only).
+    pub fn json_mode(&self) -> Option<&'static str> {
+        (self.settings.provider == ProviderKind::Openai)
+            .then(|| openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed)).describe())
+    }
+
+    async fn send_once(
+        &self,
+        ask: &Ask,
+        messages: &[Message],
+        mode: openai::JsonMode,
+    ) -> Result<(Result<serde_json::Value, String>, Tokens), Sent> {
         let (url, body, headers) = match self.settings.provider {
-            ProviderKind::Openai => openai::request(&self.settings, ask, messages),
-            ProviderKind::Anthropic => anthropic::request(&self.settings, ask, messages),
+            ProviderKind::Openai => {
+                openai::request(&self.settings, &self.model(), ask, messages, mode)
+            }
+            ProviderKind::Anthropic => {
+                anthropic::request(&self.settings, &self.model(), ask, messages)
+            }
             ProviderKind::Replay => unreachable!("replay never sends"),
         };
         let mut req = self.http.post(&url).json(&body);
         for (k, v) in headers {
             req = req.header(k, v);
         }
-        if let Some(key) = &self.settings.api_key {
-            req = match self.settings.provider {
-                ProviderKind::Anthropic => req.header("x-api-key", key.expose_secret()),
-                _ => req.bearer_auth(key.expose_secret()),
-            };
-        }
-        let resp = req.send().await.map_err(|e| Attempt {
-            retryable: true,
-            retry_after: None,
-            message: if e.is_timeout() {
+        req = self.authorise(req);
+        let resp = req.send().await.map_err(|e| {
+            Sent::plain(Attempt::transient(if e.is_timeout() {
                 format!(
                     "no answer within {}s (llm-timeout)",
                     self.settings.timeout.as_secs()
                 )
             } else {
                 format!("cannot reach {}: {}", redact(&url), e.without_url())
-            },
+            }))
         })?;
         let status = resp.status();
         let retry_after = resp
@@ -520,25 +823,48 @@ impl Llm {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = resp.text().await.map_err(|e| Attempt {
-            retryable: true,
-            retry_after: None,
-            message: format!("the answer was cut off: {}", e.without_url()),
+        let text = resp.text().await.map_err(|e| {
+            Sent::plain(Attempt::transient(format!(
+                "the answer was cut off: {}",
+                e.without_url()
+            )))
         })?;
         if !status.is_success() {
-            let retryable =
-                status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408;
+            let code = status.as_u16();
+            let refused_form = self.settings.provider == ProviderKind::Openai
+                && mode != openai::JsonMode::Prompt
+                && openai::refuses_format(code, &text);
+            let failure = if refused_form {
+                Failure::Refused
+            } else if code == 429 || code == 408 || status.is_server_error() {
+                Failure::Transient
+            } else if models::names_missing_model(code, &text, &self.model()) {
+                Failure::ModelMissing
+            } else if code == 401 || code == 403 {
+                Failure::Fatal
+            } else {
+                Failure::Refused
+            };
             let snippet: String = text.chars().take(300).collect();
-            return Err(Attempt {
-                retryable,
-                retry_after,
-                message: format!("HTTP {status}: {snippet}"),
+            let hint = if code == 401 || code == 403 {
+                "; check llm-api-key"
+            } else {
+                ""
+            };
+            return Err(Sent {
+                attempt: Attempt {
+                    failure,
+                    retry_after,
+                    message: format!("HTTP {status}: {snippet}{hint}"),
+                },
+                status: code,
+                body: text,
             });
         }
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Attempt {
-            retryable: true,
-            retry_after: None,
-            message: format!("the provider's answer is not JSON ({e})"),
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Sent::plain(Attempt::transient(format!(
+                "the provider's answer is not JSON ({e})"
+            )))
         })?;
         let (parsed, tokens) = match self.settings.provider {
             ProviderKind::Openai => (openai::parse(&json), openai::tokens(&json)),
@@ -552,11 +878,7 @@ impl Llm {
             // The model's own answer is unusable: the caller asks again with the reason.
             Err(Unusable::Answer(why)) => Ok((Err(why), tokens)),
             // A malformed envelope is the provider's fault: retry it like a 5xx.
-            Err(Unusable::Envelope(message)) => Err(Attempt {
-                retryable: true,
-                retry_after: None,
-                message,
-            }),
+            Err(Unusable::Envelope(message)) => Err(Sent::plain(Attempt::transient(message))),
         }
     }
 
@@ -568,9 +890,33 @@ impl Llm {
             .unwrap_or_default()
     }
 
-    /// The provider and model, for reports.
+    /// The provider and model, for reports, with the structured-output form when the server
+    /// refused `json_schema`.
     pub fn describe(&self) -> String {
-        format!("{} {}", self.settings.provider.name(), self.settings.model)
+        let mut s = format!("{} {}", self.settings.provider.name(), self.model());
+        let mode = openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed));
+        if self.settings.provider == ProviderKind::Openai && mode != openai::JsonMode::Schema {
+            s.push_str(&format!(
+                " (the server refused json_schema: {})",
+                mode.describe()
+            ));
+        }
+        s
+    }
+}
+
+/// Notes how long a question took when it ends, however it ends.
+struct AskTimer<'a> {
+    llm: &'a Llm,
+    ask: &'a Ask,
+    started: std::time::Instant,
+}
+
+impl Drop for AskTimer<'_> {
+    fn drop(&mut self) {
+        let ms = self.started.elapsed().as_millis() as u64;
+        self.llm
+            .note(self.ask, |l| l.longest_ask_ms = l.longest_ask_ms.max(ms));
     }
 }
 

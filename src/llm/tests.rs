@@ -27,6 +27,8 @@ fn settings(kind: ProviderKind, server: &MockServer) -> LlmSettings {
             input_per_mtok: 1.0,
             output_per_mtok: 2.0,
         }),
+        prices: BTreeMap::new(),
+        max_output_tokens: None,
     }
 }
 
@@ -97,6 +99,17 @@ async fn openai_structured_answer_and_usage() {
     let req = &server.received_requests().await.unwrap()[0];
     let body: Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(body["response_format"]["type"], "json_schema");
+    // The current contract: max_completion_tokens, no temperature, strict where possible.
+    assert_eq!(body["max_completion_tokens"], 500);
+    assert!(
+        body.get("max_tokens").is_none() && body.get("temperature").is_none(),
+        "{body}"
+    );
+    assert_eq!(body["response_format"]["json_schema"]["name"], "fill");
+    assert_eq!(
+        body["response_format"]["json_schema"]["strict"], false,
+        "ask()'s schema is open"
+    );
     assert_eq!(
         req.headers["authorization"],
         "Bearer sk-test-key-0000000000"
@@ -122,6 +135,11 @@ async fn anthropic_tool_answer() {
     let req = &server.received_requests().await.unwrap()[0];
     let body: Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(body["tool_choice"]["name"], "fill");
+    assert_eq!(body["tools"][0]["input_schema"], ask().schema);
+    assert!(
+        body.get("temperature").is_none() && body.get("top_p").is_none(),
+        "{body}"
+    );
     assert_eq!(req.headers["x-api-key"], "sk-test-key-0000000000");
     assert_eq!(req.headers["anthropic-version"], "2023-06-01");
 }
@@ -278,6 +296,8 @@ async fn record_then_replay_offline_and_a_miss_is_clear() {
         max_invalid: 0,
         min_backoff: Duration::from_millis(1),
         price: None,
+        prices: BTreeMap::new(),
+        max_output_tokens: None,
     };
     let llm = Llm::new(replay).unwrap();
     assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "recorded");
@@ -319,7 +339,7 @@ async fn a_cut_off_answer_is_asked_again_briefly_not_retried_blindly() {
     assert_eq!(n.load(Ordering::SeqCst), 2);
     let again = last_user_message(&server, 1).await;
     assert!(
-        again.contains("cut off at max_tokens; answer more briefly"),
+        again.contains("cut off at the token limit; answer more briefly"),
         "{again}"
     );
     // Both calls and their tokens are counted; none was a transport retry.
@@ -397,7 +417,296 @@ async fn an_unusable_answer_is_recorded_so_replay_asks_again_the_same_way() {
         max_invalid: 1,
         min_backoff: Duration::from_millis(1),
         price: None,
+        prices: BTreeMap::new(),
+        max_output_tokens: None,
     })
     .unwrap();
     assert_eq!(replay.ask(&ask(), code_of).await.unwrap(), "second");
+}
+
+/// A strict-compatible schema is sent with `strict: true`.
+#[tokio::test]
+async fn a_closed_schema_is_sent_strict() {
+    let (server, _) = scripted("/chat/completions", vec![openai_answer(r#"{"code": "x"}"#)]).await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    let mut a = ask();
+    a.schema = json!({"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"], "additionalProperties": false});
+    llm.ask(&a, code_of).await.unwrap();
+    let body: Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+}
+
+/// llama.cpp's refusal of `json_schema`, then of `json_object` (as a server that knows neither
+/// would answer): the client steps down once per refusal and keeps the form that worked.
+#[tokio::test]
+async fn a_refused_structured_output_form_steps_down_and_is_remembered() {
+    let refuse_schema = ResponseTemplate::new(422).set_body_json(json!({"detail": [{"type": "literal_error", "loc": ["body", "response_format", "type"], "msg": "Input should be 'text' or 'json_object'"}]}));
+    let refuse_object = ResponseTemplate::new(400).set_body_json(
+        json!({"error": {"message": "response_format json_object is not supported"}}),
+    );
+    let (server, n) = scripted(
+        "/chat/completions",
+        vec![
+            refuse_schema,
+            refuse_object,
+            openai_answer("```json\n{\"code\": \"a\"}\n```"),
+            openai_answer(r#"Sure: {"code": "b"}"#),
+        ],
+    )
+    .await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "a");
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "b");
+    assert_eq!(n.load(Ordering::SeqCst), 4);
+    let bodies: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies[0]["response_format"]["type"], "json_schema");
+    assert_eq!(bodies[1]["response_format"]["type"], "json_object");
+    assert_eq!(bodies[1]["response_format"]["schema"], ask().schema);
+    // Servers that refuse json_schema get the older token limit too; OpenAI never does.
+    assert!(bodies[0].get("max_tokens").is_none());
+    assert_eq!(bodies[1]["max_tokens"], 500);
+    assert!(bodies[2].get("response_format").is_none());
+    // The second question goes straight to the form that worked.
+    assert!(bodies[3].get("response_format").is_none());
+    for b in &bodies[1..] {
+        assert!(
+            b["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("must match this JSON schema")
+        );
+    }
+    assert_eq!(llm.json_mode(), Some("JSON asked for in the prompt only"));
+    // Refusals of the form are not calls that cost retries.
+    let line = &llm.usage()[&("develop".to_string(), Role::Developer)];
+    assert_eq!((line.calls, line.retries), (2, 0));
+}
+
+/// Any other refusal (a 400 that names no structured-output form) is not resent: the role's
+/// answer counts as unusable, which optional roles survive.
+#[tokio::test]
+async fn another_refusal_is_an_unusable_answer_not_a_retry() {
+    let refuse = ResponseTemplate::new(400)
+        .set_body_json(json!({"error": {"message": "Unsupported parameter: 'foo'"}}));
+    let (server, n) = scripted("/chat/completions", vec![refuse]).await;
+    let llm = Llm::new(settings(ProviderKind::Openai, &server)).unwrap();
+    let err = llm.ask(&ask(), code_of).await.unwrap_err();
+    assert!(matches!(err, E2eError::LlmInvalid(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("the server refused the request: HTTP 400"),
+        "{err}"
+    );
+    assert_eq!(n.load(Ordering::SeqCst), 1);
+}
+
+async fn models_server(route: &'static str, ids: &[&str]) -> MockServer {
+    let server = MockServer::start().await;
+    let data: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "x"}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": data, "has_more": false, "first_id": null, "last_id": null})))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn an_empty_model_becomes_the_listed_default() {
+    for (kind, route) in [
+        (ProviderKind::Openai, "/models"),
+        (ProviderKind::Anthropic, "/v1/models"),
+    ] {
+        let default = default_model(kind);
+        let server = models_server(route, &["other-model", default]).await;
+        let mut s = settings(kind, &server);
+        s.model = String::new();
+        s.price = None;
+        let mut llm = Llm::new(s).unwrap();
+        let notes = llm.resolve_model().await.unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(llm.model(), default);
+        assert_eq!(llm.settings.price, known_price(default));
+        let req = &server.received_requests().await.unwrap()[0];
+        if kind == ProviderKind::Anthropic {
+            assert_eq!(req.headers["anthropic-version"], "2023-06-01");
+            assert_eq!(req.headers["x-api-key"], "sk-test-key-0000000000");
+        } else {
+            assert_eq!(
+                req.headers["authorization"],
+                "Bearer sk-test-key-0000000000"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_model_the_server_lists_is_kept_and_one_it_does_not_fails_naming_both() {
+    let server = models_server("/models", &["smollm2", "zeta", "alpha"]).await;
+    let mut s = settings(ProviderKind::Openai, &server);
+    s.model = "smollm2".into();
+    let mut llm = Llm::new(s.clone()).unwrap();
+    assert!(llm.resolve_model().await.unwrap().is_empty());
+    assert_eq!(llm.model(), "smollm2");
+
+    s.model = "retired-model".into();
+    let mut llm = Llm::new(s.clone()).unwrap();
+    let err = llm.resolve_model().await.unwrap_err().to_string();
+    assert!(
+        err.contains("the model retired-model is not available from openai"),
+        "{err}"
+    );
+    assert!(
+        err.contains("models this key can use: alpha, smollm2, zeta."),
+        "{err}"
+    );
+
+    s.model = String::new();
+    let mut llm = Llm::new(s).unwrap();
+    let err = llm.resolve_model().await.unwrap_err().to_string();
+    assert!(
+        err.contains("no llm-model is set and the default model gpt-5.4-mini is not offered"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_model_is_replaced_by_the_listed_default_with_a_warning() {
+    let server = models_server("/v1/models", &["claude-haiku-4-5", "claude-sonnet-4-6"]).await;
+    let mut s = settings(ProviderKind::Anthropic, &server);
+    s.model = "claude-3-5-haiku-latest".into();
+    let mut llm = Llm::new(s).unwrap();
+    let notes = llm.resolve_model().await.unwrap();
+    assert_eq!(llm.model(), "claude-haiku-4-5");
+    assert!(
+        notes[0].contains("claude-3-5-haiku-latest is not offered"),
+        "{notes:?}"
+    );
+}
+
+/// A known model is used without asking; when a call answers 404 naming it (a retired model)
+/// and the default is not offered either, the run fails with the model list in the message.
+#[tokio::test]
+async fn a_404_naming_the_model_fails_once_with_the_models_the_key_can_use() {
+    let server = models_server("/v1/models", &["claude-sonnet-4-6", "claude-opus-4-7"]).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"type": "error", "error": {"type": "not_found_error", "message": "model: claude-sonnet-4-5"}})))
+        .mount(&server)
+        .await;
+    let mut s = settings(ProviderKind::Anthropic, &server);
+    s.model = "claude-sonnet-4-5".into();
+    let mut llm = Llm::new(s).unwrap();
+    assert!(llm.resolve_model().await.unwrap().is_empty());
+    let err = llm.ask(&ask(), code_of).await.unwrap_err();
+    assert!(matches!(err, E2eError::Config(_)), "{err:?}");
+    let err = err.to_string();
+    assert!(
+        err.contains("the model claude-sonnet-4-5 is not available from anthropic (HTTP 404"),
+        "{err}"
+    );
+    assert!(
+        err.contains("models this key can use: claude-opus-4-7, claude-sonnet-4-6."),
+        "{err}"
+    );
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 1, "a missing model is not retried");
+}
+
+#[test]
+fn no_key_is_needed_only_for_a_server_on_this_machine() {
+    let mut s = LlmSettings {
+        provider: ProviderKind::Openai,
+        model: "m".into(),
+        base_url: None,
+        api_key: None,
+        cache_dir: None,
+        max_calls: 1,
+        max_tokens: 1,
+        timeout: Duration::from_secs(1),
+        max_retries: 0,
+        max_invalid: 0,
+        min_backoff: Duration::from_millis(1),
+        price: None,
+        prices: BTreeMap::new(),
+        max_output_tokens: None,
+    };
+    for url in [
+        "http://127.0.0.1:8080/v1",
+        "http://localhost:11434/v1",
+        "http://[::1]:9/v1",
+        "http://127.1.2.3/v1",
+    ] {
+        s.base_url = Some(url.into());
+        assert!(Llm::new(s.clone()).is_ok(), "{url}");
+    }
+    for url in [
+        "https://api.openai.com/v1",
+        "http://evil.example/?h=127.0.0.1",
+        "http://127.0.0.1.evil.example/v1",
+    ] {
+        s.base_url = Some(url.into());
+        let err = Llm::new(s.clone()).err().expect(url).to_string();
+        assert!(err.contains("needs llm-api-key"), "{err}");
+    }
+}
+
+/// A model retired mid-run (404 naming it) while the default is offered: the question is asked
+/// again with the default, which the rest of the run uses, with one warning.
+#[tokio::test]
+async fn a_404_naming_the_model_switches_to_the_listed_default() {
+    use wiremock::matchers::body_partial_json;
+    let server = models_server("/models", &["gpt-5.4-mini", "gpt-5.4-nano"]).await;
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .and(body_partial_json(json!({"model": "gpt-5-mini"})))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "The model `gpt-5-mini` does not exist or you do not have access to it.", "code": "model_not_found"}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .and(body_partial_json(json!({"model": "gpt-5.4-mini"})))
+        .respond_with(openai_answer(r#"{"code": "ok"}"#))
+        .mount(&server)
+        .await;
+    let mut s = settings(ProviderKind::Openai, &server);
+    s.model = "gpt-5-mini".into();
+    let llm = Llm::new(s).unwrap();
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    assert_eq!(llm.model(), "gpt-5.4-mini");
+    assert_eq!(llm.ask(&ask(), code_of).await.unwrap(), "ok");
+    let warnings = llm.take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("gpt-5-mini is not available")
+            && warnings[0].contains("default gpt-5.4-mini"),
+        "{warnings:?}"
+    );
+    assert_eq!(llm.describe(), "openai gpt-5.4-mini");
+    let posts: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let models: Vec<&str> = posts.iter().map(|b| b["model"].as_str().unwrap()).collect();
+    assert_eq!(models, vec!["gpt-5-mini", "gpt-5.4-mini", "gpt-5.4-mini"]);
 }

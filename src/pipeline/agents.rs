@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use minijinja::Value;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use crate::error::E2eError;
 use crate::event::Trigger;
 use crate::issue::{form, sanitize};
+use crate::llm::schema::answer_schema;
 use crate::llm::{Ask, Llm, Role};
 use crate::pipeline::develop::{Files, Ops};
 use crate::scaffold::{self, Pack};
@@ -88,19 +90,23 @@ fn prompt(name: &str, ctx: serde_json::Value) -> Result<(String, String), E2eErr
 }
 
 /// The strategist's draft, in the issue form's terms.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Draft {
+    /// Short product name
     app_name: String,
+    /// One or two sentences: what the app is for
     #[serde(default)]
     summary: String,
+    /// One entity per line in the issue-form format
     data_model: Vec<String>,
+    /// Requested features, one per item
     #[serde(default)]
     features: Vec<String>,
-    /// Lines of the `### Rules` section (issue 11).
+    /// One rule per line in the issue form's Rules format; empty when the request states none
     #[serde(default)]
     rules: Vec<String>,
-    /// Lines of the `### Views` section (issue 11).
+    /// One view per line in the issue form's Views format; empty when the request asks for none
     #[serde(default)]
     views: Vec<String>,
 }
@@ -164,24 +170,11 @@ pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> 
         system,
         user,
         schema_name: "draft",
-        schema: json!({
-            "type": "object",
-            "properties": {
-                "app_name": {"type": "string", "description": "Short product name"},
-                "summary": {"type": "string", "description": "One or two sentences: what the app is for"},
-                "data_model": {"type": "array", "items": {"type": "string"}, "description": "One entity per line in the issue-form format"},
-                "features": {"type": "array", "items": {"type": "string"}},
-                "rules": {"type": "array", "items": {"type": "string"}, "description": "One rule per line in the issue form's Rules format; empty when the request states none"},
-                "views": {"type": "array", "items": {"type": "string"}, "description": "One view per line in the issue form's Views format; empty when the request asks for none"}
-            },
-            "required": ["app_name", "summary", "data_model", "features", "rules", "views"],
-            "additionalProperties": false
-        }),
+        schema: answer_schema::<Draft>(),
         max_tokens: 2000,
     };
     llm.ask(&ask, |v| {
-        let draft: Draft =
-            serde_json::from_value(v.clone()).map_err(|e| format!("not a draft object: {e}"))?;
+        let draft: Draft = parse_answer(v, "draft")?;
         if draft.data_model.len() > 12 {
             return Err(format!("{} entities; at most 12", draft.data_model.len()));
         }
@@ -198,7 +191,7 @@ pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> 
 }
 
 /// The architect's narrative.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Narrative {
     /// Overview paragraph.
@@ -224,21 +217,11 @@ pub async fn architect(llm: &Llm, spec: &Spec, pack: &Pack) -> Result<Narrative,
         system,
         user,
         schema_name: "narrative",
-        schema: json!({
-            "type": "object",
-            "properties": {
-                "overview": {"type": "string"},
-                "decisions": {"type": "array", "items": {"type": "string"}},
-                "risks": {"type": "array", "items": {"type": "string"}}
-            },
-            "required": ["overview", "decisions", "risks"],
-            "additionalProperties": false
-        }),
+        schema: answer_schema::<Narrative>(),
         max_tokens: 1500,
     };
     llm.ask(&ask, |v| {
-        let n: Narrative = serde_json::from_value(v.clone())
-            .map_err(|e| format!("not a narrative object: {e}"))?;
+        let n: Narrative = parse_answer(v, "narrative")?;
         if n.overview.trim().is_empty() || n.overview.len() > 2000 {
             return Err("`overview` must be a paragraph of at most 2000 characters".into());
         }
@@ -265,21 +248,11 @@ pub async fn devops(llm: &Llm, spec: &Spec) -> Result<Ops, E2eError> {
         system,
         user,
         schema_name: "ops",
-        schema: json!({
-            "type": "object",
-            "properties": {
-                "memory_limit_mb": {"type": "integer", "minimum": 128, "maximum": 16384},
-                "latency_p95_seconds": {"type": "number", "minimum": 0.05, "maximum": 30},
-                "notes": {"type": "array", "items": {"type": "string"}, "maxItems": 5}
-            },
-            "required": ["memory_limit_mb", "latency_p95_seconds", "notes"],
-            "additionalProperties": false
-        }),
+        schema: answer_schema::<Ops>(),
         max_tokens: 600,
     };
     llm.ask(&ask, |v| {
-        let ops: Ops =
-            serde_json::from_value(v.clone()).map_err(|e| format!("not an ops object: {e}"))?;
+        let ops: Ops = parse_answer(v, "ops")?;
         if !(128..=16384).contains(&ops.memory_limit_mb) {
             return Err("`memory_limit_mb` must be between 128 and 16384".into());
         }
@@ -365,13 +338,58 @@ pub fn check_code(code: &str) -> Result<String, String> {
     Ok(code.to_string())
 }
 
-fn code_schema() -> serde_json::Value {
-    json!({
-        "type": "object",
-        "properties": {"code": {"type": "string", "description": "The complete replacement of the region"}},
-        "required": ["code"],
-        "additionalProperties": false
-    })
+/// A developer's answer for one hole.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Fill {
+    /// The complete replacement of the region
+    code: String,
+}
+
+/// One region of a several-region answer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RegionFill {
+    /// The region's number
+    region: u64,
+    /// The complete replacement of the region
+    code: String,
+}
+
+/// A developer's answer for several holes.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Fills {
+    /// One entry per region
+    fills: Vec<RegionFill>,
+}
+
+/// QA's patch of one filled region.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Patch {
+    /// The file's path, as listed
+    file: String,
+    /// The hole's name, as listed
+    hole: String,
+    /// The new code of the region
+    code: String,
+}
+
+/// QA's answer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Repair {
+    /// Patches, one per region to change
+    patches: Vec<Patch>,
+}
+
+/// `T` from an answer object, or what is wrong with it (quoted back to the model).
+fn parse_answer<T: serde::de::DeserializeOwned>(
+    v: &serde_json::Value,
+    what: &str,
+) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("not a {what} object: {e}"))
 }
 
 /// A fill the developers made.
@@ -419,35 +437,16 @@ pub fn batches(sites: &[(usize, usize)], concurrency: usize) -> Vec<Vec<(usize, 
     out
 }
 
-fn fill_schema() -> serde_json::Value {
-    json!({
-        "type": "object",
-        "properties": {"fills": {"type": "array", "items": {
-            "type": "object",
-            "properties": {
-                "region": {"type": "integer", "description": "The region's number"},
-                "code": {"type": "string", "description": "The complete replacement of the region"}
-            },
-            "required": ["region", "code"],
-            "additionalProperties": false
-        }}},
-        "required": ["fills"],
-        "additionalProperties": false
-    })
-}
-
 /// Checks a several-region answer: every region 1..=`n` exactly once, each code acceptable.
 pub fn check_fills(v: &serde_json::Value, n: usize) -> Result<Vec<String>, String> {
-    let fills = v["fills"].as_array().ok_or("`fills` must be an array")?;
+    let fills: Fills = parse_answer(v, "fills")?;
     let mut codes: Vec<Option<String>> = vec![None; n];
-    for f in fills {
-        let region = f["region"]
-            .as_u64()
-            .and_then(|r| usize::try_from(r).ok())
+    for f in fills.fills {
+        let region = usize::try_from(f.region)
+            .ok()
             .filter(|r| (1..=n).contains(r))
             .ok_or_else(|| format!("`region` must be a number from 1 to {n}"))?;
-        let code = f["code"].as_str().ok_or("`code` must be a string")?;
-        let code = check_code(code).map_err(|why| format!("region {region}: {why}"))?;
+        let code = check_code(&f.code).map_err(|why| format!("region {region}: {why}"))?;
         if codes[region - 1].replace(code).is_some() {
             return Err(format!("region {region} is answered twice"));
         }
@@ -493,7 +492,7 @@ fn developer_ask(app: &serde_json::Value, regions: &[serde_json::Value]) -> Resu
         ctx["app"] = app["app"].clone();
         ctx["requested"] = app["requested"].clone();
         let (system, user) = prompt("developer", ctx)?;
-        (system, user, "fill", code_schema(), 4000)
+        (system, user, "fill", answer_schema::<Fill>(), 4000)
     } else {
         let numbered: Vec<serde_json::Value> = regions
             .iter()
@@ -508,7 +507,13 @@ fn developer_ask(app: &serde_json::Value, regions: &[serde_json::Value]) -> Resu
             "developer_batch",
             json!({"app": app["app"], "requested": app["requested"], "regions": numbered}),
         )?;
-        (system, user, "fills", fill_schema(), BATCH_MAX_TOKENS)
+        (
+            system,
+            user,
+            "fills",
+            answer_schema::<Fills>(),
+            BATCH_MAX_TOKENS,
+        )
     };
     Ok(Ask {
         role: Role::Developer,
@@ -525,9 +530,7 @@ fn developer_ask(app: &serde_json::Value, regions: &[serde_json::Value]) -> Resu
 async fn ask_group(llm: &Llm, ask: &Ask, n: usize) -> Result<Vec<String>, E2eError> {
     if n == 1 {
         let code = llm
-            .ask(ask, |v| {
-                check_code(v["code"].as_str().ok_or("`code` must be a string")?)
-            })
+            .ask(ask, |v| check_code(&parse_answer::<Fill>(v, "fill")?.code))
             .await?;
         Ok(vec![code])
     } else {
@@ -641,6 +644,56 @@ pub async fn fill_holes(
     Ok(records)
 }
 
+/// The test log as QA sees it: the run's own folders and timings taken out, so the same
+/// failure makes the same prompt in every run (a recorded QA answer then replays).
+pub fn normalise_log(log: &str, work: &std::path::Path) -> String {
+    let mut out = log.to_string();
+    let mut dirs = vec![work.display().to_string()];
+    if let Ok(c) = work.canonicalize() {
+        dirs.push(c.display().to_string());
+    }
+    // The longest first, so a canonical path that extends the given one is taken whole.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in dirs.iter().filter(|d| d.len() > 1) {
+        out = out.replace(d.as_str(), "<run>");
+    }
+    // pytest's "in 4.81s" and "(0:00:04)".
+    let mut clean = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find(" in ") {
+        let (head, tail) = rest.split_at(at + 4);
+        clean.push_str(head);
+        let digits = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(tail.len());
+        if digits > 0 && tail[digits..].starts_with('s') {
+            clean.push_str("<t>");
+            rest = &tail[digits..];
+        } else {
+            rest = tail;
+        }
+    }
+    clean.push_str(rest);
+    // Object addresses in reprs ("<Foo object at 0x7f3a…>").
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean.as_str();
+    while let Some(at) = rest.find("0x") {
+        let (head, tail) = rest.split_at(at + 2);
+        out.push_str(head);
+        let hex = tail
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(tail.len());
+        if hex >= 6 {
+            out.push('…');
+            rest = &tail[hex..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// QA: new code for filled regions, from the failing log. Returns `(file, hole, code)` triples.
 pub async fn qa_repair(
     llm: &Llm,
@@ -671,32 +724,19 @@ pub async fn qa_repair(
         system,
         user,
         schema_name: "repair",
-        schema: json!({
-            "type": "object",
-            "properties": {"patches": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"file": {"type": "string"}, "hole": {"type": "string"}, "code": {"type": "string"}},
-                "required": ["file", "hole", "code"], "additionalProperties": false
-            }}},
-            "required": ["patches"],
-            "additionalProperties": false
-        }),
+        schema: answer_schema::<Repair>(),
         max_tokens: 6000,
     };
     llm.ask(&ask, |v| {
-        let patches = v["patches"]
-            .as_array()
-            .ok_or("`patches` must be an array")?;
-        if patches.is_empty() {
+        let repair: Repair = parse_answer(v, "repair")?;
+        if repair.patches.is_empty() {
             return Err("`patches` is empty; change at least one region".into());
         }
-        patches
+        repair
+            .patches
             .iter()
             .map(|p| {
-                let (file, hole) = (
-                    p["file"].as_str().unwrap_or(""),
-                    p["hole"].as_str().unwrap_or(""),
-                );
+                let (file, hole) = (p.file.as_str(), p.hole.as_str());
                 let &(i, j) = filled
                     .iter()
                     .find(|&&(i, j)| {
@@ -707,11 +747,7 @@ pub async fn qa_repair(
                             "no filled region {hole:?} in {file:?}; patch only the regions listed"
                         )
                     })?;
-                Ok((
-                    i,
-                    j,
-                    check_code(p["code"].as_str().ok_or("`code` must be a string")?)?,
-                ))
+                Ok((i, j, check_code(&p.code)?))
             })
             .collect()
     })
@@ -760,6 +796,8 @@ pub struct UsageRow {
     pub tokens_out: u64,
     /// Estimated cost, USD.
     pub cost_usd: f64,
+    /// The longest question of this row, ms (re-asks included).
+    pub longest_ask_ms: u64,
 }
 
 impl LlmReport {
@@ -779,6 +817,7 @@ impl LlmReport {
                 tokens_in: l.tokens.input,
                 tokens_out: l.tokens.output,
                 cost_usd: l.cost_usd,
+                longest_ask_ms: l.longest_ask_ms,
             })
             .collect();
     }
@@ -836,8 +875,30 @@ impl LlmReport {
             .map(|f| format!("`{}#{}`", f.file, f.hole))
             .collect();
         if !rejected.is_empty() {
+            // Why, once: the first reason (all holes usually share it, e.g. a server that
+            // refuses the request or answers prose). It may quote the model: a code span keeps
+            // it from being read as Markdown.
+            let why = self
+                .fills
+                .iter()
+                .find_map(|f| f.rejected.as_deref())
+                .map(|w| {
+                    w.chars()
+                        .map(|c| {
+                            if c == '`' {
+                                '\''
+                            } else if c.is_control() {
+                                ' '
+                            } else {
+                                c
+                            }
+                        })
+                        .take(300)
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
             s.push_str(&format!(
-                "\nRefused LLM answers (the scaffold's code stays): {}.\n",
+                "\nRefused LLM answers (the scaffold's code stays): {}. Why: `{why}`\n",
                 rejected.join(", ")
             ));
         }
@@ -958,6 +1019,70 @@ mod tests {
         assert_eq!(b.len(), 100usize.div_ceil(MAX_HOLES_PER_CALL));
         assert_eq!(b.concat(), sites(100));
         assert_eq!(batches(&sites(3), 0).len(), 1, "a bound of 0 means 1");
+    }
+
+    /// Every schema the crew sends is derived from the type its answer is parsed into, in the
+    /// strict form; an answer that fills the schema parses into that type.
+    #[test]
+    fn the_crew_schemas_are_derived_strict_and_parse_back() {
+        use crate::llm::schema::{property_names, strict_compatible};
+        let cases = [
+            (
+                answer_schema::<Draft>(),
+                json!({"app_name": "A", "summary": "s", "data_model": ["Book: title (text)"], "features": []}),
+            ),
+            (
+                answer_schema::<Narrative>(),
+                json!({"overview": "o", "decisions": [], "risks": []}),
+            ),
+            (
+                answer_schema::<Ops>(),
+                json!({"memory_limit_mb": 512, "latency_p95_seconds": 0.5, "notes": []}),
+            ),
+            (answer_schema::<Fill>(), json!({"code": "pass"})),
+            (
+                answer_schema::<Fills>(),
+                json!({"fills": [{"region": 1, "code": "pass"}]}),
+            ),
+            (
+                answer_schema::<Repair>(),
+                json!({"patches": [{"file": "f", "hole": "h", "code": "pass"}]}),
+            ),
+        ];
+        for (schema, sample) in &cases {
+            assert!(strict_compatible(schema), "{schema:#}");
+            let keys: Vec<String> = {
+                let mut k: Vec<String> = sample.as_object().unwrap().keys().cloned().collect();
+                k.sort();
+                k
+            };
+            assert_eq!(property_names(schema), keys, "{schema:#}");
+        }
+        assert!(parse_answer::<Draft>(&cases[0].1, "draft").is_ok());
+        assert!(parse_answer::<Narrative>(&cases[1].1, "narrative").is_ok());
+        assert!(parse_answer::<Ops>(&cases[2].1, "ops").is_ok());
+        assert!(parse_answer::<Fill>(&cases[3].1, "fill").is_ok());
+        assert!(parse_answer::<Fills>(&cases[4].1, "fills").is_ok());
+        assert!(parse_answer::<Repair>(&cases[5].1, "repair").is_ok());
+        // The DevOps bounds come from the type's attributes.
+        let ops = &cases[2].0["properties"];
+        assert_eq!(ops["memory_limit_mb"]["minimum"], json!(128));
+        assert_eq!(ops["memory_limit_mb"]["maximum"], json!(16384));
+        assert_eq!(ops["notes"]["maxItems"], json!(5));
+        assert_eq!(
+            cases[0].0["properties"]["app_name"]["description"],
+            "Short product name"
+        );
+    }
+
+    #[test]
+    fn the_qa_log_loses_the_runs_folders_and_timings() {
+        let work = std::path::Path::new("/tmp/.tmpAbC/runner-temp/e2e-action/issue-42");
+        let log = "/tmp/.tmpAbC/runner-temp/e2e-action/issue-42/app/tests/test_x.py:3: in f\n<A object at 0x7f3a9c2b1d90> 0x10\n==== 1 failed, 90 passed in 4.81s ====";
+        assert_eq!(
+            normalise_log(log, work),
+            "<run>/app/tests/test_x.py:3: in f\n<A object at 0x…> 0x10\n==== 1 failed, 90 passed in <t>s ===="
+        );
     }
 
     #[test]

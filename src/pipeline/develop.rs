@@ -198,16 +198,20 @@ pub fn generator() -> serde_json::Value {
     json!({"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")})
 }
 
-/// Operations figures the monitoring templates use; the DevOps role may tune them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Operations figures the monitoring templates use; the DevOps role may tune them (its answer
+/// schema is derived from this type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ops {
     /// Memory limit of the app's container, MiB (the memory alert fires at 85 % of it).
+    #[schemars(range(min = 128, max = 16384))]
     pub memory_limit_mb: u32,
     /// p95 latency above which the slow-requests alert fires, seconds.
+    #[schemars(range(min = 0.05, max = 30))]
     pub latency_p95_seconds: f64,
     /// Short notes for the operators, one line each.
     #[serde(default)]
+    #[schemars(length(max = 5))]
     pub notes: Vec<String>,
 }
 

@@ -442,7 +442,14 @@ async fn build(
 
     let llm = match settings.llm_provider {
         LlmProvider::None => None,
-        LlmProvider::Llm(kind) => Some(Arc::new(Llm::new(llm_settings(kind, settings, req))?)),
+        LlmProvider::Llm(kind) => {
+            let mut llm = Llm::new(llm_settings(kind, settings, req))?;
+            // A retired or unknown model fails here, before anything is written.
+            for note in llm.resolve_model().await? {
+                reporter.warning(&note);
+            }
+            Some(Arc::new(llm))
+        }
     };
     let mut llm_report = LlmReport::default();
 
@@ -519,6 +526,12 @@ async fn build(
         }
     };
     let ((narrative, arch_time), (fills, develop_time), ops) = tokio::join!(narrative, fills, ops);
+    if let Some(llm) = &llm {
+        // A model found retired mid-phase and replaced by the default.
+        for w in llm.take_warnings() {
+            reporter.warning(&w);
+        }
+    }
     arch.narrative = narrative?;
     llm_report.narrative = arch.narrative.is_some();
     progress
@@ -627,7 +640,8 @@ async fn build(
                 "tests failed with LLM fills ({}); QA repair round {}",
                 report.summary, llm_report.repairs
             ));
-            match agents::qa_repair(llm, &files, &report.log_tail).await {
+            let log = agents::normalise_log(&report.log_tail, &dirs.work);
+            match agents::qa_repair(llm, &files, &log).await {
                 Ok(patches) => {
                     for (i, j, code) in patches {
                         files.set_fill(i, j, Some(code));
@@ -841,6 +855,8 @@ fn llm_settings(kind: ProviderKind, settings: &Settings, req: &RunRequest) -> Ll
         max_invalid: 2,
         min_backoff: Duration::from_millis(500),
         price: settings.llm.price,
+        prices: settings.llm.prices.clone(),
+        max_output_tokens: settings.llm.max_output_tokens,
     }
 }
 

@@ -156,10 +156,23 @@ impl Respond for Crew {
     }
 }
 
+/// The models the scripted server lists (both wire formats' `GET /v1/models`).
+const LISTED_MODELS: &[&str] = &["claude-haiku-4-5", "gpt-5.4-mini", "gpt-5.4-nano"];
+
 async fn crew_server(crew: Crew) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(crew)
+        .mount(&server)
+        .await;
+    let data: Vec<Value> = LISTED_MODELS
+        .iter()
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "test"}))
+        .collect();
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"object": "list", "data": data, "has_more": false, "first_id": null, "last_id": null}),
+        ))
         .mount(&server)
         .await;
     server
@@ -243,7 +256,7 @@ async fn free_text_issue_becomes_a_spec_and_fills_land_in_the_code() {
     let arch = branch_file(&ctx, &branch, "apps/dog-walks/ARCHITECTURE.md").unwrap();
     assert!(arch.contains("Double booking is not prevented"), "{arch}");
     let summary = std::fs::read_to_string(&ctx.summary).unwrap();
-    assert!(summary.contains("LLM: openai gpt-4o-mini"), "{summary}");
+    assert!(summary.contains("LLM: openai gpt-5.4-mini"), "{summary}");
 
     // Prompt hygiene: the issue text only inside the data block, hidden parts removed.
     let requests = log.lock().unwrap().clone();

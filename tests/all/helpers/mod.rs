@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use git2::{Repository, Signature};
 
+pub mod vendor;
+
 /// The sample event shipped in `examples/events/`.
 pub fn sample_event() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/events/issue-opened.json")
