@@ -1029,7 +1029,7 @@ mod tests {
         let cases = [
             (
                 answer_schema::<Draft>(),
-                json!({"app_name": "A", "summary": "s", "data_model": ["Book: title (text)"], "features": []}),
+                json!({"app_name": "A", "summary": "s", "data_model": ["Book: title (text)"], "features": [], "rules": [], "views": []}),
             ),
             (
                 answer_schema::<Narrative>(),
