@@ -198,10 +198,15 @@ pub async fn run(req: &RunRequest, reporter: &Reporter) -> anyhow::Result<RunOut
         {
             reporter.warning(&format!("cannot reply on the issue: {e}"));
         }
+        let next = if trigger.action == "closed" {
+            "someone with write access to the repository can close the pull request."
+        } else {
+            "someone with write access to the repository can comment `/e2e build` on the issue to build it."
+        };
         summary(
             reporter,
             &format!(
-                "## e2e-action: not building issue #{}\n\n{}.\n\n**What to do next:** someone with write access to the repository can comment `/e2e build` on the issue to build it.\n",
+                "## e2e-action: not building issue #{}\n\n{}.\n\n**What to do next:** {next}\n",
                 trigger.issue.number,
                 filters::md(reason.as_str().into())
             ),
