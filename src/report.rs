@@ -235,9 +235,22 @@ impl Reporter {
     }
 }
 
+/// 128 bits from the standard library's per-process random hash keys (seeded by the OS): a
+/// delimiter a value cannot predict, without a random-number crate for this one call. The
+/// caller also checks that the value does not contain it.
 fn random_hex() -> String {
-    let bytes: [u8; 16] = rand::random();
-    hex::encode(bytes)
+    use std::hash::{BuildHasher, Hasher};
+    let half = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.finish()
+    };
+    format!("{:016x}{:016x}", half(), half())
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {
@@ -277,6 +290,9 @@ mod tests {
         assert_eq!(lines[1], "e2e/x");
         assert_eq!(lines[2], &lines[0]["branch<<".len()..]);
         assert_eq!(&lines[4..6], ["a", "b"]);
+        let (a, b) = (random_hex(), random_hex());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
     }
 
     #[test]
