@@ -651,3 +651,60 @@ async fn an_injected_issue_leaves_no_trace_in_the_tree_or_the_requests() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_the_server_does_not_offer_stops_the_run_before_anything_is_written() {
+    // The scripted server lists gpt-5.4-mini: an unknown model is replaced by it, with a warning.
+    let server = crew_server(crew(Format::Openai, GOOD_RULES, REPAIRED_RULES)).await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "openai", &server.uri());
+    ctx.env
+        .insert("INPUT_LLM-MODEL".into(), "gpt-4o-mini-retired".into());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("::warning::the model gpt-4o-mini-retired is not offered by this openai server; using the default gpt-5.4-mini instead"),
+        "{}",
+        text(&out)
+    );
+    let summary = std::fs::read_to_string(&ctx.summary).unwrap();
+    assert!(summary.contains("LLM: openai gpt-5.4-mini"), "{summary}");
+
+    // Anthropic's default is not offered by this server to an OpenAI client: one clear error,
+    // naming the model and the models listed, sorted; the workspace untouched.
+    let server = crew_server(crew(Format::Anthropic, GOOD_RULES, REPAIRED_RULES)).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "zeta"}, {"id": "alpha"}], "has_more": false, "first_id": null, "last_id": null})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_llm(&mut ctx, "anthropic", &server.uri());
+    ctx.env
+        .insert("INPUT_LLM-MODEL".into(), "claude-3-5-haiku-latest".into());
+    let before = ctx.workspace_fingerprint();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(!out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error::"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stdout}");
+    assert!(
+        errors[0].contains("the model claude-3-5-haiku-latest is not available from anthropic (not in the server's model list); models this key can use: alpha, zeta."),
+        "{}",
+        errors[0]
+    );
+    assert!(ctx.workspace_fingerprint() == before, "nothing written");
+    assert_eq!(ctx.origin_branches().len(), 1, "nothing pushed");
+    assert!(
+        !server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.method.as_str() == "POST"),
+        "no question asked"
+    );
+}
