@@ -18,9 +18,12 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 cp "$bin" "$ctx/e2e-action"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
-# The unprivileged user generated code runs as (the published image creates the same one).
-printf 'root:x:0:0:root:/root:/sbin/nologin\ne2e-sandbox:x:64000:64000:e2e-action sandbox:/nonexistent:/sbin/nologin\n' > "$ctx/passwd"
-printf 'root:x:0:\ne2e-sandbox:x:64000:\n' > "$ctx/group"
+# The unprivileged user generated code runs as (the published image creates it with uid
+# 64000). Here it gets 65000: the suite's host-side runs use 64000-64511 at the same time,
+# and a host-side kill by uid would reach a container's processes of the same uid (rootful
+# podman shares the host's uids), which on a runner never happens (one job per container).
+printf 'root:x:0:0:root:/root:/sbin/nologin\ne2e-sandbox:x:65000:65000:e2e-action sandbox:/nonexistent:/sbin/nologin\n' > "$ctx/passwd"
+printf 'root:x:0:\ne2e-sandbox:x:65000:\n' > "$ctx/group"
 cat > "$ctx/Containerfile" <<'EOC'
 FROM scratch
 # At the root, not under /usr: the contract test mounts the host's /usr for the pack's toolchain.

@@ -212,7 +212,8 @@ async fn the_static_binary_runs_as_a_container_action() {
     let marker_path = find_marker(&nonce).unwrap_or_else(|| panic!("the fill never ran\n{log}"));
     let marker: Value = serde_json::from_slice(&std::fs::read(&marker_path).unwrap()).unwrap();
     let _ = std::fs::remove_file(&marker_path);
-    assert_eq!(marker["uid"], 64000, "{marker:#}");
+    // The image's e2e-sandbox user (65000 in the test image: see scripts/container-image.sh).
+    assert_eq!(marker["uid"], 65000, "{marker:#}");
     assert_eq!(marker["canary_seen"], false, "{marker:#}");
     for name in [
         "github_output",

@@ -688,7 +688,7 @@ async fn a_model_the_server_does_not_offer_stops_the_run_before_anything_is_writ
     let stdout = String::from_utf8_lossy(&out.stdout);
     let errors: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .collect();
     assert_eq!(errors.len(), 1, "{stdout}");
     assert!(

@@ -130,7 +130,7 @@ fn tree(ctx: &TestContext, branch: &str) -> String {
 fn errors(out: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .map(String::from)
         .collect()
 }
@@ -139,7 +139,12 @@ fn errors(out: &std::process::Output) -> Vec<String> {
 fn a_real_small_model_runs_the_crew_end_to_end_and_replays() {
     let dir = tempfile::tempdir().unwrap();
     let server = LlamaServer::start(dir.path());
-    let recording = dir.path().join("recording");
+    // Shared by two runs, so under the tool cache (a cache folder must be inside the
+    // workspace, RUNNER_TEMP or RUNNER_TOOL_CACHE, which the tests set to target/).
+    let shared =
+        tempfile::tempdir_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+            .unwrap();
+    let recording = shared.path().join("recording");
 
     // A form issue with LLM fills: whatever the model answers, green and pushed.
     let mut form = TestContext::new();

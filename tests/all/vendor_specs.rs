@@ -29,7 +29,7 @@ fn free_text_event(dir: &Path) -> PathBuf {
 fn errors(out: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.starts_with("::error::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::error::"))
         .map(String::from)
         .collect()
 }
