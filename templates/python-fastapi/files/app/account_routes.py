@@ -19,7 +19,7 @@ from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 
 [% if app.features.teams %]
-from app.crud import FieldErrors
+from app.crud import FieldErrors, ItemId
 [% endif %]
 from app.db import get_db
 [% if app.features.teams %]
@@ -279,20 +279,20 @@ def current_team(membership: ApiMembership) -> TeamOut:
 
 
 @teams_api.get("/{team_id}/members", response_model=list[MemberOut])
-def list_members(team_id: int, account: ApiAccount, db: Db) -> list[MemberOut]:
+def list_members(team_id: ItemId, account: ApiAccount, db: Db) -> list[MemberOut]:
     """The members of a workspace you belong to; 404 for any other."""
     _member_of(db, account, team_id)
     return [_member_out(m) for m in _members(db, team_id)]
 
 
 @teams_api.post("/{team_id}/members", response_model=MemberOut, status_code=status.HTTP_201_CREATED)
-def add_member(team_id: int, body: MemberIn, account: ApiAccount, db: Db) -> MemberOut:
+def add_member(team_id: ItemId, body: MemberIn, account: ApiAccount, db: Db) -> MemberOut:
     """Add a signed-up account by e-mail (owner only: 403 otherwise). 422 unknown e-mail, 409 already a member."""
     return _member_out(_add_member(db, _member_of(db, account, team_id), str(body.email)))
 
 
 @teams_api.delete("/{team_id}/members/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(team_id: int, account_id: int, account: ApiAccount, db: Db) -> Response:
+def remove_member(team_id: ItemId, account_id: ItemId, account: ApiAccount, db: Db) -> Response:
     """Remove a member (owner only: 403 otherwise; a member may remove itself to leave). Access ends at once."""
     _remove_member(db, _member_of(db, account, team_id), account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -338,7 +338,7 @@ def team_add_member(request: Request, membership: PageMembership, form: CsrfForm
 
 
 @pages.post("/teams/members/{account_id}/remove")
-def team_remove_member(account_id: int, request: Request, membership: PageMembership, _form: CsrfForm, db: Db) -> Response:
+def team_remove_member(account_id: ItemId, request: Request, membership: PageMembership, _form: CsrfForm, db: Db) -> Response:
     leaving = account_id == membership.account_id
     _remove_member(db, membership, account_id)
     if leaving:

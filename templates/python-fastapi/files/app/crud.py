@@ -17,24 +17,32 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic
 import sqlalchemy as sa
 from fastapi.exceptions import RequestValidationError
-from fastapi import status
+from fastapi import Path, Query, status
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import QueryParams
 
 from app import rules
-from app.fields import Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
+from app.fields import INT_MAX, Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
 
 T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 OPTIONS_LIMIT = 1000  # rows offered in a select box
+# The last page number whose row offset still fits the database's 64-bit integers.
+MAX_PAGE = INT_MAX // MAX_PER_PAGE
+
+# Path ids and page numbers bounded to what the database stores: larger ones answer 422, not 500.
+ItemId = Annotated[int, Path(ge=1, le=INT_MAX, description="The record's id")]
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number (past the last page: an empty page)")]
+PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Rows per page")]
+SearchText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$", description="Search the text fields")]
 
 
 class FieldErrors(Exception):
@@ -67,6 +75,11 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def past_end(self) -> bool:
+        """A page after the last one (rows exist, but none on this page)."""
+        return self.page > self.pages
 
 
 def escape_like(text: str) -> str:
@@ -102,6 +115,8 @@ class Filter:
 def _filter_value(f: FieldSpec, raw: str) -> Any:
     if raw.strip() == "":
         return None
+    if "\x00" in raw:  # no database stores NUL in text (PostgreSQL refuses it)
+        raise ValueError("must not contain NUL characters")
     if f.kind == "enum" and f.choices:
         if raw not in f.choices:
             raise ValueError("must be one of: " + ", ".join(f.choices))
@@ -208,7 +223,7 @@ def list_rows(
     column = getattr(model, key)
     order = column.desc() if (sort or "").startswith("-") else column.asc()
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     rows = db.scalars(stmt.order_by(order, model.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=rows, total=total, page=page, per_page=per_page)
 

@@ -93,14 +93,25 @@ def _http_url(value: str) -> str:
 def _naive_utc(value: dt.datetime) -> dt.datetime:
     """Datetimes are stored as naive UTC; aware inputs are converted."""
     if value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise ValueError("is out of the supported range once converted to UTC") from None
+    return value
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL cannot store NUL in text: refuse it on every database alike (422, not 500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
     return value
 
 
 BlankIsNone = pydantic.BeforeValidator(blank_to_none)
+NoNul = pydantic.AfterValidator(_no_nul)
 
-Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
-LongText = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=LONGTEXT_MAX)]
+Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX), NoNul]
+LongText = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=LONGTEXT_MAX), NoNul]
 Int = Annotated[int, pydantic.Field(ge=INT_MIN, le=INT_MAX)]
 Decimal = Annotated[decimal.Decimal, pydantic.Field(max_digits=DECIMAL_DIGITS, decimal_places=DECIMAL_PLACES)]
 Bool = bool
@@ -111,5 +122,6 @@ Url = Annotated[
     str,
     pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=URL_MAX),
     pydantic.AfterValidator(_http_url),
+    NoNul,
 ]
 RefId = Annotated[int, pydantic.Field(ge=1, le=INT_MAX)]

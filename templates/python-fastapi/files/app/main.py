@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -91,3 +93,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         return render(request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, status_code=exc.status_code)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+
+
+@app.exception_handler(RequestValidationError)
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """API: FastAPI's 422 JSON; a browser gets a readable page (e.g. for `?page=abc`), not raw JSON."""
+    if not _wants_html(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(f"{err['loc'][-1]}: {err['msg']}" for err in exc.errors())
+    message = f"This address has a value the page cannot use ({problems})."
+    context = {"status_code": status.HTTP_400_BAD_REQUEST, "message": message, "back": request.url.path}
+    return render(request, "error.html", context, status_code=status.HTTP_400_BAD_REQUEST)

@@ -17,7 +17,7 @@ Every query is scoped to the current [[ tenant ]]; a row of another [[ tenant ]]
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -102,10 +102,10 @@ def list_[[ entity.plural ]](
     request: Request,
     [[ who ]]: [[ api_dep ]],
     db: Db,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=crud.MAX_PER_PAGE)] = crud.DEFAULT_PER_PAGE,
+    page: crud.PageNo = 1,
+    per_page: crud.PerPage = crud.DEFAULT_PER_PAGE,
     sort: SortKey = "-id",
-    q: Annotated[str | None, Query(max_length=200, description="Search the text fields")] = None,
+    q: crud.SearchText = None,
 ) -> dict[str, Any]:
     where = crud.filter_clauses(model.META, crud.parse_filters(model.META, request.query_params))
     result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q, where=where)
@@ -129,12 +129,12 @@ def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep
 
 
 @api.get("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Get: {model.LABEL}")
-def get_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+def get_[[ entity.ident ]](item_id: crud.ItemId, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     return _get(db, [[ who ]], item_id)
 
 
 @api.put("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Replace: {model.LABEL}")
-def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+def replace_[[ entity.ident ]](item_id: crud.ItemId, body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     row = _get(db, [[ who ]], item_id)
     _apply(row, _check(db, [[ who ]], body.model_dump(), item_id))
     crud.save(db, row, model.META)
@@ -142,7 +142,7 @@ def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, [[ who
 
 
 @api.patch("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Update some fields: {model.LABEL}")
-def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+def update_[[ entity.ident ]](item_id: crud.ItemId, body: schemas.[[ M ]]Update, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     row = _get(db, [[ who ]], item_id)
     current = {f.name: getattr(row, f.name) for f in model.FIELDS}
     merged = crud.revalidate(schemas.[[ M ]]Create, {**current, **body.model_dump(exclude_unset=True)})
@@ -152,7 +152,7 @@ def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, [[ who 
 
 
 @api.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete: {model.LABEL}")
-def delete_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> Response:
+def delete_[[ entity.ident ]](item_id: crud.ItemId, [[ who ]]: [[ api_dep ]], db: Db) -> Response:
     crud.delete(db, _get(db, [[ who ]], item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -188,7 +188,7 @@ def _from_form(db: Session, [[ who ]]: [[ who_type ]], values: dict[str, Any], i
 
 @pages.get("")
 def [[ entity.ident ]]_list_page(
-    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: int = 1, sort: str = "-id", q: str = ""
+    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: crud.PageNo = 1, sort: str = "-id", q: crud.SearchText = ""
 ) -> Response:
     result = crud.list_rows(db, model.META, [[ scope ]], page=page, sort=sort, q=q)
     labels = {
@@ -236,14 +236,14 @@ def [[ entity.ident ]]_create_page(request: Request, [[ who ]]: [[ page_dep ]], 
 
 
 @pages.get("/{item_id}/edit")
-def [[ entity.ident ]]_edit_page(item_id: int, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+def [[ entity.ident ]]_edit_page(item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
     row = _get(db, [[ who ]], item_id)
     return _form_page(request, db, [[ who ]], forms.row_values(model.FIELDS, row), {}, row=row)
 
 
 @pages.post("/{item_id}/edit")
 def [[ entity.ident ]]_update_page(
-    item_id: int, request: Request, [[ who ]]: [[ page_dep ]], form: CsrfForm, db: Db
+    item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], form: CsrfForm, db: Db
 ) -> Response:
     row = _get(db, [[ who ]], item_id)
     values = forms.form_values(model.FIELDS, form)
@@ -259,7 +259,7 @@ def [[ entity.ident ]]_update_page(
 
 @pages.post("/{item_id}/delete")
 def [[ entity.ident ]]_delete_page(
-    item_id: int, request: Request, [[ who ]]: [[ page_dep ]], _form: CsrfForm, db: Db
+    item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], _form: CsrfForm, db: Db
 ) -> Response:
     try:
         crud.delete(db, _get(db, [[ who ]], item_id))
