@@ -241,8 +241,14 @@ def owns(db: orm.Session, model: Any, [[ owner ]]: int, item_id: int) -> bool:
     return db.scalar(sa.select(model.id).where(model.id == item_id, model.[[ owner ]] == [[ owner ]])) is not None
 
 
-def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, value: Any, exclude_id: int | None) -> bool:
-    stmt = sa.select(model.id).where(model.[[ owner ]] == [[ owner ]], getattr(model, column) == value)
+def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, value: Any, exclude_id: int | None,
+                 *, casefold: bool = False) -> bool:
+    """Whether another row holds `value`; `casefold`: compared case-insensitively (e-mail addresses)."""
+    if casefold:
+        condition = sa.func.lower(getattr(model, column)) == str(value).lower()
+    else:
+        condition = getattr(model, column) == value
+    stmt = sa.select(model.id).where(model.[[ owner ]] == [[ owner ]], condition)
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     return db.scalar(stmt.limit(1)) is not None
@@ -253,7 +259,8 @@ def check_unique(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict
     taken = {
         f.name: "This value is already used by another record."
         for f in meta.fields
-        if f.unique and data.get(f.name) is not None and unique_taken(db, meta.model, [[ owner ]], f.name, data[f.name], exclude_id)
+        if f.unique and data.get(f.name) is not None
+        and unique_taken(db, meta.model, [[ owner ]], f.name, data[f.name], exclude_id, casefold=f.kind == "email")
     }
     if taken:
         raise FieldErrors(taken, status.HTTP_409_CONFLICT, "unique")
@@ -337,8 +344,8 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.datetime):  # stored as naive UTC: written with its offset
+        return value.replace(tzinfo=dt.UTC).isoformat(timespec="seconds") if value.tzinfo is None else value.isoformat(timespec="seconds")
     if isinstance(value, (dt.date, decimal.Decimal, int)):
         return str(value)
     text = str(value)

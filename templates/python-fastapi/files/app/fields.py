@@ -107,6 +107,11 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    """Stored datetimes are naive UTC: the API answers them with their offset (RFC 3339, `Z`)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 BlankIsNone = pydantic.BeforeValidator(blank_to_none)
 NoNul = pydantic.AfterValidator(_no_nul)
 
@@ -117,6 +122,9 @@ Decimal = Annotated[decimal.Decimal, pydantic.Field(max_digits=DECIMAL_DIGITS, d
 Bool = bool
 Date = dt.date
 DateTime = Annotated[dt.datetime, pydantic.AfterValidator(_naive_utc)]
+# Input: an offset is honoured (`09:00+09:00` is 00:00 UTC); without one the time is UTC.
+# Output (`StoredDateTime`): always with its offset, so clients never guess the zone.
+StoredDateTime = Annotated[dt.datetime, pydantic.AfterValidator(_aware_utc)]
 Email = Annotated[pydantic.EmailStr, pydantic.StringConstraints(max_length=EMAIL_MAX)]
 Url = Annotated[
     str,

@@ -257,6 +257,12 @@ def [[ entity.ident ]]_update_page(
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
 
 
+@pages.get("/{item_id}/delete")
+def [[ entity.ident ]]_delete_confirm_page(item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+    """Asks before deleting (the list links here; the POST below deletes)."""
+    return render(request, "entity_delete.html", {"entity": model.META, "row": _get(db, [[ who ]], item_id)})
+
+
 @pages.post("/{item_id}/delete")
 def [[ entity.ident ]]_delete_page(
     item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], _form: CsrfForm, db: Db
