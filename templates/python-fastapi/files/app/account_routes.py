@@ -36,7 +36,6 @@ from app.security import (
 [% if app.features.teams %]
     PageMembership,
 [% endif %]
-    authenticate,
 [% if app.features.teams %]
     create_personal_workspace,
 [% endif %]
@@ -44,6 +43,8 @@ from app.security import (
     hash_password,
     login_session,
     logout_session,
+    optional_page_account,
+    revoke_sessions,
 [% if app.features.teams %]
     membership_of,
     memberships,
@@ -53,6 +54,7 @@ from app.security import (
     switch_workspace,
 [% endif %]
 )
+from app.lifecycle_routes import login, send_verification
 from app.templating import flash, render
 
 PASSWORD_MIN = 8
@@ -105,18 +107,22 @@ def _create_account(db: orm.Session, email: str, password: str) -> Account | Non
 
 
 @api.post("/signup", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
-def signup(body: SignupIn, db: Db) -> Account:
-    """Create an account (JSON `email`, `password`). 409 when the e-mail is taken."""
+def signup(body: SignupIn, request: Request, db: Db) -> Account:
+    """Create an account (JSON `email`, `password`) and mail a verification link. 409 when the e-mail is taken."""
     account = _create_account(db, body.email, body.password)
     if account is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="An account with this e-mail already exists.")
+    send_verification(request, account)
     return account
 
 
 @api.post("/token", response_model=TokenOut)
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Db) -> TokenOut:
-    """OAuth2 password flow: `username` (the e-mail) and `password` as a form; returns a bearer token."""
-    account = authenticate(db, form.username, form.password)
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: Db) -> TokenOut:
+    """OAuth2 password flow: `username` (the e-mail) and `password` as a form; returns a bearer token.
+
+    429 with `Retry-After` after too many failed logins for the account or from the client address.
+    """
+    account = login(request, db, form.username, form.password)
     if account is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -155,8 +161,9 @@ def signup_submit(request: Request, form: CsrfForm, db: Db) -> Response:
         errors["email"] = "An account with this e-mail already exists."
     if account is None:
         return render(request, "signup.html", {"values": {"email": email}, "errors": errors}, status_code=422)
+    send_verification(request, account)
     login_session(request, account)
-    flash(request, "Welcome! Your account is ready.", "success")
+    flash(request, "Welcome! Your account is ready: confirm your e-mail address with the link we sent.", "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -169,7 +176,11 @@ def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
 def login_submit(request: Request, form: CsrfForm, db: Db) -> Response:
     email = str(form.get("email") or "")
     next_path = safe_next(str(form.get("next") or "/"))
-    account = authenticate(db, email, str(form.get("password") or ""))
+    try:
+        account = login(request, db, email, str(form.get("password") or ""))
+    except HTTPException as exc:  # 429: too many failed logins
+        context = {"values": {"email": email}, "next": next_path, "error": exc.detail}
+        return render(request, "login.html", context, status_code=exc.status_code, headers=exc.headers)
     if account is None:
         context = {"values": {"email": email}, "next": next_path, "error": "Incorrect e-mail or password."}
         return render(request, "login.html", context, status_code=401)
@@ -184,7 +195,11 @@ def logout_page(request: Request) -> Response:
 
 
 @pages.post("/logout")
-def logout(request: Request, _form: CsrfForm) -> Response:
+def logout(request: Request, _form: CsrfForm, db: Db) -> Response:
+    """Ends this session and revokes every other session and API token of the account (a copied cookie stops working)."""
+    account = optional_page_account(request, db)
+    if account is not None:
+        revoke_sessions(db, account)
     logout_session(request)
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 [% if app.features.teams %]

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import QueryParams
 
 from app import rules
-from app.fields import INT_MAX, Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
+from app.fields import ID_MAX, INT_MAX, Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ OPTIONS_LIMIT = 1000  # rows offered in a select box
 MAX_PAGE = INT_MAX // MAX_PER_PAGE
 
 # Path ids and page numbers bounded to what the database stores: larger ones answer 422, not 500.
-ItemId = Annotated[int, Path(ge=1, le=INT_MAX, description="The record's id")]
+ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="The record's id")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number (past the last page: an empty page)")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Rows per page")]
 SearchText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$", description="Search the text fields")]

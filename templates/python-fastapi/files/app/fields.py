@@ -26,6 +26,7 @@ DECIMAL_DIGITS = 18
 DECIMAL_PLACES = 4
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1  # ids are 32-bit integers on every database
 
 TEXTUAL_KINDS = frozenset({"text", "longtext", "email", "url"})
 
@@ -132,4 +133,4 @@ Url = Annotated[
     pydantic.AfterValidator(_http_url),
     NoNul,
 ]
-RefId = Annotated[int, pydantic.Field(ge=1, le=INT_MAX)]
+RefId = Annotated[int, pydantic.Field(ge=1, le=ID_MAX)]

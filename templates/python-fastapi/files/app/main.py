@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import account_routes, extra_routes, meta, system_routes[% if views %], view_routes[% endif %]
+from app import account_routes, extra_routes, lifecycle_routes, meta, system_routes[% if views %], view_routes[% endif %]
 
 from app.config import settings
 from app.crud import FieldErrors
@@ -59,6 +59,8 @@ app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")
 app.include_router(system_routes.router)
 app.include_router(account_routes.api)
 app.include_router(account_routes.pages)
+app.include_router(lifecycle_routes.api)
+app.include_router(lifecycle_routes.pages)
 [% if app.features.teams %]
 app.include_router(account_routes.teams_api)
 [% endif %]

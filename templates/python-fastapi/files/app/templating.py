@@ -76,5 +76,6 @@ templates.env.globals["query"] = _query
 templates.env.filters["number"] = _number
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from app.entities import ENTITIES
-from app.fields import INT_MAX
+from app.fields import ID_MAX, INT_MAX
 from tests.helpers import User, create, new_client, new_user, payload
 
 META = ENTITIES[0]
@@ -28,12 +28,13 @@ def _first_with(kind: str, unique: bool = False):  # type: ignore[no-untyped-def
 
 
 def test_ids_and_pages_beyond_the_database_range_are_422(user_a: User) -> None:
-    for big in (INT_MAX + 1, 10**20):
+    for big in (ID_MAX + 1, INT_MAX + 1, 10**20):
         assert user_a.api.get(f"{API}/{big}").status_code == 422
         assert user_a.api.patch(f"{API}/{big}", json={}).status_code == 422
         assert user_a.api.delete(f"{API}/{big}").status_code == 422
+    for big in (INT_MAX + 1, 10**20):
         assert user_a.api.get(API, params={"page": big}).status_code == 422
-    assert user_a.api.get(f"{API}/{INT_MAX}").status_code == 404
+    assert user_a.api.get(f"{API}/{ID_MAX}").status_code == 404
     assert user_a.api.get(API, params={"q": "a\x00b"}).status_code == 422
 
 
