@@ -166,3 +166,31 @@ def test_rule_error_inline_and_view_page(browser, generated_app: Callable[[str],
         expect(card.locator(".card-count")).to_have_text("1")
         expect(card).to_contain_text("120.50")
         assert not problems, problems
+
+
+def test_api_docs_render_without_network(browser, generated_app: Callable[[str], Path], app_venv: Venv,  # noqa: ANN001
+                                         tmp_path: Path) -> None:
+    """Swagger UI and ReDoc render from the app's own assets: every other origin is cut off, and
+    the page's CSP reports no violation."""
+    with serve_app(generated_app("sample"), app_venv, tmp_path) as base:
+        page, problems = _new_page(browser, base)
+        elsewhere: list[str] = []
+
+        def only_the_app(route) -> None:  # noqa: ANN001
+            if route.request.url.startswith(base + "/"):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort("internetdisconnected")
+
+        page.context.route("**/*", only_the_app)
+        page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.goto("/docs")
+        page.wait_for_selector(".swagger-ui .info .title")
+        assert page.locator(".opblock").count() > 5, "Swagger UI shows no operations"
+        page.goto("/redoc")
+        page.wait_for_selector("[data-section-id], .api-content h1")
+        assert elsewhere == [], f"docs asked for other origins: {elsewhere}"
+        # ReDoc's footer always points at Redocly's logo on their CDN: the CSP blocks it (as it
+        # should; nothing is fetched), and the reference renders without it.
+        assert [p for p in problems if "cdn.redoc.ly" not in p] == [], problems
