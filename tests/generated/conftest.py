@@ -44,6 +44,8 @@ EVENTS = {
 SPECS = {
     "invoices": REPO / "tests/fixtures/specs/invoices.yaml",
     "bookings": REPO / "tests/fixtures/specs/bookings.yaml",
+    # Hangul labels: the generated app's UI is Korean (issue 14).
+    "korean": REPO / "tests/fixtures/specs/korean.yaml",
 }
 # Apps rendered from an issue-form body (`generate --issue-body`): every rule and view form, teams on.
 BODIES = {

@@ -55,6 +55,8 @@ from app.security import (
 [% endif %]
 )
 from app.lifecycle_routes import login, send_verification
+from app.i18n import _
+from app.msg import N_
 from app.templating import flash, render
 
 PASSWORD_MIN = 8
@@ -111,7 +113,7 @@ def signup(body: SignupIn, request: Request, db: Db) -> Account:
     """Create an account (JSON `email`, `password`) and mail a verification link. 409 when the e-mail is taken."""
     account = _create_account(db, body.email, body.password)
     if account is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="An account with this e-mail already exists.")
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=N_("An account with this e-mail already exists."))
     send_verification(request, account)
     return account
 
@@ -158,12 +160,12 @@ def signup_submit(request: Request, form: CsrfForm, db: Db) -> Response:
             errors.setdefault(str(err["loc"][0]), str(err["msg"]).removeprefix("Value error, "))
     account = None if errors else _create_account(db, email, password)
     if account is None and not errors:
-        errors["email"] = "An account with this e-mail already exists."
+        errors["email"] = N_("An account with this e-mail already exists.")
     if account is None:
         return render(request, "signup.html", {"values": {"email": email}, "errors": errors}, status_code=422)
     send_verification(request, account)
     login_session(request, account)
-    flash(request, "Welcome! Your account is ready: confirm your e-mail address with the link we sent.", "success")
+    flash(request, N_("Welcome! Your account is ready: confirm your e-mail address with the link we sent."), "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -182,7 +184,7 @@ def login_submit(request: Request, form: CsrfForm, db: Db) -> Response:
         context = {"values": {"email": email}, "next": next_path, "error": exc.detail}
         return render(request, "login.html", context, status_code=exc.status_code, headers=exc.headers)
     if account is None:
-        context = {"values": {"email": email}, "next": next_path, "error": "Incorrect e-mail or password."}
+        context = {"values": {"email": email}, "next": next_path, "error": N_("Incorrect e-mail or password.")}
         return render(request, "login.html", context, status_code=401)
     login_session(request, account)
     return RedirectResponse(next_path, status_code=status.HTTP_303_SEE_OTHER)
@@ -250,20 +252,20 @@ def _member_of(db: orm.Session, account: Account, team_id: int) -> Membership:
 def _add_member(db: orm.Session, by: Membership, email: str) -> Membership:
     """Adds the account with this e-mail to `by`'s team. Only the owner may; the account must exist."""
     if not by.is_owner:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Only the owner of the workspace can add members.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=N_("Only the owner of the workspace can add members."))
     email = email.strip().lower()
     account = db.scalar(sa.select(Account).where(Account.email == email))
     if account is None:
-        raise FieldErrors({"email": "No account uses this e-mail: ask them to sign up first."})
+        raise FieldErrors({"email": N_("No account uses this e-mail: ask them to sign up first.")})
     if membership_of(db, account.id, by.team_id) is not None:
-        raise FieldErrors({"email": "This account is already a member."}, status.HTTP_409_CONFLICT, "conflict")
+        raise FieldErrors({"email": N_("This account is already a member.")}, status.HTTP_409_CONFLICT, "conflict")
     membership = Membership(team_id=by.team_id, account_id=account.id, role=MEMBER)
     db.add(membership)
     try:
         db.commit()
     except IntegrityError:  # added concurrently
         db.rollback()
-        raise FieldErrors({"email": "This account is already a member."}, status.HTTP_409_CONFLICT, "conflict") from None
+        raise FieldErrors({"email": N_("This account is already a member.")}, status.HTTP_409_CONFLICT, "conflict") from None
     db.refresh(membership)
     return membership
 
@@ -271,12 +273,12 @@ def _add_member(db: orm.Session, by: Membership, email: str) -> Membership:
 def _remove_member(db: orm.Session, by: Membership, account_id: int) -> None:
     """Removes a member from `by`'s team: the owner removes anyone else; a member may leave."""
     if not by.is_owner and account_id != by.account_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Only the owner of the workspace can remove members.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=N_("Only the owner of the workspace can remove members."))
     target = membership_of(db, account_id, by.team_id)
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Member not found")
     if target.is_owner:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="The owner cannot be removed from the workspace.")
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=N_("The owner cannot be removed from the workspace."))
     db.delete(target)
     db.commit()
 
@@ -348,7 +350,7 @@ def team_add_member(request: Request, membership: PageMembership, form: CsrfForm
         added = _add_member(db, membership, email)
     except FieldErrors as exc:
         return _team_page(request, db, membership, {"email": email}, exc.errors, exc.status_code)
-    flash(request, f"{added.account.email} is now a member of this workspace.", "success")
+    flash(request, _("{email} is now a member of this workspace.", email=added.account.email), "success")
     return RedirectResponse("/teams", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -358,9 +360,9 @@ def team_remove_member(account_id: ItemId, request: Request, membership: PageMem
     _remove_member(db, membership, account_id)
     if leaving:
         request.session.pop("team_id", None)
-        flash(request, "You left the workspace.", "success")
+        flash(request, N_("You left the workspace."), "success")
         return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-    flash(request, "Member removed.", "success")
+    flash(request, N_("Member removed."), "success")
     return RedirectResponse("/teams", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -371,6 +373,6 @@ def team_switch(request: Request, membership: PageMembership, form: CsrfForm, db
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Workspace not found")
     switch_workspace(request, target)
-    flash(request, f"Switched to {target.team.name}.", "success")
+    flash(request, _("Switched to {name}.", name=target.team.name), "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 [% endif %]

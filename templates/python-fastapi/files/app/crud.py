@@ -29,6 +29,7 @@ from starlette.datastructures import QueryParams
 
 from app import rules
 from app.fields import ID_MAX, INT_MAX, Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
+from app.msg import N_
 
 T = TypeVar("T")
 
@@ -257,7 +258,7 @@ def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, val
 def check_unique(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
     """Raise 409 FieldErrors when a `unique` field's value is already used in this [[ tenant ]]."""
     taken = {
-        f.name: "This value is already used by another record."
+        f.name: N_("This value is already used by another record.")
         for f in meta.fields
         if f.unique and data.get(f.name) is not None
         and unique_taken(db, meta.model, [[ owner ]], f.name, data[f.name], exclude_id, casefold=f.kind == "email")
@@ -280,7 +281,7 @@ def check_rules(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[
 def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
     """Raise 422 FieldErrors when a `ref` value is not a row of the same [[ tenant ]]."""
     missing = {
-        name: "No such record in [[ yours ]]."
+        name: N_("No such record in [[ yours ]].")
         for name, model in targets.items()
         if data.get(name) is not None and not owns(db, model, [[ owner ]], data[name])
     }
@@ -301,7 +302,7 @@ def save(db: orm.Session, row: Any, meta: EntityMeta | None = None) -> None:
         broken = rules.constraint_errors(meta, meta.rules, "[[ owner ]]", exc) if meta is not None and meta.rules else None
         if broken:
             raise FieldErrors(broken, kind="rule") from None
-        raise FieldErrors({"__all__": "The change conflicts with existing data."}, status.HTTP_409_CONFLICT, "conflict") from None
+        raise FieldErrors({"__all__": N_("The change conflicts with existing data.")}, status.HTTP_409_CONFLICT, "conflict") from None
     db.refresh(row)
 
 
@@ -312,7 +313,7 @@ def delete(db: orm.Session, row: Any) -> None:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise FieldErrors({"__all__": "This record is still referenced by other records."}, status.HTTP_409_CONFLICT, "referenced") from None
+        raise FieldErrors({"__all__": N_("This record is still referenced by other records.")}, status.HTTP_409_CONFLICT, "referenced") from None
 
 
 def labels_for(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, ids: Iterable[int | None]) -> dict[int, str]:

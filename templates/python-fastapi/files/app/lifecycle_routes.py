@@ -38,6 +38,7 @@ from app.security import (
     revoke_sessions,
     verify_password,
 )
+from app.msg import N_
 from app.templating import flash, render
 
 PASSWORD_MIN = 8
@@ -122,7 +123,7 @@ def _send_reset(request: Request, account: Account) -> None:
               "The link works for one hour, once. If you did not ask for it, ignore this mail.\n")
 
 
-def _bad_token(detail: str = "This link is invalid or was already used.") -> HTTPException:
+def _bad_token(detail: str = N_("This link is invalid or was already used.")) -> HTTPException:
     return HTTPException(status.HTTP_400_BAD_REQUEST, detail=detail)
 
 
@@ -130,7 +131,7 @@ def _load(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> dict[
     try:
         data = serializer.loads(token, max_age=max_age)
     except SignatureExpired:
-        raise _bad_token("This link has expired: ask for a new one.") from None
+        raise _bad_token(N_("This link has expired: ask for a new one.")) from None
     except BadSignature:
         raise _bad_token() from None
     if not isinstance(data, dict) or not isinstance(data.get("aid"), int):
@@ -167,7 +168,7 @@ def _ask_reset(request: Request, db: orm.Session, email: str) -> None:
 
 def _check_password(account: Account, password: str) -> None:
     if not verify_password(account.password_hash, password):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="The password is not right.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=N_("The password is not right."))
 
 
 def _change_password(db: orm.Session, account: Account, current: str, new: str) -> None:
@@ -181,7 +182,7 @@ def _change_email(request: Request, db: orm.Session, account: Account, password:
     email = email.strip().lower()
     if email != account.email:
         if db.scalar(sa.select(Account.id).where(Account.email == email)) is not None:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="An account with this e-mail already exists.")
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=N_("An account with this e-mail already exists."))
         account.email = email
         account.email_verified = False
         db.commit()
@@ -218,7 +219,7 @@ def throttle(request: Request, email: str) -> None:
     if wait:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="Too many failed logins: try again later.",
+            detail=N_("Too many failed logins: try again later."),
             headers={"Retry-After": str(wait)},
         )
 
@@ -310,7 +311,7 @@ def verify_page(request: Request, db: Db, token: str = "") -> Response:
         _verify(db, token)
     except HTTPException as exc:
         return render(request, "error.html", {"status_code": 400, "message": exc.detail}, status_code=400)
-    flash(request, "E-mail address confirmed.", "success")
+    flash(request, N_("E-mail address confirmed."), "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -318,7 +319,7 @@ def verify_page(request: Request, db: Db, token: str = "") -> Response:
 def resend_page(request: Request, account: PageAccount, _form: CsrfForm) -> Response:
     if not account.email_verified:
         send_verification(request, account)
-    flash(request, "A new confirmation mail is on its way.", "success")
+    flash(request, N_("A new confirmation mail is on its way."), "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -353,7 +354,7 @@ def reset_confirm_submit(request: Request, form: CsrfForm, db: Db) -> Response:
     except HTTPException as exc:
         return render(request, "password_reset_confirm.html", {"token": token, "errors": {"token": exc.detail}}, status_code=400)
     logout_session(request)
-    flash(request, "Password changed: log in with the new one.", "success")
+    flash(request, N_("Password changed: log in with the new one."), "success")
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -377,7 +378,7 @@ def account_password(request: Request, account: PageAccount, form: CsrfForm, db:
     except HTTPException as exc:
         return _account_page(request, account, {"current_password": exc.detail}, exc.status_code)
     login_session(request, account)  # this browser stays logged in; every other session ends
-    flash(request, "Password changed. Other sessions and API tokens were logged out.", "success")
+    flash(request, N_("Password changed. Other sessions and API tokens were logged out."), "success")
     return RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -391,7 +392,7 @@ def account_email(request: Request, account: PageAccount, form: CsrfForm, db: Db
     except HTTPException as exc:
         field = "email" if exc.status_code == status.HTTP_409_CONFLICT else "email_password"
         return _account_page(request, account, {field: exc.detail}, exc.status_code)
-    flash(request, "E-mail changed: confirm it with the link we sent.", "success")
+    flash(request, N_("E-mail changed: confirm it with the link we sent."), "success")
     return RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -402,5 +403,5 @@ def account_delete(request: Request, account: PageAccount, form: CsrfForm, db: D
     except HTTPException as exc:
         return _account_page(request, account, {"delete_password": exc.detail}, exc.status_code)
     logout_session(request)
-    flash(request, "Your account and its data were deleted.", "success")
+    flash(request, N_("Your account and its data were deleted."), "success")
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)

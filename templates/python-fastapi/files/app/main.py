@@ -23,6 +23,8 @@ from app.http_headers import SecurityHeadersMiddleware
 from app.metrics import MetricsMiddleware
 from app.routers import ROUTERS
 from app.security import LoginRequired, login_redirect_url
+from app.i18n import _
+from app.msg import N_
 from app.templating import render
 
 
@@ -74,6 +76,13 @@ app.include_router(view_routes.pages)
 app.include_router(extra_routes.router)
 
 
+# What a browser is told (in the app's language) instead of the API's detail.
+PAGE_ERRORS = {
+    404: N_("This page does not exist."),
+    405: N_("This action is not possible here."),
+}
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "text/html")
 
@@ -92,7 +101,8 @@ async def _field_errors(_request: Request, exc: FieldErrors) -> Response:
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """JSON for the API; a small HTML page for browsers."""
     if _wants_html(request) and exc.status_code in (403, 404, 405):
-        return render(request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, status_code=exc.status_code)
+        message = PAGE_ERRORS.get(exc.status_code, exc.detail)  # 403s say why (owner only, CSRF)
+        return render(request, "error.html", {"status_code": exc.status_code, "message": message}, status_code=exc.status_code)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
@@ -103,6 +113,6 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
     if not _wants_html(request):
         return await request_validation_exception_handler(request, exc)
     problems = "; ".join(f"{err['loc'][-1]}: {err['msg']}" for err in exc.errors())
-    message = f"This address has a value the page cannot use ({problems})."
+    message = _("This address has a value the page cannot use ({problems}).", problems=problems)
     context = {"status_code": status.HTTP_400_BAD_REQUEST, "message": message, "back": request.url.path}
     return render(request, "error.html", context, status_code=status.HTTP_400_BAD_REQUEST)

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 
 from app.config import settings
 from app.db import get_db
+from app.msg import N_
 [% if app.features.teams %]
 from app.models import OWNER, Account, Membership, Team
 [% else %]
@@ -189,7 +190,7 @@ async def csrf_form(request: Request) -> FormData:
     sent = form.get("csrf_token")
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
-        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="CSRF token missing or invalid")
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=N_("CSRF token missing or invalid"))
     return form
 
 

@@ -11,7 +11,7 @@ import jinja2
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
-from app import meta
+from app import i18n, meta
 from app.entities import ENTITIES
 [% if views %]
 from app.views import VIEWS
@@ -54,6 +54,7 @@ def _number(value: Any) -> str:
 
 def _context(request: Request) -> dict[str, Any]:
     return {
+        "language": i18n.LANGUAGE,
         "app_name": meta.APP_NAME,
         "app_summary": meta.APP_SUMMARY,
         "nav": ENTITIES,
@@ -73,6 +74,7 @@ def _context(request: Request) -> dict[str, Any]:
 
 templates.context_processors.append(_context)
 templates.env.globals["query"] = _query
+templates.env.globals["_"] = i18n._
 templates.env.filters["number"] = _number
 
 

@@ -37,6 +37,7 @@ from app.rules import defaults as rule_defaults
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
 from app.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
+from app.i18n import _
 from app.templating import flash, render
 
 Db = Annotated[Session, Depends(get_db)]
@@ -231,7 +232,7 @@ def [[ entity.ident ]]_create_page(request: Request, [[ who ]]: [[ page_dep ]], 
         crud.save(db, row, model.META)
     except crud.FieldErrors as exc:
         return _form_page(request, db, [[ who ]], values, exc.errors, status_code=exc.status_code)
-    flash(request, f"{model.LABEL} created.", "success")
+    flash(request, _("{label} created.", label=model.LABEL), "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -253,7 +254,7 @@ def [[ entity.ident ]]_update_page(
     except crud.FieldErrors as exc:
         db.rollback()
         return _form_page(request, db, [[ who ]], values, exc.errors, row=row, status_code=exc.status_code)
-    flash(request, f"{model.LABEL} saved.", "success")
+    flash(request, _("{label} saved.", label=model.LABEL), "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -272,5 +273,5 @@ def [[ entity.ident ]]_delete_page(
     except crud.FieldErrors as exc:
         flash(request, exc.errors["__all__"], "error")
     else:
-        flash(request, f"{model.LABEL} deleted.", "success")
+        flash(request, _("{label} deleted.", label=model.LABEL), "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
