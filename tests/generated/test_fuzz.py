@@ -20,7 +20,7 @@ import pytest
 
 from conftest import BODIES, EVENTS, SPECS, Postgres, Venv, require_tool, run, scrubbed_env, serve_app
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 5
 SEED = 20261127
 APPS = [*EVENTS, *SPECS, *BODIES]
 
