@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -56,6 +57,15 @@ def _token(base: str, account: dict[str, str]) -> str:
         return str(json.load(response)["access_token"])
 
 
+def _me(base: str, token: str) -> int:
+    request = urllib.request.Request(base + "/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
 def _fuzz(app_dir: Path, venv: Venv, workdir: Path, database_url: str) -> None:
     schemathesis = require_tool("schemathesis")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -65,11 +75,15 @@ def _fuzz(app_dir: Path, venv: Venv, workdir: Path, database_url: str) -> None:
         # cwd: schemathesis writes a `.schemathesis/` cache where it runs.
         proc = run([schemathesis, "run", f"{base}/openapi.json", "-H", f"Authorization: Bearer {token}",
                     "--checks", "not_a_server_error", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED),
-                    "--generation-database", "none", "--no-color"],
+                    "--generation-database", "none", "--no-color",
+                    # Logout revokes the token: every later request would be a mere 401.
+                    "--exclude-path", "/api/auth/logout"],
                    cwd=workdir, check=False, timeout=600)
+        still_in = _me(base, token)
         log = (workdir / "server/uvicorn.log").read_text(errors="replace")
     assert proc.returncode == 0, f"schemathesis found 5xx answers:\n{proc.stdout[-12000:]}\n{proc.stderr[-3000:]}\n--- server\n{log[-6000:]}"
     assert "Traceback" not in log, log[-6000:]
+    assert still_in == 200, "the token was revoked during the run: the fuzzing was not authenticated throughout"
 
 
 @pytest.mark.parametrize("name", APPS)
