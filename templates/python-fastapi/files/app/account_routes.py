@@ -55,7 +55,9 @@ from app.security import (
 [% endif %]
 )
 from app.lifecycle_routes import login, send_verification
+[% if app.features.teams %]
 from app.i18n import _
+[% endif %]
 from app.msg import N_
 from app.templating import flash, render
 

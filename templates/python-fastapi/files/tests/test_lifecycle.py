@@ -157,7 +157,7 @@ def test_deleting_an_owner_hands_a_shared_workspace_to_the_first_member() -> Non
 def test_failed_logins_are_limited_per_account_and_per_client() -> None:
     user = new_user("limited")
     attacker = new_client(("198.51.100.7", 4000))
-    for _ in range(settings.login_max_failures):
+    for _attempt in range(settings.login_max_failures):
         assert attacker.post("/api/auth/token", data={"username": user.email, "password": "guess"}).status_code == 401
     refused = attacker.post("/api/auth/token", data={"username": user.email, "password": PASSWORD})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
