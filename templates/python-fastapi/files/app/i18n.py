@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from babel.messages.pofile import read_po
-
 from app import meta
 from app.entities import ENTITIES
 from app.msg import N_  # noqa: F401 (re-exported: the marker for messages kept as data)
@@ -49,6 +47,8 @@ def _choose() -> str:
 def load_catalog(language: str) -> dict[str, str]:
     if language == SOURCE_LANGUAGE:
         return {}
+    from babel.messages.pofile import read_po  # only for a translated UI: English apps start faster
+
     with open(LOCALES_DIR / f"{language}.po", "rb") as po:
         catalog = read_po(po, locale=language)
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +40,8 @@ def send(to: str, subject: str, body: str) -> None:
 
 
 def _smtp_send(message: EmailMessage) -> None:
+    import ssl  # only when mail really goes out
+
     url = urlsplit(settings.smtp_url)
     host = url.hostname or "localhost"
     context = ssl.create_default_context()
