@@ -44,6 +44,8 @@ EVENTS = {
 SPECS = {
     "invoices": REPO / "tests/fixtures/specs/invoices.yaml",
     "bookings": REPO / "tests/fixtures/specs/bookings.yaml",
+    # Hangul labels: the generated app's UI is Korean (issue 14).
+    "korean": REPO / "tests/fixtures/specs/korean.yaml",
 }
 # Apps rendered from an issue-form body (`generate --issue-body`): every rule and view form, teams on.
 BODIES = {
@@ -235,13 +237,14 @@ def _http_status(url: str) -> int | None:
 
 
 @contextlib.contextmanager
-def serve_app(app_dir: Path, venv: Venv, workdir: Path, database_url: str | None = None) -> Iterator[str]:
+def serve_app(app_dir: Path, venv: Venv, workdir: Path, database_url: str | None = None,
+              extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Serves the app with uvicorn on 127.0.0.1:<free port>, a temp SQLite database (or
-    `database_url`) and APP_ENV=development; yields the base URL; always stops the server."""
+    `database_url`) and APP_ENV=development (plus `extra_env`); yields the base URL; always stops the server."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = scrubbed_env(venv, workdir, APP_ENV="development",
-                       DATABASE_URL=database_url or f"sqlite:///{workdir / 'app.db'}")
+                       DATABASE_URL=database_url or f"sqlite:///{workdir / 'app.db'}", **(extra_env or {}))
     log_path = workdir / "uvicorn.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -11,7 +11,7 @@ from conftest import Venv, run_app_suite
 
 # The wide app has the most tests: stop at its first failure to keep the run short.
 SUITE_ARGS = {"sample": ["-q"], "wide": ["-x", "-q"], "i18n": ["-q"], "reserved": ["-q"], "teams": ["-q"],
-              "invoices": ["-q"], "bookings": ["-q"], "tasks": ["-q"]}
+              "invoices": ["-q"], "bookings": ["-q"], "tasks": ["-q"], "korean": ["-q"]}
 
 
 @pytest.mark.parametrize("name", list(SUITE_ARGS))

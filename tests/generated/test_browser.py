@@ -166,3 +166,62 @@ def test_rule_error_inline_and_view_page(browser, generated_app: Callable[[str],
         expect(card.locator(".card-count")).to_have_text("1")
         expect(card).to_contain_text("120.50")
         assert not problems, problems
+
+
+def test_api_docs_render_without_network(browser, generated_app: Callable[[str], Path], app_venv: Venv,  # noqa: ANN001
+                                         tmp_path: Path) -> None:
+    """Swagger UI and ReDoc render from the app's own assets: every other origin is cut off, and
+    the page's CSP reports no violation."""
+    with serve_app(generated_app("sample"), app_venv, tmp_path) as base:
+        page, problems = _new_page(browser, base)
+        elsewhere: list[str] = []
+
+        def only_the_app(route) -> None:  # noqa: ANN001
+            if route.request.url.startswith(base + "/"):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort("internetdisconnected")
+
+        page.context.route("**/*", only_the_app)
+        page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.goto("/docs")
+        page.wait_for_selector(".swagger-ui .info .title")
+        assert page.locator(".opblock").count() > 5, "Swagger UI shows no operations"
+        page.goto("/redoc")
+        page.wait_for_selector("[data-section-id], .api-content h1")
+        assert elsewhere == [], f"docs asked for other origins: {elsewhere}"
+        # ReDoc's footer always points at Redocly's logo on their CDN: the CSP blocks it (as it
+        # should; nothing is fetched), and the reference renders without it.
+        assert [p for p in problems if "cdn.redoc.ly" not in p] == [], problems
+
+
+def test_a_korean_app_is_korean(browser, generated_app: Callable[[str], Path], app_venv: Venv,  # noqa: ANN001
+                                tmp_path: Path) -> None:
+    """Hangul labels in the spec: pages, messages and `<html lang>` are Korean, in a real browser."""
+    with serve_app(generated_app("korean"), app_venv, tmp_path) as base:
+        page, problems = _new_page(browser, base)
+        page.goto("/signup")
+        assert page.locator("html").get_attribute("lang") == "ko"
+        assert page.locator("main h1").inner_text().strip() == "계정 만들기"
+        _sign_up(page, "kim@example.com")
+        assert "환영합니다" in page.locator(".flash").first.inner_text()
+        page.goto("/rooms/new")
+        assert page.locator("main h1").inner_text().strip() == "새 회의실"
+        page.click("form.entity-form button[type=submit]")  # nothing filled in: the required name is missing
+        assert page.locator("#e-name").inner_text().strip() == "필수 항목입니다."
+        page.fill("#f-name", "큰 회의실")
+        page.click("form.entity-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/rooms$"))
+        assert "회의실을(를) 만들었습니다." in page.locator(".flash").first.inner_text()
+        assert page.locator("a.danger").first.inner_text().strip() == "삭제"
+        page.locator("a.danger").first.click()
+        assert page.locator("main h1").inner_text().strip() == "회의실을(를) 삭제할까요?"
+        page.click("main form button[type=submit]")
+        page.wait_for_url(re.compile(r"/rooms$"))
+        assert "삭제했습니다" in page.locator(".flash").first.inner_text()
+        assert page.locator("html").get_attribute("lang") == "ko"
+        body = page.locator("body").inner_text()
+        for english in ("Log out", "Delete", "Search", "created", "No "):
+            assert english not in body, f"English {english!r} on a Korean page:\n{body}"
+        assert problems == [], problems

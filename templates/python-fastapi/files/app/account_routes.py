@@ -19,7 +19,7 @@ from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 
 [% if app.features.teams %]
-from app.crud import FieldErrors
+from app.crud import FieldErrors, ItemId
 [% endif %]
 from app.db import get_db
 [% if app.features.teams %]
@@ -36,7 +36,6 @@ from app.security import (
 [% if app.features.teams %]
     PageMembership,
 [% endif %]
-    authenticate,
 [% if app.features.teams %]
     create_personal_workspace,
 [% endif %]
@@ -44,6 +43,8 @@ from app.security import (
     hash_password,
     login_session,
     logout_session,
+    optional_page_account,
+    revoke_sessions,
 [% if app.features.teams %]
     membership_of,
     memberships,
@@ -53,6 +54,11 @@ from app.security import (
     switch_workspace,
 [% endif %]
 )
+from app.lifecycle_routes import login, send_verification
+[% if app.features.teams %]
+from app.i18n import _
+[% endif %]
+from app.msg import N_
 from app.templating import flash, render
 
 PASSWORD_MIN = 8
@@ -105,18 +111,22 @@ def _create_account(db: orm.Session, email: str, password: str) -> Account | Non
 
 
 @api.post("/signup", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
-def signup(body: SignupIn, db: Db) -> Account:
-    """Create an account (JSON `email`, `password`). 409 when the e-mail is taken."""
+def signup(body: SignupIn, request: Request, db: Db) -> Account:
+    """Create an account (JSON `email`, `password`) and mail a verification link. 409 when the e-mail is taken."""
     account = _create_account(db, body.email, body.password)
     if account is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="An account with this e-mail already exists.")
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=N_("An account with this e-mail already exists."))
+    send_verification(request, account)
     return account
 
 
 @api.post("/token", response_model=TokenOut)
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Db) -> TokenOut:
-    """OAuth2 password flow: `username` (the e-mail) and `password` as a form; returns a bearer token."""
-    account = authenticate(db, form.username, form.password)
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: Db) -> TokenOut:
+    """OAuth2 password flow: `username` (the e-mail) and `password` as a form; returns a bearer token.
+
+    429 with `Retry-After` after too many failed logins for the account or from the client address.
+    """
+    account = login(request, db, form.username, form.password)
     if account is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -152,11 +162,12 @@ def signup_submit(request: Request, form: CsrfForm, db: Db) -> Response:
             errors.setdefault(str(err["loc"][0]), str(err["msg"]).removeprefix("Value error, "))
     account = None if errors else _create_account(db, email, password)
     if account is None and not errors:
-        errors["email"] = "An account with this e-mail already exists."
+        errors["email"] = N_("An account with this e-mail already exists.")
     if account is None:
         return render(request, "signup.html", {"values": {"email": email}, "errors": errors}, status_code=422)
+    send_verification(request, account)
     login_session(request, account)
-    flash(request, "Welcome! Your account is ready.", "success")
+    flash(request, N_("Welcome! Your account is ready: confirm your e-mail address with the link we sent."), "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -169,9 +180,13 @@ def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
 def login_submit(request: Request, form: CsrfForm, db: Db) -> Response:
     email = str(form.get("email") or "")
     next_path = safe_next(str(form.get("next") or "/"))
-    account = authenticate(db, email, str(form.get("password") or ""))
+    try:
+        account = login(request, db, email, str(form.get("password") or ""))
+    except HTTPException as exc:  # 429: too many failed logins
+        context = {"values": {"email": email}, "next": next_path, "error": exc.detail}
+        return render(request, "login.html", context, status_code=exc.status_code, headers=exc.headers)
     if account is None:
-        context = {"values": {"email": email}, "next": next_path, "error": "Incorrect e-mail or password."}
+        context = {"values": {"email": email}, "next": next_path, "error": N_("Incorrect e-mail or password.")}
         return render(request, "login.html", context, status_code=401)
     login_session(request, account)
     return RedirectResponse(next_path, status_code=status.HTTP_303_SEE_OTHER)
@@ -184,7 +199,11 @@ def logout_page(request: Request) -> Response:
 
 
 @pages.post("/logout")
-def logout(request: Request, _form: CsrfForm) -> Response:
+def logout(request: Request, _form: CsrfForm, db: Db) -> Response:
+    """Ends this session and revokes every other session and API token of the account (a copied cookie stops working)."""
+    account = optional_page_account(request, db)
+    if account is not None:
+        revoke_sessions(db, account)
     logout_session(request)
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 [% if app.features.teams %]
@@ -235,20 +254,20 @@ def _member_of(db: orm.Session, account: Account, team_id: int) -> Membership:
 def _add_member(db: orm.Session, by: Membership, email: str) -> Membership:
     """Adds the account with this e-mail to `by`'s team. Only the owner may; the account must exist."""
     if not by.is_owner:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Only the owner of the workspace can add members.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=N_("Only the owner of the workspace can add members."))
     email = email.strip().lower()
     account = db.scalar(sa.select(Account).where(Account.email == email))
     if account is None:
-        raise FieldErrors({"email": "No account uses this e-mail: ask them to sign up first."})
+        raise FieldErrors({"email": N_("No account uses this e-mail: ask them to sign up first.")})
     if membership_of(db, account.id, by.team_id) is not None:
-        raise FieldErrors({"email": "This account is already a member."}, status.HTTP_409_CONFLICT, "conflict")
+        raise FieldErrors({"email": N_("This account is already a member.")}, status.HTTP_409_CONFLICT, "conflict")
     membership = Membership(team_id=by.team_id, account_id=account.id, role=MEMBER)
     db.add(membership)
     try:
         db.commit()
     except IntegrityError:  # added concurrently
         db.rollback()
-        raise FieldErrors({"email": "This account is already a member."}, status.HTTP_409_CONFLICT, "conflict") from None
+        raise FieldErrors({"email": N_("This account is already a member.")}, status.HTTP_409_CONFLICT, "conflict") from None
     db.refresh(membership)
     return membership
 
@@ -256,12 +275,12 @@ def _add_member(db: orm.Session, by: Membership, email: str) -> Membership:
 def _remove_member(db: orm.Session, by: Membership, account_id: int) -> None:
     """Removes a member from `by`'s team: the owner removes anyone else; a member may leave."""
     if not by.is_owner and account_id != by.account_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Only the owner of the workspace can remove members.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=N_("Only the owner of the workspace can remove members."))
     target = membership_of(db, account_id, by.team_id)
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Member not found")
     if target.is_owner:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="The owner cannot be removed from the workspace.")
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=N_("The owner cannot be removed from the workspace."))
     db.delete(target)
     db.commit()
 
@@ -279,20 +298,20 @@ def current_team(membership: ApiMembership) -> TeamOut:
 
 
 @teams_api.get("/{team_id}/members", response_model=list[MemberOut])
-def list_members(team_id: int, account: ApiAccount, db: Db) -> list[MemberOut]:
+def list_members(team_id: ItemId, account: ApiAccount, db: Db) -> list[MemberOut]:
     """The members of a workspace you belong to; 404 for any other."""
     _member_of(db, account, team_id)
     return [_member_out(m) for m in _members(db, team_id)]
 
 
 @teams_api.post("/{team_id}/members", response_model=MemberOut, status_code=status.HTTP_201_CREATED)
-def add_member(team_id: int, body: MemberIn, account: ApiAccount, db: Db) -> MemberOut:
+def add_member(team_id: ItemId, body: MemberIn, account: ApiAccount, db: Db) -> MemberOut:
     """Add a signed-up account by e-mail (owner only: 403 otherwise). 422 unknown e-mail, 409 already a member."""
     return _member_out(_add_member(db, _member_of(db, account, team_id), str(body.email)))
 
 
 @teams_api.delete("/{team_id}/members/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(team_id: int, account_id: int, account: ApiAccount, db: Db) -> Response:
+def remove_member(team_id: ItemId, account_id: ItemId, account: ApiAccount, db: Db) -> Response:
     """Remove a member (owner only: 403 otherwise; a member may remove itself to leave). Access ends at once."""
     _remove_member(db, _member_of(db, account, team_id), account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -333,19 +352,19 @@ def team_add_member(request: Request, membership: PageMembership, form: CsrfForm
         added = _add_member(db, membership, email)
     except FieldErrors as exc:
         return _team_page(request, db, membership, {"email": email}, exc.errors, exc.status_code)
-    flash(request, f"{added.account.email} is now a member of this workspace.", "success")
+    flash(request, _("{email} is now a member of this workspace.", email=added.account.email), "success")
     return RedirectResponse("/teams", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @pages.post("/teams/members/{account_id}/remove")
-def team_remove_member(account_id: int, request: Request, membership: PageMembership, _form: CsrfForm, db: Db) -> Response:
+def team_remove_member(account_id: ItemId, request: Request, membership: PageMembership, _form: CsrfForm, db: Db) -> Response:
     leaving = account_id == membership.account_id
     _remove_member(db, membership, account_id)
     if leaving:
         request.session.pop("team_id", None)
-        flash(request, "You left the workspace.", "success")
+        flash(request, N_("You left the workspace."), "success")
         return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-    flash(request, "Member removed.", "success")
+    flash(request, N_("Member removed."), "success")
     return RedirectResponse("/teams", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -356,6 +375,6 @@ def team_switch(request: Request, membership: PageMembership, form: CsrfForm, db
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Workspace not found")
     switch_workspace(request, target)
-    flash(request, f"Switched to {target.team.name}.", "success")
+    flash(request, _("Switched to {name}.", name=target.team.name), "success")
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 [% endif %]

@@ -8,6 +8,11 @@
 | SESSION_MAX_AGE     | 1209600 (14 days)          | session cookie lifetime in seconds                  |
 | TOKEN_MAX_AGE       | 86400 (1 day)              | bearer token lifetime in seconds                    |
 | DB_CREATE_TABLES    | 1 unless production        | create missing tables at startup (else: Alembic)    |
+| SMTP_URL            | (none: mail is logged)     | smtp://user:pass@host:587 (STARTTLS if offered) or smtps://…:465; required in production |
+| MAIL_FROM           | no-reply@localhost         | sender address of the app's mails                   |
+| PUBLIC_URL          | (the request's own URL)    | base of the links in mails, e.g. https://app.example.com |
+| LOGIN_MAX_FAILURES  | 10                         | failed logins per account and per client address …  |
+| LOGIN_WINDOW        | 900 (15 minutes)           | … in this many seconds, then 429 with Retry-After   |
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ class Settings:
     session_max_age: int
     token_max_age: int
     create_tables: bool
+    smtp_url: str = ""
+    mail_from: str = "no-reply@localhost"
+    public_url: str = ""
+    login_max_failures: int = 10
+    login_window: int = 15 * 60
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +75,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             )
     elif not secret_key:
         secret_key = DEV_SECRET_KEY
+    smtp_url = env.get("SMTP_URL", "").strip()
+    if app_env == "production" and not smtp_url:
+        raise ConfigError(
+            "APP_ENV=production requires SMTP_URL (e.g. smtp://user:password@smtp.example.com:587): "
+            "sign-up verification and password reset send e-mail"
+        )
     return Settings(
         app_env=app_env,
         database_url=normalize_database_url(env.get("DATABASE_URL", "").strip() or "sqlite:///./app.db"),
@@ -72,6 +88,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_max_age=int(env.get("SESSION_MAX_AGE", str(14 * 24 * 3600))),
         token_max_age=int(env.get("TOKEN_MAX_AGE", str(24 * 3600))),
         create_tables=_flag(env.get("DB_CREATE_TABLES"), default=app_env != "production"),
+        smtp_url=smtp_url,
+        mail_from=env.get("MAIL_FROM", "").strip() or "no-reply@localhost",
+        public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
+        login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "10")),
+        login_window=int(env.get("LOGIN_WINDOW", str(15 * 60))),
     )
 
 

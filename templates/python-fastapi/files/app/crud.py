@@ -17,24 +17,33 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic
 import sqlalchemy as sa
 from fastapi.exceptions import RequestValidationError
-from fastapi import status
+from fastapi import Path, Query, status
 from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import QueryParams
 
 from app import rules
-from app.fields import Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
+from app.fields import ID_MAX, INT_MAX, Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
+from app.msg import N_
 
 T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 OPTIONS_LIMIT = 1000  # rows offered in a select box
+# The last page number whose row offset still fits the database's 64-bit integers.
+MAX_PAGE = INT_MAX // MAX_PER_PAGE
+
+# Path ids and page numbers bounded to what the database stores: larger ones answer 422, not 500.
+ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="The record's id")]
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number (past the last page: an empty page)")]
+PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Rows per page")]
+SearchText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$", description="Search the text fields")]
 
 
 class FieldErrors(Exception):
@@ -67,6 +76,11 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def past_end(self) -> bool:
+        """A page after the last one (rows exist, but none on this page)."""
+        return self.page > self.pages
 
 
 def escape_like(text: str) -> str:
@@ -102,6 +116,8 @@ class Filter:
 def _filter_value(f: FieldSpec, raw: str) -> Any:
     if raw.strip() == "":
         return None
+    if "\x00" in raw:  # no database stores NUL in text (PostgreSQL refuses it)
+        raise ValueError("must not contain NUL characters")
     if f.kind == "enum" and f.choices:
         if raw not in f.choices:
             raise ValueError("must be one of: " + ", ".join(f.choices))
@@ -208,7 +224,7 @@ def list_rows(
     column = getattr(model, key)
     order = column.desc() if (sort or "").startswith("-") else column.asc()
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     rows = db.scalars(stmt.order_by(order, model.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=rows, total=total, page=page, per_page=per_page)
 
@@ -226,8 +242,14 @@ def owns(db: orm.Session, model: Any, [[ owner ]]: int, item_id: int) -> bool:
     return db.scalar(sa.select(model.id).where(model.id == item_id, model.[[ owner ]] == [[ owner ]])) is not None
 
 
-def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, value: Any, exclude_id: int | None) -> bool:
-    stmt = sa.select(model.id).where(model.[[ owner ]] == [[ owner ]], getattr(model, column) == value)
+def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, value: Any, exclude_id: int | None,
+                 *, casefold: bool = False) -> bool:
+    """Whether another row holds `value`; `casefold`: compared case-insensitively (e-mail addresses)."""
+    if casefold:
+        condition = sa.func.lower(getattr(model, column)) == str(value).lower()
+    else:
+        condition = getattr(model, column) == value
+    stmt = sa.select(model.id).where(model.[[ owner ]] == [[ owner ]], condition)
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     return db.scalar(stmt.limit(1)) is not None
@@ -236,9 +258,10 @@ def unique_taken(db: orm.Session, model: Any, [[ owner ]]: int, column: str, val
 def check_unique(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[str, Any], exclude_id: int | None = None) -> None:
     """Raise 409 FieldErrors when a `unique` field's value is already used in this [[ tenant ]]."""
     taken = {
-        f.name: "This value is already used by another record."
+        f.name: N_("This value is already used by another record.")
         for f in meta.fields
-        if f.unique and data.get(f.name) is not None and unique_taken(db, meta.model, [[ owner ]], f.name, data[f.name], exclude_id)
+        if f.unique and data.get(f.name) is not None
+        and unique_taken(db, meta.model, [[ owner ]], f.name, data[f.name], exclude_id, casefold=f.kind == "email")
     }
     if taken:
         raise FieldErrors(taken, status.HTTP_409_CONFLICT, "unique")
@@ -258,7 +281,7 @@ def check_rules(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, data: dict[
 def check_refs(db: orm.Session, [[ owner ]]: int, data: dict[str, Any], targets: dict[str, Any]) -> None:
     """Raise 422 FieldErrors when a `ref` value is not a row of the same [[ tenant ]]."""
     missing = {
-        name: "No such record in [[ yours ]]."
+        name: N_("No such record in [[ yours ]].")
         for name, model in targets.items()
         if data.get(name) is not None and not owns(db, model, [[ owner ]], data[name])
     }
@@ -279,7 +302,7 @@ def save(db: orm.Session, row: Any, meta: EntityMeta | None = None) -> None:
         broken = rules.constraint_errors(meta, meta.rules, "[[ owner ]]", exc) if meta is not None and meta.rules else None
         if broken:
             raise FieldErrors(broken, kind="rule") from None
-        raise FieldErrors({"__all__": "The change conflicts with existing data."}, status.HTTP_409_CONFLICT, "conflict") from None
+        raise FieldErrors({"__all__": N_("The change conflicts with existing data.")}, status.HTTP_409_CONFLICT, "conflict") from None
     db.refresh(row)
 
 
@@ -290,7 +313,7 @@ def delete(db: orm.Session, row: Any) -> None:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise FieldErrors({"__all__": "This record is still referenced by other records."}, status.HTTP_409_CONFLICT, "referenced") from None
+        raise FieldErrors({"__all__": N_("This record is still referenced by other records.")}, status.HTTP_409_CONFLICT, "referenced") from None
 
 
 def labels_for(db: orm.Session, meta: EntityMeta, [[ owner ]]: int, ids: Iterable[int | None]) -> dict[int, str]:
@@ -322,8 +345,8 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.datetime):  # stored as naive UTC: written with its offset
+        return value.replace(tzinfo=dt.UTC).isoformat(timespec="seconds") if value.tzinfo is None else value.isoformat(timespec="seconds")
     if isinstance(value, (dt.date, decimal.Decimal, int)):
         return str(value)
     text = str(value)

@@ -26,6 +26,7 @@ DECIMAL_DIGITS = 18
 DECIMAL_PLACES = 4
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1  # ids are 32-bit integers on every database
 
 TEXTUAL_KINDS = frozenset({"text", "longtext", "email", "url"})
 
@@ -93,23 +94,43 @@ def _http_url(value: str) -> str:
 def _naive_utc(value: dt.datetime) -> dt.datetime:
     """Datetimes are stored as naive UTC; aware inputs are converted."""
     if value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise ValueError("is out of the supported range once converted to UTC") from None
     return value
 
 
-BlankIsNone = pydantic.BeforeValidator(blank_to_none)
+def _no_nul(value: str) -> str:
+    """PostgreSQL cannot store NUL in text: refuse it on every database alike (422, not 500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
 
-Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
-LongText = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=LONGTEXT_MAX)]
+
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    """Stored datetimes are naive UTC: the API answers them with their offset (RFC 3339, `Z`)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+BlankIsNone = pydantic.BeforeValidator(blank_to_none)
+NoNul = pydantic.AfterValidator(_no_nul)
+
+Text = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX), NoNul]
+LongText = Annotated[str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=LONGTEXT_MAX), NoNul]
 Int = Annotated[int, pydantic.Field(ge=INT_MIN, le=INT_MAX)]
 Decimal = Annotated[decimal.Decimal, pydantic.Field(max_digits=DECIMAL_DIGITS, decimal_places=DECIMAL_PLACES)]
 Bool = bool
 Date = dt.date
 DateTime = Annotated[dt.datetime, pydantic.AfterValidator(_naive_utc)]
+# Input: an offset is honoured (`09:00+09:00` is 00:00 UTC); without one the time is UTC.
+# Output (`StoredDateTime`): always with its offset, so clients never guess the zone.
+StoredDateTime = Annotated[dt.datetime, pydantic.AfterValidator(_aware_utc)]
 Email = Annotated[pydantic.EmailStr, pydantic.StringConstraints(max_length=EMAIL_MAX)]
 Url = Annotated[
     str,
     pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=URL_MAX),
     pydantic.AfterValidator(_http_url),
+    NoNul,
 ]
-RefId = Annotated[int, pydantic.Field(ge=1, le=INT_MAX)]
+RefId = Annotated[int, pydantic.Field(ge=1, le=ID_MAX)]

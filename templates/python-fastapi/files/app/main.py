@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import account_routes, extra_routes, meta, system_routes[% if views %], view_routes[% endif %]
+from app import account_routes, extra_routes, lifecycle_routes, meta, system_routes[% if views %], view_routes[% endif %]
 
 from app.config import settings
 from app.crud import FieldErrors
@@ -22,6 +24,8 @@ from app.metrics import MetricsMiddleware
 from app.production import setup as setup_production
 from app.routers import ROUTERS
 from app.security import LoginRequired, login_redirect_url
+from app.i18n import _
+from app.msg import N_
 from app.templating import render
 
 
@@ -59,6 +63,8 @@ app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")
 app.include_router(system_routes.router)
 app.include_router(account_routes.api)
 app.include_router(account_routes.pages)
+app.include_router(lifecycle_routes.api)
+app.include_router(lifecycle_routes.pages)
 [% if app.features.teams %]
 app.include_router(account_routes.teams_api)
 [% endif %]
@@ -70,6 +76,13 @@ app.include_router(view_routes.api)
 app.include_router(view_routes.pages)
 [% endif %]
 app.include_router(extra_routes.router)
+
+
+# What a browser is told (in the app's language) instead of the API's detail.
+PAGE_ERRORS = {
+    404: N_("This page does not exist."),
+    405: N_("This action is not possible here."),
+}
 
 
 def _wants_html(request: Request) -> bool:
@@ -90,6 +103,18 @@ async def _field_errors(_request: Request, exc: FieldErrors) -> Response:
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """JSON for the API; a small HTML page for browsers."""
     if _wants_html(request) and exc.status_code in (403, 404, 405):
-        return render(request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, status_code=exc.status_code)
+        message = PAGE_ERRORS.get(exc.status_code, exc.detail)  # 403s say why (owner only, CSRF)
+        return render(request, "error.html", {"status_code": exc.status_code, "message": message}, status_code=exc.status_code)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+
+
+@app.exception_handler(RequestValidationError)
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """API: FastAPI's 422 JSON; a browser gets a readable page (e.g. for `?page=abc`), not raw JSON."""
+    if not _wants_html(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(f"{err['loc'][-1]}: {err['msg']}" for err in exc.errors())
+    message = _("This address has a value the page cannot use ({problems}).", problems=problems)
+    context = {"status_code": status.HTTP_400_BAD_REQUEST, "message": message, "back": request.url.path}
+    return render(request, "error.html", context, status_code=status.HTTP_400_BAD_REQUEST)

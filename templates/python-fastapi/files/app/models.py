@@ -31,6 +31,10 @@ class Account(Base):
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     email: orm.Mapped[str] = orm.mapped_column(sa.String(320), unique=True)
     password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    email_verified: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
+    # Raised by logout, password change and deletion: every session and API token carries the
+    # version it was issued under, and an older one is refused (server-side revocation).
+    auth_version: orm.Mapped[int] = orm.mapped_column(default=0, server_default="0")
     created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
 [% if app.features.teams %]
 

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 
 from app.config import settings
 from app.db import get_db
+from app.msg import N_
 [% if app.features.teams %]
 from app.models import OWNER, Account, Membership, Team
 [% else %]
@@ -71,7 +72,14 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 
 
 def create_token(account: Account) -> str:
-    return _tokens.dumps({"aid": account.id})
+    """A signed bearer token carrying the account's `auth_version` (raising it revokes the token)."""
+    return _tokens.dumps({"aid": account.id, "v": account.auth_version})
+
+
+def revoke_sessions(db: orm.Session, account: Account) -> None:
+    """Logout, password change, deletion: every session cookie and API token issued so far stops working."""
+    account.auth_version += 1
+    db.commit()
 
 
 def _unauthorized(detail: str = "Not authenticated") -> HTTPException:
@@ -95,8 +103,9 @@ def api_account(
         raise _unauthorized("Token expired") from None
     except BadSignature:
         raise _unauthorized("Invalid token") from None
-    account = db.get(Account, payload.get("aid")) if isinstance(payload, dict) else None
-    if account is None:
+    aid = payload.get("aid") if isinstance(payload, dict) else None
+    account = db.get(Account, aid) if isinstance(aid, int) else None
+    if account is None or payload.get("v", 0) != account.auth_version:
         raise _unauthorized("Invalid token")
     return account
 
@@ -127,7 +136,18 @@ def safe_next(value: str | None) -> str:
 def login_session(request: Request, account: Account) -> None:
     request.session.clear()  # new session on login: no fixation
     request.session["account_id"] = account.id
+    request.session["auth_version"] = account.auth_version
     request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def _session_account(request: Request, db: orm.Session) -> Account | None:
+    """The session's account, unless its sessions were revoked since this one began."""
+    account_id = request.session.get("account_id")
+    account = db.get(Account, account_id) if isinstance(account_id, int) else None
+    if account is not None and request.session.get("auth_version", 0) != account.auth_version:
+        request.session.clear()
+        return None
+    return account
 
 
 def logout_session(request: Request) -> None:
@@ -136,8 +156,7 @@ def logout_session(request: Request) -> None:
 
 def page_account(request: Request, db: Annotated[orm.Session, Depends(get_db)]) -> Account:
     """FastAPI dependency for pages: the logged-in account, else a redirect to /login."""
-    account_id = request.session.get("account_id")
-    account = db.get(Account, account_id) if isinstance(account_id, int) else None
+    account = _session_account(request, db)
     if account is None:
         # After login, come back to the page that was asked for (a form post cannot be replayed).
         next_path = "/"
@@ -148,8 +167,7 @@ def page_account(request: Request, db: Annotated[orm.Session, Depends(get_db)]) 
 
 
 def optional_page_account(request: Request, db: Annotated[orm.Session, Depends(get_db)]) -> Account | None:
-    account_id = request.session.get("account_id")
-    return db.get(Account, account_id) if isinstance(account_id, int) else None
+    return _session_account(request, db)
 
 
 PageAccount = Annotated[Account, Depends(page_account)]
@@ -172,7 +190,7 @@ async def csrf_form(request: Request) -> FormData:
     sent = form.get("csrf_token")
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
-        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="CSRF token missing or invalid")
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=N_("CSRF token missing or invalid"))
     return form
 
 

@@ -11,7 +11,7 @@ import jinja2
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
-from app import meta
+from app import i18n, meta
 from app.entities import ENTITIES
 [% if views %]
 from app.views import VIEWS
@@ -54,6 +54,7 @@ def _number(value: Any) -> str:
 
 def _context(request: Request) -> dict[str, Any]:
     return {
+        "language": i18n.LANGUAGE,
         "app_name": meta.APP_NAME,
         "app_summary": meta.APP_SUMMARY,
         "nav": ENTITIES,
@@ -73,8 +74,10 @@ def _context(request: Request) -> dict[str, Any]:
 
 templates.context_processors.append(_context)
 templates.env.globals["query"] = _query
+templates.env.globals["_"] = i18n._
 templates.env.filters["number"] = _number
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)

@@ -12,7 +12,7 @@ Same list shape, search, sort, field filters and pagination as the entity's own 
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -91,16 +91,16 @@ def view_[[ v.ident ]](
     request: Request,
     [[ who ]]: [[ api_dep ]],
     db: Db,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=crud.MAX_PER_PAGE)] = crud.DEFAULT_PER_PAGE,
+    page: crud.PageNo = 1,
+    per_page: crud.PerPage = crud.DEFAULT_PER_PAGE,
     sort: router_[[ e.ident ]].SortKey | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search the text fields")] = None,
+    q: crud.SearchText = None,
 ) -> dict[str, Any]:
     return _api(request, db, views.BY_SLUG["[[ v.slug ]]"], [[ scope ]], page, per_page, sort, q)
 
 
 @pages.get("/[[ v.slug ]]")
-def view_[[ v.ident ]]_page(request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: int = 1, sort: str = "", q: str = "") -> Response:
+def view_[[ v.ident ]]_page(request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: crud.PageNo = 1, sort: str = "", q: crud.SearchText = "") -> Response:
     return _page(request, db, views.BY_SLUG["[[ v.slug ]]"], [[ scope ]], router_[[ e.ident ]].REFS, page, sort or None, q)
 [% endfor %]
 [% endif %]

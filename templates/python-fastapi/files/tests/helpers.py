@@ -69,8 +69,8 @@ class _OnTheLoop(httpx.BaseTransport):
     loop's about eight times per request, and waits for a thread to wake up each time.
     """
 
-    def __init__(self, loop: BlockingPortal) -> None:
-        self._app = httpx.ASGITransport(app=app, client=("testclient", 50000))
+    def __init__(self, loop: BlockingPortal, client: tuple[str, int]) -> None:
+        self._app = httpx.ASGITransport(app=app, client=client)
         self._loop = loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -82,17 +82,17 @@ class _OnTheLoop(httpx.BaseTransport):
         return httpx.Response(status_code, headers=headers, stream=httpx.ByteStream(body))
 
 
-def new_client() -> TestClient:
+def new_client(address: tuple[str, int] = ("testclient", 50000)) -> TestClient:
     """A client that does not follow redirects (so they can be checked).
 
     A TestClient outside a `with` block starts an event loop in a new thread, and a new worker
     thread for the app's sync code, for every single request. Here every request runs on the
     started app's loop instead, the way a server runs them, in one hand-over from this thread.
     """
-    client = TestClient(app, follow_redirects=False)
+    client = TestClient(app, follow_redirects=False, client=address)
     if _session_loop is not None:
         client.portal = _session_loop  # TestClient's own transport would use it (one loop, many hops)
-        client._transport = _OnTheLoop(_session_loop)  # httpx.Client's transport: one hop
+        client._transport = _OnTheLoop(_session_loop, address)  # httpx.Client's transport: one hop
     return client
 
 

@@ -7,12 +7,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.entities import ENTITIES
+from app.i18n import _
 from tests.helpers import PASSWORD, User, create, csrf_of, new_user, payload
 [% else %]
 """Sign-up, tokens, login and logout."""
 
 from fastapi.testclient import TestClient
 
+from app.i18n import _
 from tests.helpers import PASSWORD, User, csrf_of, new_user
 [% endif %]
 
@@ -79,7 +81,7 @@ def test_login_page_rejects_bad_password(anon: TestClient, user_a: User) -> None
     token = csrf_of(anon.get("/login").text)
     response = anon.post("/login", data={"email": user_a.email, "password": "nope", "csrf_token": token})
     assert response.status_code == 401
-    assert "Incorrect" in response.text
+    assert _("Incorrect e-mail or password.") in response.text
     assert anon.get("/").status_code == 303
 
 

@@ -20,7 +20,13 @@ def test_production_refuses_a_missing_or_weak_secret(secret: str) -> None:
 
 
 def test_production_with_a_real_secret() -> None:
-    settings = load_settings({"APP_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": "postgres://u:p@db/app"})
+    settings = load_settings({"APP_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": "postgres://u:p@db/app",
+                              "SMTP_URL": "smtp://mail.example.com:587"})
     assert settings.is_production
     assert settings.database_url == "postgresql+psycopg://u:p@db/app"
     assert not settings.create_tables  # production schema comes from Alembic migrations
+
+
+def test_production_refuses_to_start_without_smtp() -> None:
+    with pytest.raises(ConfigError, match="SMTP_URL"):
+        load_settings({"APP_ENV": "production", "SECRET_KEY": "s" * 48})

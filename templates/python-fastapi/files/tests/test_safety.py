@@ -1,6 +1,7 @@
 """Texts from the issue are data: pages print them escaped, never evaluate them."""
 
 import html
+import re
 
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -79,3 +80,18 @@ def test_security_headers(anon: TestClient) -> None:
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_api_docs_are_served_by_the_app_under_a_strict_csp(anon: TestClient) -> None:
+    """Swagger UI and ReDoc load only the app's own assets: they work offline, and the CSP allows no other origin."""
+    for path in ("/docs", "/redoc"):
+        page = anon.get(path)
+        assert page.status_code == 200
+        assert "https://" not in page.text and "http://" not in page.text, path
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "unsafe-eval" not in csp and "https:" not in csp, csp
+        for asset in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text):
+            response = anon.get(asset)
+            assert response.status_code == 200 and len(response.content) > 1000, asset
+    assert "'sha256-" in anon.get("/docs").headers["content-security-policy"]  # its inline script, by hash
+    assert anon.get("/docs/assets/../main.py").status_code == 404

@@ -17,7 +17,7 @@ Every query is scoped to the current [[ tenant ]]; a row of another [[ tenant ]]
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from app.rules import defaults as rule_defaults
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
 from app.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
+from app.i18n import _
 from app.templating import flash, render
 
 Db = Annotated[Session, Depends(get_db)]
@@ -102,10 +103,10 @@ def list_[[ entity.plural ]](
     request: Request,
     [[ who ]]: [[ api_dep ]],
     db: Db,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=crud.MAX_PER_PAGE)] = crud.DEFAULT_PER_PAGE,
+    page: crud.PageNo = 1,
+    per_page: crud.PerPage = crud.DEFAULT_PER_PAGE,
     sort: SortKey = "-id",
-    q: Annotated[str | None, Query(max_length=200, description="Search the text fields")] = None,
+    q: crud.SearchText = None,
 ) -> dict[str, Any]:
     where = crud.filter_clauses(model.META, crud.parse_filters(model.META, request.query_params))
     result = crud.list_rows(db, model.META, [[ scope ]], page=page, per_page=per_page, sort=sort, q=q, where=where)
@@ -129,12 +130,12 @@ def create_[[ entity.ident ]](body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep
 
 
 @api.get("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Get: {model.LABEL}")
-def get_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+def get_[[ entity.ident ]](item_id: crud.ItemId, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     return _get(db, [[ who ]], item_id)
 
 
 @api.put("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Replace: {model.LABEL}")
-def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+def replace_[[ entity.ident ]](item_id: crud.ItemId, body: schemas.[[ M ]]Create, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     row = _get(db, [[ who ]], item_id)
     _apply(row, _check(db, [[ who ]], body.model_dump(), item_id))
     crud.save(db, row, model.META)
@@ -142,7 +143,7 @@ def replace_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Create, [[ who
 
 
 @api.patch("/{item_id}", response_model=schemas.[[ M ]]Out, summary=f"Update some fields: {model.LABEL}")
-def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
+def update_[[ entity.ident ]](item_id: crud.ItemId, body: schemas.[[ M ]]Update, [[ who ]]: [[ api_dep ]], db: Db) -> model.[[ M ]]:
     row = _get(db, [[ who ]], item_id)
     current = {f.name: getattr(row, f.name) for f in model.FIELDS}
     merged = crud.revalidate(schemas.[[ M ]]Create, {**current, **body.model_dump(exclude_unset=True)})
@@ -152,7 +153,7 @@ def update_[[ entity.ident ]](item_id: int, body: schemas.[[ M ]]Update, [[ who 
 
 
 @api.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete: {model.LABEL}")
-def delete_[[ entity.ident ]](item_id: int, [[ who ]]: [[ api_dep ]], db: Db) -> Response:
+def delete_[[ entity.ident ]](item_id: crud.ItemId, [[ who ]]: [[ api_dep ]], db: Db) -> Response:
     crud.delete(db, _get(db, [[ who ]], item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -188,7 +189,7 @@ def _from_form(db: Session, [[ who ]]: [[ who_type ]], values: dict[str, Any], i
 
 @pages.get("")
 def [[ entity.ident ]]_list_page(
-    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: int = 1, sort: str = "-id", q: str = ""
+    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: crud.PageNo = 1, sort: str = "-id", q: crud.SearchText = ""
 ) -> Response:
     result = crud.list_rows(db, model.META, [[ scope ]], page=page, sort=sort, q=q)
     labels = {
@@ -231,19 +232,19 @@ def [[ entity.ident ]]_create_page(request: Request, [[ who ]]: [[ page_dep ]], 
         crud.save(db, row, model.META)
     except crud.FieldErrors as exc:
         return _form_page(request, db, [[ who ]], values, exc.errors, status_code=exc.status_code)
-    flash(request, f"{model.LABEL} created.", "success")
+    flash(request, _("{label} created.", label=model.LABEL), "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @pages.get("/{item_id}/edit")
-def [[ entity.ident ]]_edit_page(item_id: int, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+def [[ entity.ident ]]_edit_page(item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
     row = _get(db, [[ who ]], item_id)
     return _form_page(request, db, [[ who ]], forms.row_values(model.FIELDS, row), {}, row=row)
 
 
 @pages.post("/{item_id}/edit")
 def [[ entity.ident ]]_update_page(
-    item_id: int, request: Request, [[ who ]]: [[ page_dep ]], form: CsrfForm, db: Db
+    item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], form: CsrfForm, db: Db
 ) -> Response:
     row = _get(db, [[ who ]], item_id)
     values = forms.form_values(model.FIELDS, form)
@@ -253,18 +254,24 @@ def [[ entity.ident ]]_update_page(
     except crud.FieldErrors as exc:
         db.rollback()
         return _form_page(request, db, [[ who ]], values, exc.errors, row=row, status_code=exc.status_code)
-    flash(request, f"{model.LABEL} saved.", "success")
+    flash(request, _("{label} saved.", label=model.LABEL), "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@pages.get("/{item_id}/delete")
+def [[ entity.ident ]]_delete_confirm_page(item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], db: Db) -> Response:
+    """Asks before deleting (the list links here; the POST below deletes)."""
+    return render(request, "entity_delete.html", {"entity": model.META, "row": _get(db, [[ who ]], item_id)})
 
 
 @pages.post("/{item_id}/delete")
 def [[ entity.ident ]]_delete_page(
-    item_id: int, request: Request, [[ who ]]: [[ page_dep ]], _form: CsrfForm, db: Db
+    item_id: crud.ItemId, request: Request, [[ who ]]: [[ page_dep ]], _form: CsrfForm, db: Db
 ) -> Response:
     try:
         crud.delete(db, _get(db, [[ who ]], item_id))
     except crud.FieldErrors as exc:
         flash(request, exc.errors["__all__"], "error")
     else:
-        flash(request, f"{model.LABEL} deleted.", "success")
+        flash(request, _("{label} deleted.", label=model.LABEL), "success")
     return RedirectResponse(pages.prefix, status_code=status.HTTP_303_SEE_OTHER)

@@ -5,12 +5,13 @@
     "BlankIsNone",
     "Bool" if "bool" in kinds else "",
     "Date" if "date" in kinds else "",
-    "DateTime",
+    "DateTime" if "datetime" in kinds else "",
     "Decimal" if "decimal" in kinds else "",
     "Email" if "email" in kinds else "",
     "Int",
     "LongText" if "longtext" in kinds else "",
     "RefId" if "ref" in kinds else "",
+    "StoredDateTime",
     "Text" if "text" in kinds or "enum" in kinds else "",
     "Url" if "url" in kinds else "",
 ] %]
@@ -78,14 +79,15 @@ class [[ entity.name ]]Out(BaseModel):
     id: Int
 [% for f in entity.fields %]
 [% set req = f.required and not (f.kind == "ref" and f.target == entity.name) %]
+[% set out_type = "StoredDateTime" if f.kind == "datetime" else value_type(f) %]
 [% if f.kind == "bool" or req %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]], Field(title=[[ label(f) | py ]])]
+    [[ f.ident ]]: Annotated[ [[- out_type ]], Field(title=[[ label(f) | py ]])]
 [% else %]
-    [[ f.ident ]]: Annotated[ [[- value_type(f) ]] | None, Field(title=[[ label(f) | py ]])]
+    [[ f.ident ]]: Annotated[ [[- out_type ]] | None, Field(title=[[ label(f) | py ]])]
 [% endif %]
 [% endfor %]
-    created_at: DateTime
-    updated_at: DateTime
+    created_at: StoredDateTime
+    updated_at: StoredDateTime
 
 
 class [[ entity.name ]]Page(BaseModel):
