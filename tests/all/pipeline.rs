@@ -7,17 +7,24 @@ use git2::Repository;
 
 use crate::helpers::{TestContext, sample_event, shared_cache, text};
 
-/// The venv the pipeline made for these requirements (its `.e2e-ready` holds them).
+/// The venv the pipeline made for these requirements (its `.e2e-ready` holds them). Files the
+/// requirements include (`-r requirements-prod.txt`) are part of the venv's key but not of the
+/// marker, so of several matches the newest is the one this run used.
 fn venv_for(requirements: &str) -> PathBuf {
     let venvs = shared_cache().join("venvs");
     std::fs::read_dir(&venvs)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| {
+        .filter(|p| {
             std::fs::read_to_string(p.join(".e2e-ready"))
                 .ok()
                 .as_deref()
                 == Some(requirements)
+        })
+        .max_by_key(|p| {
+            std::fs::metadata(p.join(".e2e-ready"))
+                .and_then(|m| m.modified())
+                .ok()
         })
         .expect("a venv for the app's requirements")
 }

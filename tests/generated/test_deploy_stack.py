@@ -209,7 +209,9 @@ def _image_command(app: Path, host: str) -> str:
 def _prod_env(prod_venv: Path, home: Path, **extra: str) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     return {"PATH": f"{prod_venv / 'bin'}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-            "APP_ENV": "production", "SECRET_KEY": "k" * 48, "PYTHONDONTWRITEBYTECODE": "1", **extra}
+            "APP_ENV": "production", "SECRET_KEY": "k" * 48, "PYTHONDONTWRITEBYTECODE": "1",
+            # Production needs a mail server too; nothing listens there unless a test passes its own.
+            "SMTP_URL": "smtp://127.0.0.1:9", **extra}
 
 
 def test_production_over_plain_http_refuses_to_start(prod_venv: Path, generated_app: Callable[[str], Path],
@@ -395,6 +397,7 @@ def test_stack_fires_a_real_error_burst_to_email_and_slack(
         f"\tstorage file_system {caddy_home}\n}}\n\n{site}")
 
     app_env = _prod_env(prod_venv, tmp_path / "app-home", PORT=str(app_port), DATABASE_URL=database_url,
+                        SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
                         FORWARDED_ALLOW_IPS="127.0.0.1")
     with contextlib.ExitStack() as stack:
         stack.callback(webhook.shutdown)

@@ -11,7 +11,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.config import ConfigError, load_settings
 from app.production import HSTS, HstsMiddleware, check_https, memory_limit_bytes
 
-PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 48}
+# Production also needs a mail server (tests/test_config.py covers its absence).
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 48, "SMTP_URL": "smtp://mail.example.com:587"}
 
 
 def test_production_over_plain_http_refuses_to_start_and_says_what_to_do() -> None:
