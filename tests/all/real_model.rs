@@ -187,7 +187,7 @@ fn a_real_small_model_runs_the_crew_end_to_end_and_replays() {
     // A free-text issue through the strategist: green and pushed, or one clear failure and
     // nothing pushed.
     let mut free = TestContext::new();
-    local_llm(&mut free, &server, &dir.path().join("recording-free"));
+    local_llm(&mut free, &server, &shared.path().join("recording-free"));
     let mut v: Value =
         serde_json::from_str(&std::fs::read_to_string(sample_event()).unwrap()).unwrap();
     v["issue"]["title"] = json!("Dog walking tracker");
