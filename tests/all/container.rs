@@ -209,7 +209,8 @@ async fn the_static_binary_runs_as_a_container_action() {
     assert!(!leaked, "{log}");
 
     // The hostile fill ran as the image's sandbox user and reached nothing of ours.
-    let marker_path = find_marker(&nonce).unwrap_or_else(|| panic!("the fill never ran\n{log}"));
+    let marker_path =
+        find_marker(&shared_cache(), &nonce).unwrap_or_else(|| panic!("the fill never ran\n{log}"));
     let marker: Value = serde_json::from_slice(&std::fs::read(&marker_path).unwrap()).unwrap();
     let _ = std::fs::remove_file(&marker_path);
     // The image's e2e-sandbox user (65000 in the test image: see scripts/container-image.sh).

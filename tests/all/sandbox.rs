@@ -9,12 +9,12 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::method};
 
-use crate::helpers::{GitServer, TestContext, sample_event, shared_cache, text};
+use crate::helpers::{GitServer, TestContext, sample_event, sandbox_cache, shared_cache, text};
 
 const TOKEN: &str = "ghs_SandboxCanaryToken0123456789abc";
 const KEY: &str = "sk-SandboxCanaryKey0123456789abcdef";
@@ -121,8 +121,8 @@ impl Respond for Hostile {
     }
 }
 
-pub(crate) fn find_marker(nonce: &str) -> Option<PathBuf> {
-    let venvs = shared_cache().join("venvs");
+pub(crate) fn find_marker(cache: &Path, nonce: &str) -> Option<PathBuf> {
+    let venvs = cache.join("venvs");
     std::fs::read_dir(venvs).ok()?.find_map(|e| {
         let p = e.ok()?.path().join(format!("e2e-hostile-{nonce}.json"));
         p.is_file().then_some(p)
@@ -219,11 +219,13 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
     }
     ctx.env
         .insert("GITHUB_ENV".into(), github_env.display().to_string());
-    let out = ctx.run_action("issues", Some(&sample_event()));
+    let cache = sandbox_cache(&ctx.runner_temp);
+    let out = ctx.run_action_with_cache("issues", Some(&sample_event()), &cache);
     let all = text(&out);
 
     // It ran: its marker is in the venv, and its error was echoed (so the echo is tested).
-    let marker_path = find_marker(&nonce).unwrap_or_else(|| panic!("the fill never ran\n{all}"));
+    let marker_path =
+        find_marker(&cache, &nonce).unwrap_or_else(|| panic!("the fill never ran\n{all}"));
     let marker: Value = serde_json::from_slice(&std::fs::read(&marker_path).unwrap()).unwrap();
     let _ = std::fs::remove_file(&marker_path);
     assert_eq!(marker["ran"], true);
@@ -237,20 +239,13 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
     let branch = ctx.outputs()["branch"].clone();
     assert!(ctx.origin_branches().contains_key(&branch), "{all}");
 
-    // 1. No secret of the action's was readable, through /proc or otherwise. Root without its
-    //    own uid (a checkout under a private folder the sandbox user cannot reach, as in a
-    //    `mktemp -d` clone) may read /proc whatever; the run must then say why the uid is off.
-    let own_uid = all.contains("own uid 6");
-    if !own_uid {
-        assert!(all.contains("off: own uid"), "{all}");
-    }
-    if own_uid || !is_root() {
-        assert_eq!(marker["canary_seen"], false, "{marker:#}");
-    }
-    if is_root() && own_uid {
-        // Its own uid: not ours.
+    // 1. No secret of the action's was readable, through /proc or otherwise.
+    assert_eq!(marker["canary_seen"], false, "{marker:#}");
+    if is_root() {
+        // Its own uid: not ours (the cache is one the sandbox user can reach, so the layer
+        // must be on).
         assert_ne!(marker["uid"], 0, "{marker:#}");
-        assert!(all.contains("own uid"), "{all}");
+        assert!(all.contains("own uid 6"), "{all}");
     }
     // 2. and 3. Nothing of the runner's or the workspace's was written.
     for name in [
@@ -302,7 +297,7 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
         marker["daemon"].as_str().unwrap_or("").starts_with("ok"),
         "{marker:#}"
     );
-    if is_root() && own_uid {
+    if is_root() {
         wait_for_no_sleepers();
         assert_eq!(sleepers(), Vec::<String>::new(), "processes left behind");
     }
@@ -387,7 +382,8 @@ fn configuration_that_reaches_outside_is_refused_before_anything_is_written() {
 fn without_landlock_the_run_isolates_by_uid_and_says_so() {
     let mut ctx = TestContext::new();
     ctx.env.insert("E2E_LANDLOCK_ABI".into(), "0".into());
-    let out = ctx.run_action("issues", Some(&sample_event()));
+    let cache = sandbox_cache(&ctx.runner_temp);
+    let out = ctx.run_action_with_cache("issues", Some(&sample_event()), &cache);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert_eq!(ctx.outputs()["tests"], "passed", "{all}");
@@ -399,10 +395,7 @@ fn without_landlock_the_run_isolates_by_uid_and_says_so() {
         );
         assert!(!shown.contains("Landlock ABI"), "{shown}");
         if is_root() {
-            assert!(
-                shown.contains("own uid 64") || shown.contains("off: own uid"),
-                "{shown}"
-            );
+            assert!(shown.contains("own uid 64"), "{shown}");
         }
     }
 }

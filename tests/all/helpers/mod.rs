@@ -25,6 +25,26 @@ pub fn shared_cache() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-test-cache")
 }
 
+/// A package cache the sandbox user can reach: the shared one when every folder above it is
+/// searchable by others (as a runner's workspace is), else a fresh one in `runner_temp` (a
+/// checkout under a private `mktemp -d` folder). Tests that prove the own-uid layer use it, so
+/// that layer is always in force when they run as root, wherever the checkout lies.
+pub fn sandbox_cache(runner_temp: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let shared = shared_cache();
+    let _ = std::fs::create_dir_all(&shared);
+    let searchable = shared.ancestors().skip(1).all(|dir| {
+        std::fs::metadata(dir)
+            .map(|m| m.permissions().mode() & 0o001 != 0)
+            .unwrap_or(false)
+    });
+    if searchable {
+        shared
+    } else {
+        runner_temp.join("cache")
+    }
+}
+
 /// One test's world.
 pub struct TestContext {
     /// Holds everything; removed on drop.
@@ -119,8 +139,18 @@ impl TestContext {
     /// Runs the binary exactly as the runner does: no arguments, environment only (with a
     /// package cache shared by the tests through the `cache-dir` input).
     pub fn run_action(&self, event_name: &str, event: Option<&Path>) -> Output {
+        self.run_action_with_cache(event_name, event, &shared_cache())
+    }
+
+    /// [`TestContext::run_action`] with the given `cache-dir`.
+    pub fn run_action_with_cache(
+        &self,
+        event_name: &str,
+        event: Option<&Path>,
+        cache: &Path,
+    ) -> Output {
         let mut cmd = self.command(event_name, event);
-        cmd.env("INPUT_CACHE-DIR", shared_cache());
+        cmd.env("INPUT_CACHE-DIR", cache);
         cmd.output().unwrap()
     }
 
