@@ -42,38 +42,12 @@ def form_data(fields: Sequence[FieldSpec], values: dict[str, Any]) -> tuple[dict
     return data, errors
 
 
-# Form errors by pydantic error type, in words the catalog translates.
-FRIENDLY = {
-    "missing": N_("This field is required."),
-    "string_too_short": N_("This field is required."),
-    "string_too_long": N_("Too long: at most {max_length} characters."),
-    "int_parsing": N_("Enter a whole number."),
-    "int_from_float": N_("Enter a whole number."),
-    "decimal_parsing": N_("Enter a number."),
-    "decimal_type": N_("Enter a number."),
-    "decimal_max_digits": N_("Too many digits: at most {max_digits}."),
-    "decimal_max_places": N_("Too many decimal places: at most {decimal_places}."),
-    "decimal_whole_digits": N_("Too many digits before the decimal point."),
-    "date_parsing": N_("Enter a date (YYYY-MM-DD)."),
-    "date_from_datetime_parsing": N_("Enter a date (YYYY-MM-DD)."),
-    "datetime_parsing": N_("Enter a date and time."),
-    "datetime_from_date_parsing": N_("Enter a date and time."),
-    "literal_error": N_("Choose one of the options."),
-    "greater_than_equal": N_("Must be at least {ge}."),
-    "less_than_equal": N_("Must be at most {le}."),
-}
-
-
 def validation_errors(exc: pydantic.ValidationError) -> dict[str, str]:
     """pydantic errors as {field: message}, the first message of each field."""
     errors: dict[str, str] = {}
     for err in exc.errors():
         name = str(err["loc"][0]) if err["loc"] else "__all__"
-        message = str(err["msg"]).removeprefix("Value error, ")
-        if i18n.LANGUAGE != i18n.SOURCE_LANGUAGE and err["type"] in FRIENDLY:
-            # pydantic's own messages are English: say the same in the app's language.
-            message = i18n._(FRIENDLY[err["type"]], **{k: str(v) for k, v in err.get("ctx", {}).items()})
-        errors.setdefault(name, message)
+        errors.setdefault(name, i18n.error_message(err))  # in the app's language
     return errors
 
 

@@ -38,6 +38,7 @@ from app.security import (
     revoke_sessions,
     verify_password,
 )
+from app.i18n import _
 from app.msg import N_
 from app.templating import flash, render
 
@@ -242,7 +243,7 @@ def login(request: Request, db: orm.Session, email: str, password: str) -> Accou
 def verify(body: TokenIn, db: Db) -> Message:
     """Confirm an e-mail address with the token of the verification mail (400 if invalid, expired or used)."""
     _verify(db, body.token)
-    return Message(detail="E-mail address confirmed.")
+    return Message(detail=_("E-mail address confirmed."))
 
 
 @api.post("/verify/resend", response_model=Message, status_code=status.HTTP_202_ACCEPTED)
@@ -250,35 +251,35 @@ def resend_verification(request: Request, account: ApiAccount) -> Message:
     """Send the verification mail again."""
     if not account.email_verified:
         send_verification(request, account)
-    return Message(detail="If the address is not confirmed yet, a mail is on its way.")
+    return Message(detail=_("If the address is not confirmed yet, a mail is on its way."))
 
 
 @api.post("/password-reset", response_model=Message, status_code=status.HTTP_202_ACCEPTED)
 def password_reset(body: EmailIn, request: Request, db: Db) -> Message:
     """Mail a password-reset link. Always 202, whether or not an account uses the address."""
     _ask_reset(request, db, str(body.email))
-    return Message(detail="If an account uses this address, a mail with a link is on its way.")
+    return Message(detail=_("If an account uses this address, a mail with a link is on its way."))
 
 
 @api.post("/password-reset/confirm", response_model=Message)
 def password_reset_confirm(body: ResetConfirmIn, db: Db) -> Message:
     """Set a new password with the token of the reset mail; every session and token is revoked."""
     _reset(db, body.token, body.password)
-    return Message(detail="Password changed: log in with the new one.")
+    return Message(detail=_("Password changed: log in with the new one."))
 
 
 @api.post("/password", response_model=Message)
 def change_password(body: PasswordChangeIn, account: ApiAccount, db: Db) -> Message:
     """Change the password (403 if `current_password` is wrong); every session and token is revoked."""
     _change_password(db, account, body.current_password, body.new_password)
-    return Message(detail="Password changed: log in with the new one.")
+    return Message(detail=_("Password changed: log in with the new one."))
 
 
 @api.post("/email", response_model=Message)
 def change_email(body: EmailChangeIn, request: Request, account: ApiAccount, db: Db) -> Message:
     """Change the e-mail address (403 wrong password, 409 taken); the new one must be confirmed."""
     _change_email(request, db, account, body.password, str(body.email))
-    return Message(detail="E-mail changed: confirm it with the link we sent.")
+    return Message(detail=_("E-mail changed: confirm it with the link we sent."))
 
 
 @api.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -24,6 +24,7 @@ from app.metrics import MetricsMiddleware
 from app.production import setup as setup_production
 from app.routers import ROUTERS
 from app.security import LoginRequired, login_redirect_url
+from app import i18n
 from app.i18n import _
 from app.msg import N_
 from app.templating import render
@@ -96,7 +97,7 @@ async def _login_required(_request: Request, exc: LoginRequired) -> Response:
 
 @app.exception_handler(FieldErrors)
 async def _field_errors(_request: Request, exc: FieldErrors) -> Response:
-    return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
+    return JSONResponse({"detail": i18n.translate_errors(exc.detail())}, status_code=exc.status_code)
 
 
 @app.exception_handler(StarletteHTTPException)
@@ -105,13 +106,15 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if _wants_html(request) and exc.status_code in (403, 404, 405):
         message = PAGE_ERRORS.get(exc.status_code, exc.detail)  # 403s say why (owner only, CSRF)
         return render(request, "error.html", {"status_code": exc.status_code, "message": message}, status_code=exc.status_code)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    return JSONResponse({"detail": i18n.translate_detail(exc.detail)}, status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
 
 
 
 @app.exception_handler(RequestValidationError)
 async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
     """API: FastAPI's 422 JSON; a browser gets a readable page (e.g. for `?page=abc`), not raw JSON."""
+    exc = RequestValidationError(i18n.translate_errors(exc.errors()), body=exc.body)  # the app's language
     if not _wants_html(request):
         return await request_validation_exception_handler(request, exc)
     problems = "; ".join(f"{err['loc'][-1]}: {err['msg']}" for err in exc.errors())

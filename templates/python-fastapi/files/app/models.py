@@ -72,3 +72,17 @@ class Membership(Base):
     def is_owner(self) -> bool:
         return self.role == OWNER
 [% endif %]
+
+
+class LoginFailure(Base):
+    """A failed login, by account (`account:<e-mail>`) or client (`client:<address>`).
+
+    Kept in the database, not in a process, so every worker and replica counts the same
+    failures (app.login_limits); rows older than LOGIN_WINDOW are pruned as new ones come in.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(400), index=True)
+    at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)

@@ -173,3 +173,31 @@ def test_failed_logins_are_limited_per_account_and_per_client() -> None:
     metrics = new_client().get("/metrics").text
     assert re.search(r"^login_throttled_total [1-9]", metrics, re.M), metrics[-2000:]
     assert re.search(r"^login_failures_total [1-9]", metrics, re.M)
+
+
+def test_failed_logins_are_counted_for_every_worker(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another worker (its own engine and connections, the same database) records failures:
+    this one refuses the next login, so the limit does not multiply with the workers."""
+    import sqlalchemy as sa
+    from sqlalchemy import orm
+
+    from app import login_limits
+    from app.db import make_engine
+
+    user = new_user("shared")
+    other_worker = make_engine(settings.database_url)
+    try:
+        monkeypatch.setattr(login_limits, "SessionLocal", orm.sessionmaker(bind=other_worker))
+        for _attempt in range(settings.login_max_failures - 1):
+            login_limits.failed(user.email, "203.0.113.20")
+        monkeypatch.undo()
+        client = new_client(("203.0.113.21", 4000))
+        # The last failure allowed is made here: counts from both workers add up.
+        assert client.post("/api/auth/token", data={"username": user.email, "password": "guess"}).status_code == 401
+        refused = client.post("/api/auth/token", data={"username": user.email, "password": PASSWORD})
+        assert refused.status_code == 429, refused.text
+        with other_worker.connect() as connection:
+            rows = connection.scalar(sa.text("SELECT count(*) FROM login_failures WHERE key = :k"), {"k": "account:" + user.email})
+        assert rows == settings.login_max_failures
+    finally:
+        other_worker.dispose()
