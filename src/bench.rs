@@ -303,9 +303,7 @@ pub async fn bench_one(
         .max(longest_ask_ms);
     let install_ms = report["tests"]["install_ms"].as_u64().unwrap_or(0) as u128;
     let test_ms = report["tests"]["test_ms"].as_u64().unwrap_or(0) as u128;
-    let app_pytest_s = report["tests"]["summary"]
-        .as_str()
-        .and_then(pytest_seconds);
+    let app_pytest_s = report["tests"]["summary"].as_str().and_then(pytest_seconds);
     let entities = report["entities"].as_u64().unwrap_or(0) as usize;
     let files = walk(
         &root
@@ -342,7 +340,11 @@ pub async fn bench_one(
 /// The seconds of a pytest summary line (`862 passed, 1 skipped in 8.12s (0:00:08)` → 8.12).
 fn pytest_seconds(summary: &str) -> Option<f64> {
     let (_, tail) = summary.rsplit_once(" in ")?;
-    tail.split_whitespace().next()?.strip_suffix('s')?.parse().ok()
+    tail.split_whitespace()
+        .next()?
+        .strip_suffix('s')?
+        .parse()
+        .ok()
 }
 
 fn walk(dir: &Path) -> (usize, u64) {

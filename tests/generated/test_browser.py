@@ -204,6 +204,10 @@ def test_a_korean_app_is_korean(browser, generated_app: Callable[[str], Path], a
         page.goto("/signup")
         assert page.locator("html").get_attribute("lang") == "ko"
         assert page.locator("main h1").inner_text().strip() == "계정 만들기"
+        # The API's validation messages too (pydantic's, through the catalog).
+        refused = page.request.post("/api/auth/signup", data={"email": "not-an-address", "password": "x" * 12})
+        assert refused.status == 422
+        assert refused.json()["detail"][0]["msg"] == "올바른 이메일 주소를 입력하세요.", refused.text()
         _sign_up(page, "kim@example.com")
         assert "환영합니다" in page.locator(".flash").first.inner_text()
         page.goto("/rooms/new")
