@@ -632,13 +632,10 @@ impl GitHub {
             "/repos/{}/{}/issues/{number}/comments",
             self.owner, self.repo
         );
-        // Not retried: a comment whose answer was lost may have been made, and a second
-        // would be a duplicate the user sees.
-        self.debug(&format!("GitHub API: POST {route}"));
+        let payload = json!({ "body": body });
         let c: CommentRef = self
-            .post(&route, &json!({ "body": body }))
-            .await
-            .map_err(|e| api_err("creating an issue comment", e))?;
+            .retry("creating an issue comment", || self.post(&route, &payload))
+            .await?;
         Ok(c.id)
     }
 
