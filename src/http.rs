@@ -68,6 +68,32 @@ pub fn error_text(e: reqwest::Error) -> String {
     text
 }
 
+/// Whether `e` (or a cause) is rustls refusing the server's certificate: retrying cannot help,
+/// and the fix is a CA bundle. io::Error hides its inner error from `source()`, so each io
+/// error's payload is looked at too.
+pub fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let inner = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>());
+        if let Some(tls) = err.downcast_ref::<rustls::Error>().or(inner)
+            && matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// What to add to a certificate error's message.
+pub const CERTIFICATE_HINT: &str = "the server's certificate is not trusted: behind a TLS-inspecting proxy or with a private CA, set SSL_CERT_FILE to a PEM bundle holding that CA and the public roots";
+
 /// `url` without userinfo (`https://user:secret@host/p` → `https://host/p`), for messages.
 pub fn redact_url(url: &str) -> String {
     match url.split_once("://") {

@@ -45,6 +45,8 @@ enum ApiError {
     },
     /// No answer: connection, TLS, proxy or timeout.
     Transport(String),
+    /// The server's certificate was refused: retrying cannot help.
+    Certificate(String),
     /// An answer we cannot read.
     Decode(String),
 }
@@ -62,6 +64,9 @@ impl std::fmt::Display for ApiError {
                 write!(f, "{message} ({status} {reason})")
             }
             ApiError::Transport(e) => write!(f, "no answer: {e}"),
+            ApiError::Certificate(e) => {
+                write!(f, "no answer: {e} ({})", crate::http::CERTIFICATE_HINT)
+            }
             ApiError::Decode(e) => write!(f, "unexpected answer: {e}"),
         }
     }
@@ -76,7 +81,7 @@ impl Retryable for ApiError {
                 ..
             } => *rate_limited || *status >= 500,
             ApiError::Transport(_) => true,
-            ApiError::Decode(_) => false,
+            ApiError::Certificate(_) | ApiError::Decode(_) => false,
         }
     }
 
@@ -119,6 +124,7 @@ impl ApiError {
 
     /// A transport error from octocrab: its text with causes, without the URL.
     fn transport(e: octocrab::Error) -> ApiError {
+        let certificate = crate::http::is_certificate_error(&e);
         let text = match e {
             octocrab::Error::Reqwest { source, .. } => crate::http::error_text(source),
             other => {
@@ -131,7 +137,11 @@ impl ApiError {
                 text
             }
         };
-        ApiError::Transport(text)
+        if certificate {
+            ApiError::Certificate(text)
+        } else {
+            ApiError::Transport(text)
+        }
     }
 }
 

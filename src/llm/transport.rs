@@ -192,6 +192,18 @@ impl Llm {
         }
         req = self.authorise(req);
         let resp = req.send().await.map_err(|e| {
+            if http::is_certificate_error(&e) {
+                return Sent::plain(Attempt {
+                    failure: Failure::Fatal,
+                    retry_after: None,
+                    message: format!(
+                        "cannot reach {}: {} ({})",
+                        redact(&url),
+                        http::error_text(e),
+                        http::CERTIFICATE_HINT
+                    ),
+                });
+            }
             Sent::plain(Attempt::transient(if e.is_timeout() {
                 format!(
                     "no answer within {}s (llm-timeout)",

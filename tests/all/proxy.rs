@@ -1,6 +1,7 @@
 //! Both HTTP sides through a real forward proxy (PyPI `proxy.py`): GitHub's API (octocrab on
 //! the shared reqwest client) and the LLM's, with `HTTPS_PROXY`/`HTTP_PROXY` honoured and
 //! `NO_PROXY` bypassing the proxy. The proxy's access log shows what went through it.
+//! Also: a CA bundle named by `SSL_CERT_FILE` is trusted (a TLS server with a test CA).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -204,4 +205,178 @@ async fn llm_requests_go_through_the_proxy_too() {
     let authority = llm.uri().trim_start_matches("http://").to_string();
     proxy.wait_for(&format!("GET {authority}/models"));
     assert_eq!(llm.received_requests().await.unwrap().len(), 1);
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it (openssl), in `dir`.
+fn make_ca(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=e2e test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&csr);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
+}
+
+/// A TLS server with the refusing API's three answers (Python's http.server behind ssl).
+struct TlsApi {
+    child: Child,
+    port: u16,
+}
+
+impl TlsApi {
+    fn start(dir: &Path) -> TlsApi {
+        let script = r#"
+import http.server, json, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        if self.path.endswith("/permission"):
+            self.answer(200, {"permission": "read"})
+        else:
+            self.answer(200, [])
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.answer(201, {"id": 1})
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("leaf.pem", "leaf.key")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port = line.trim().parse().expect("the TLS server's port");
+        TlsApi { child, port }
+    }
+}
+
+impl Drop for TlsApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_ca_bundle_named_by_ssl_cert_file_is_trusted_and_the_system_store_otherwise() {
+    let mut ctx = TestContext::new();
+    let certs = ctx.dir.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    make_ca(&certs);
+    let api = TlsApi::start(&certs);
+    ctx.env.insert(
+        "GITHUB_API_URL".into(),
+        format!("https://127.0.0.1:{}", api.port),
+    );
+    ctx.env.insert(
+        "INPUT_GITHUB-TOKEN".into(),
+        "ghs_CaCanary00000000000000".into(),
+    );
+    // The system store does not know the test CA: the certificate is refused.
+    ctx.env.insert(
+        "SSL_CERT_FILE".into(),
+        "/etc/ssl/certs/ca-certificates.crt".into(),
+    );
+    let started = Instant::now();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("reading the permission of `octocat`: no answer:")
+            && text(&out).contains("invalid peer certificate")
+            && text(&out).contains("set SSL_CERT_FILE"),
+        "{}",
+        text(&out)
+    );
+    // Not retried: another attempt would meet the same certificate.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // Named by SSL_CERT_FILE, it is trusted.
+    ctx.env.insert(
+        "SSL_CERT_FILE".into(),
+        certs.join("ca.pem").display().to_string(),
+    );
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("has read access"), "{}", text(&out));
 }
