@@ -117,7 +117,7 @@ pub struct RunArgs {
     /// A folder of your own stack packs.
     #[arg(long)]
     pub templates_dir: Option<PathBuf>,
-    /// Cache for virtual environments and packages (default: $RUNNER_TEMP/e2e-action-cache).
+    /// Cache for virtual environments and packages (default: .e2e-cache in the workspace).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// LLM model.
@@ -218,6 +218,11 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
     let runner_temp = var(&get, "RUNNER_TEMP")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
+    let workspace = args
+        .repo
+        .clone()
+        .or_else(|| var(&get, "GITHUB_WORKSPACE").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
     let token = var(&get, "INPUT_GITHUB-TOKEN")
         .or_else(|| var(&get, "GITHUB_TOKEN"))
         .map(SecretString::from);
@@ -240,16 +245,15 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         event_path: args
             .event
             .or_else(|| var(&get, "GITHUB_EVENT_PATH").map(PathBuf::from)),
-        workspace: args
-            .repo
-            .or_else(|| var(&get, "GITHUB_WORKSPACE").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from(".")),
+        workspace: workspace.clone(),
         repository: args.repository.or_else(|| var(&get, "GITHUB_REPOSITORY")),
         cache_dir_from_input: args.cache_dir.is_none() && var(&get, "INPUT_CACHE-DIR").is_some(),
         cache_dir: args
             .cache_dir
             .or_else(|| var(&get, "INPUT_CACHE-DIR").map(PathBuf::from))
-            .unwrap_or_else(|| runner_temp.join("e2e-action-cache")),
+            // Inside the workspace, which later steps (actions/cache) see at the same path;
+            // never committed: the commit holds only the generated files.
+            .unwrap_or_else(|| workspace.join(".e2e-cache")),
         runner_temp,
         inputs,
         github_token: token,
@@ -326,7 +330,7 @@ mod tests {
         assert_eq!(req.event_path.as_deref(), Some(Path::new("/e.json")));
         assert_eq!(req.workspace, PathBuf::from("/ws"));
         assert_eq!(req.inputs.stack.as_deref(), Some("other"));
-        assert_eq!(req.cache_dir, PathBuf::from("/rt/e2e-action-cache"));
+        assert_eq!(req.cache_dir, PathBuf::from("/ws/.e2e-cache"));
         assert!(req.github_token.is_some());
         assert!(!format!("{req:?}").contains("ghs_x"));
     }

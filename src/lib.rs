@@ -11,6 +11,7 @@ pub mod eval;
 pub mod event;
 pub mod github;
 pub mod guard;
+pub mod http;
 pub mod ident;
 pub mod issue;
 pub mod llm;

@@ -1,22 +1,149 @@
 //! GitHub's REST API through octocrab: issue comments (the progress comment and replies),
-//! permissions, issues, pull requests and labels. `GITHUB_API_URL` is honoured, so GitHub
-//! Enterprise Server works. Rate limits (429, and 403 for the primary and secondary limits)
-//! and 5xx are retried with backoff and jitter, a bounded number of times.
+//! permissions, issues, pull requests, labels, reviewers, assignees and the git data API.
+//! `GITHUB_API_URL` is honoured, so GitHub Enterprise Server works.
+//!
+//! octocrab runs on the process's shared reqwest client ([`crate::http::client`]), so proxies
+//! and CA bundles are honoured as for the LLM, and has no retry layer of its own: requests go
+//! through octocrab's raw methods (`_get`, `_post`, `_patch`) so that the status and the
+//! rate-limit headers reach [`crate::http::Policy`], the one retry layer. Rate limits (429, and
+//! 403 for the primary and secondary limits), 5xx and transport failures are retried.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use backon::{ExponentialBuilder, Retryable};
 use octocrab::Octocrab;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::E2eError;
+use crate::http::{GaveUp, Policy, Retryable};
 use crate::report::Reporter;
 
 /// Hidden marker that identifies the action's progress comment on an issue.
 pub const PROGRESS_MARKER: &str = "<!-- e2e-action:progress -->";
+
+/// Retries after the first attempt.
+const MAX_RETRIES: u32 = 4;
+/// Longest a single request may take (octocrab on reqwest has no timeout of its own).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A request GitHub (or the way to it) refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ApiError {
+    /// GitHub answered with an error status.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// GitHub's `message`, or the start of the body.
+        message: String,
+        /// How long GitHub asked us to wait, if it did.
+        wait: Option<Duration>,
+        /// A rate limit (429, or 403 saying so or with no requests left).
+        rate_limited: bool,
+    },
+    /// No answer: connection, TLS, proxy or timeout.
+    Transport(String),
+    /// The server's certificate was refused: retrying cannot help.
+    Certificate(String),
+    /// An answer we cannot read.
+    Decode(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Status {
+                status, message, ..
+            } => {
+                let reason = reqwest::StatusCode::from_u16(*status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                write!(f, "{message} ({status} {reason})")
+            }
+            ApiError::Transport(e) => write!(f, "no answer: {e}"),
+            ApiError::Certificate(e) => {
+                write!(f, "no answer: {e} ({})", crate::http::CERTIFICATE_HINT)
+            }
+            ApiError::Decode(e) => write!(f, "unexpected answer: {e}"),
+        }
+    }
+}
+
+impl Retryable for ApiError {
+    fn retryable(&self) -> bool {
+        match self {
+            ApiError::Status {
+                status,
+                rate_limited,
+                ..
+            } => *rate_limited || *status >= 500,
+            ApiError::Transport(_) => true,
+            ApiError::Certificate(_) | ApiError::Decode(_) => false,
+        }
+    }
+
+    fn wait(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { wait, .. } => *wait,
+            _ => None,
+        }
+    }
+}
+
+impl ApiError {
+    fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// An error status: GitHub's JSON `message` and the headers that say how long to wait.
+    fn from_status(status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> ApiError {
+        #[derive(Deserialize)]
+        struct Body {
+            message: String,
+        }
+        let message = serde_json::from_str::<Body>(body)
+            .map(|b| b.message)
+            .unwrap_or_else(|_| body.chars().take(200).collect::<String>().trim().into());
+        let rate_limited = status == 429
+            || (status == 403
+                && (crate::http::exhausted(headers)
+                    || message.to_ascii_lowercase().contains("rate limit")));
+        ApiError::Status {
+            status,
+            message,
+            wait: crate::http::asked_wait(headers, SystemTime::now()),
+            rate_limited,
+        }
+    }
+
+    /// A transport error from octocrab: its text with causes, without the URL.
+    fn transport(e: octocrab::Error) -> ApiError {
+        let certificate = crate::http::is_certificate_error(&e);
+        let text = match e {
+            octocrab::Error::Reqwest { source, .. } => crate::http::error_text(source),
+            other => {
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(&other);
+                while let Some(s) = source {
+                    text.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
+                text
+            }
+        };
+        if certificate {
+            ApiError::Certificate(text)
+        } else {
+            ApiError::Transport(text)
+        }
+    }
+}
 
 /// A client for one repository.
 pub struct GitHub {
@@ -77,19 +204,6 @@ struct Permission {
     permission: String,
 }
 
-/// Whether a failed request is worth retrying: rate limits and server errors.
-fn retryable(e: &octocrab::Error) -> bool {
-    match e {
-        octocrab::Error::GitHub { source, .. } => {
-            let code = source.status_code.as_u16();
-            let msg = source.message.to_ascii_lowercase();
-            code == 429 || code >= 500 || (code == 403 && msg.contains("rate limit"))
-        }
-        octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. } => true,
-        _ => false,
-    }
-}
-
 #[derive(Deserialize)]
 struct CommentRef {
     id: u64,
@@ -97,15 +211,55 @@ struct CommentRef {
     body: Option<String>,
 }
 
-fn api_err(what: &str, e: octocrab::Error) -> E2eError {
-    // octocrab's Display for GitHub errors carries GitHub's message, never our token.
-    let detail = match &e {
-        octocrab::Error::GitHub { source, .. } => {
-            format!("{} ({})", source.message, source.status_code)
+fn api_err(what: &str, e: ApiError) -> E2eError {
+    // GitHub's messages never carry our token; the URL is left out of transport errors.
+    E2eError::GitHub(format!("{what}: {e}"))
+}
+
+/// An HTTP method octocrab sends for us.
+#[derive(Clone, Copy)]
+enum Verb {
+    Get,
+    Post,
+    Patch,
+}
+
+/// Sends one request through octocrab's raw methods (so the status and headers are ours to
+/// read), bounded in time, and reads the answer.
+async fn exchange<T: DeserializeOwned, B: Serialize + ?Sized>(
+    client: &Octocrab,
+    verb: Verb,
+    route: &str,
+    body: Option<&B>,
+) -> Result<T, ApiError> {
+    let request = async {
+        match verb {
+            Verb::Get => client._get(route).await,
+            Verb::Post => client._post(route, body).await,
+            Verb::Patch => client._patch(route, body).await,
         }
-        other => other.to_string(),
     };
-    E2eError::GitHub(format!("{what}: {detail}"))
+    let resp = tokio::time::timeout(REQUEST_TIMEOUT, request)
+        .await
+        .map_err(|_| {
+            ApiError::Transport(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))
+        })?
+        .map_err(ApiError::transport)?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = client
+        .body_to_string(resp)
+        .await
+        .map_err(ApiError::transport)?;
+    if !(200..300).contains(&status) {
+        return Err(ApiError::from_status(status, &headers, &body));
+    }
+    let body = if body.trim().is_empty() {
+        "null"
+    } else {
+        &body
+    };
+    serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 impl GitHub {
@@ -123,7 +277,7 @@ impl GitHub {
             .base_uri(api_url)
             .map_err(|e| E2eError::Config(format!("GITHUB_API_URL {api_url:?}: {e}")))?
             .personal_token(token.expose_secret().to_string())
-            .build()
+            .build_with_reqwest(crate::http::client()?)
             .map_err(|e| E2eError::GitHub(format!("cannot build the API client: {e}")))?;
         Ok(GitHub {
             client,
@@ -152,11 +306,11 @@ impl GitHub {
         self
     }
 
-    /// Runs `call` with retries on rate limits and server errors.
+    /// Runs `call` with retries on rate limits, server errors and transport failures.
     async fn retry<T, F, Fut>(&self, what: &str, call: F) -> Result<T, E2eError>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, octocrab::Error>>,
+        Fut: Future<Output = Result<T, ApiError>>,
     {
         self.debug(&format!("GitHub API: {what}"));
         let result = self.retry_raw(call).await.map_err(|e| api_err(what, e));
@@ -166,22 +320,70 @@ impl GitHub {
         result
     }
 
-    /// [`GitHub::retry`] keeping octocrab's error, for callers that treat a status as an answer.
-    async fn retry_raw<T, F, Fut>(&self, call: F) -> Result<T, octocrab::Error>
+    /// [`GitHub::retry`] keeping the [`ApiError`], for callers that treat a status as an
+    /// answer. A wait GitHub asks for beyond [`crate::http::MAX_WAIT`] ends the call at once,
+    /// with the wait in the message.
+    async fn retry_raw<T, F, Fut>(&self, call: F) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, octocrab::Error>>,
+        Fut: Future<Output = Result<T, ApiError>>,
     {
-        call.retry(
-            ExponentialBuilder::default()
-                .with_min_delay(self.min_backoff)
-                .with_max_delay(Duration::from_secs(60))
-                .with_max_times(4)
-                .with_jitter(),
-        )
-        .sleep(tokio::time::sleep)
-        .when(retryable)
-        .await
+        let policy = Policy {
+            max_retries: MAX_RETRIES,
+            min_backoff: self.min_backoff,
+        };
+        let on_retry = |e: &ApiError, n: u32, delay: Duration| {
+            self.debug(&format!(
+                "GitHub API: {e}; retry {n} of {MAX_RETRIES} in {} ms",
+                delay.as_millis()
+            ))
+        };
+        match policy.run(call, on_retry).await {
+            Ok(v) => Ok(v),
+            Err(gave_up) => {
+                let note = gave_up.note();
+                match (gave_up, note) {
+                    (
+                        GaveUp::WaitTooLong(
+                            ApiError::Status {
+                                status,
+                                message,
+                                wait,
+                                rate_limited,
+                            },
+                            _,
+                        ),
+                        Some(note),
+                    ) => Err(ApiError::Status {
+                        status,
+                        message: format!("{message}; {note}"),
+                        wait,
+                        rate_limited,
+                    }),
+                    (g, _) => Err(g.into_inner()),
+                }
+            }
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&self, route: &str) -> impl Future<Output = Result<T, ApiError>> {
+        exchange(&self.client, Verb::Get, route, None::<&()>)
+    }
+
+    fn post<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: &serde_json::Value,
+    ) -> impl Future<Output = Result<T, ApiError>> {
+        exchange(&self.client, Verb::Post, route, Some(body))
+    }
+
+    fn patch<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: &serde_json::Value,
+    ) -> impl Future<Output = Result<T, ApiError>> {
+        exchange(&self.client, Verb::Patch, route, Some(body))
     }
 
     fn route(&self, tail: &str) -> String {
@@ -194,14 +396,10 @@ impl GitHub {
     pub async fn permission(&self, login: &str) -> Result<String, E2eError> {
         let route = self.route(&format!("collaborators/{login}/permission"));
         self.debug(&format!("GitHub API: GET {route}"));
-        let answer: Result<Permission, _> = self
-            .retry_raw(|| self.client.get(route.clone(), None::<&()>))
-            .await;
+        let answer: Result<Permission, _> = self.retry_raw(|| self.get(&route)).await;
         match answer {
             Ok(p) => Ok(p.permission),
-            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 404 => {
-                Ok("none".into())
-            }
+            Err(e) if e.status() == Some(404) => Ok("none".into()),
             Err(e) => Err(api_err(&format!("reading the permission of `{login}`"), e)),
         }
     }
@@ -209,10 +407,7 @@ impl GitHub {
     /// Fetches issue `number` (for `workflow_dispatch`).
     pub async fn issue(&self, number: u64) -> Result<serde_json::Value, E2eError> {
         let route = self.route(&format!("issues/{number}"));
-        self.retry("fetching the issue", || {
-            self.client.get(route.clone(), None::<&()>)
-        })
-        .await
+        self.retry("fetching the issue", || self.get(&route)).await
     }
 
     /// The open pull request whose head is `branch` in this repository, if any.
@@ -222,9 +417,7 @@ impl GitHub {
             self.owner
         ));
         let list: Vec<PullListItem> = self
-            .retry("listing pull requests", || {
-                self.client.get(route.clone(), None::<&()>)
-            })
+            .retry("listing pull requests", || self.get(&route))
             .await?;
         // Servers that ignore `head` return every open PR: match the branch ourselves.
         Ok(list
@@ -243,9 +436,7 @@ impl GitHub {
         for page in 1..=10u32 {
             let route = self.route(&format!("pulls?state=open&per_page=100&page={page}"));
             let list: Vec<PullListItem> = self
-                .retry("listing pull requests", || {
-                    self.client.get(route.clone(), None::<&()>)
-                })
+                .retry("listing pull requests", || self.get(&route))
                 .await?;
             let full = list.len() == 100;
             found.extend(
@@ -274,9 +465,7 @@ impl GitHub {
         let route = self.route(&format!("pulls/{number}"));
         let payload = json!({"state": "closed"});
         let _: serde_json::Value = self
-            .retry("closing the pull request", || {
-                self.client.patch(route.clone(), Some(&payload))
-            })
+            .retry("closing the pull request", || self.patch(&route, &payload))
             .await?;
         Ok(())
     }
@@ -289,9 +478,7 @@ impl GitHub {
         }
         let route = self.route(&format!("git/commits/{sha}"));
         let c: Commit = self
-            .retry("reading the parent commit", || {
-                self.client.get(route.clone(), None::<&()>)
-            })
+            .retry("reading the parent commit", || self.get(&route))
             .await?;
         Ok(c.tree.sha)
     }
@@ -313,9 +500,7 @@ impl GitHub {
         }
         let route = self.route(&format!("git/trees/{sha}?recursive=1"));
         let t: Tree = self
-            .retry("reading the parent tree", || {
-                self.client.get(route.clone(), None::<&()>)
-            })
+            .retry("reading the parent tree", || self.get(&route))
             .await?;
         if t.truncated {
             return Err(E2eError::GitHub(format!(
@@ -338,9 +523,7 @@ impl GitHub {
         let route = self.route("git/trees");
         let payload = json!({"base_tree": base_tree, "tree": entries});
         let t: Sha = self
-            .retry("creating the tree", || {
-                self.client.post(route.clone(), Some(&payload))
-            })
+            .retry("creating the tree", || self.post(&route, &payload))
             .await?;
         Ok(t.sha)
     }
@@ -356,9 +539,7 @@ impl GitHub {
         let route = self.route("git/commits");
         let payload = json!({"message": message, "tree": tree, "parents": [parent]});
         let c: Sha = self
-            .retry("creating the commit", || {
-                self.client.post(route.clone(), Some(&payload))
-            })
+            .retry("creating the commit", || self.post(&route, &payload))
             .await?;
         Ok(c.sha)
     }
@@ -370,26 +551,24 @@ impl GitHub {
             let route = self.route("git/refs");
             let payload = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
             let _: serde_json::Value = self
-                .retry("creating the branch", || {
-                    self.client.post(route.clone(), Some(&payload))
-                })
+                .retry("creating the branch", || self.post(&route, &payload))
                 .await?;
             return Ok(());
         }
         let route = self.route(&format!("git/refs/heads/{branch}"));
         let payload = json!({"sha": sha, "force": false});
         self.debug(&format!("GitHub API: PATCH {route}"));
-        let answer: Result<serde_json::Value, _> = self
-            .retry_raw(|| self.client.patch(route.clone(), Some(&payload)))
-            .await;
+        let answer: Result<serde_json::Value, _> =
+            self.retry_raw(|| self.patch(&route, &payload)).await;
         match answer {
             Ok(_) => Ok(()),
-            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 422 => {
-                Err(E2eError::Push(format!(
-                    "GitHub refused to move {branch}: {} (someone pushed to it meanwhile; re-run to build on top)",
-                    source.message
-                )))
-            }
+            Err(ApiError::Status {
+                status: 422,
+                message,
+                ..
+            }) => Err(E2eError::Push(format!(
+                "GitHub refused to move {branch}: {message} (someone pushed to it meanwhile; re-run to build on top)"
+            ))),
             Err(e) => Err(api_err("moving the branch", e)),
         }
     }
@@ -405,10 +584,8 @@ impl GitHub {
     ) -> Result<PullRequest, E2eError> {
         let route = self.route("pulls");
         let payload = json!({"title": title, "head": branch, "base": base, "body": body, "maintainer_can_modify": true, "draft": draft});
-        self.retry("opening the pull request", || {
-            self.client.post(route.clone(), Some(&payload))
-        })
-        .await
+        self.retry("opening the pull request", || self.post(&route, &payload))
+            .await
     }
 
     /// Updates a pull request's title and body.
@@ -420,10 +597,8 @@ impl GitHub {
     ) -> Result<PullRequest, E2eError> {
         let route = self.route(&format!("pulls/{number}"));
         let payload = json!({"title": title, "body": body});
-        self.retry("updating the pull request", || {
-            self.client.patch(route.clone(), Some(&payload))
-        })
-        .await
+        self.retry("updating the pull request", || self.patch(&route, &payload))
+            .await
     }
 
     /// Adds labels to an issue or pull request.
@@ -431,9 +606,7 @@ impl GitHub {
         let route = self.route(&format!("issues/{number}/labels"));
         let payload = json!({"labels": labels});
         let _: serde_json::Value = self
-            .retry("adding labels", || {
-                self.client.post(route.clone(), Some(&payload))
-            })
+            .retry("adding labels", || self.post(&route, &payload))
             .await?;
         Ok(())
     }
@@ -448,9 +621,7 @@ impl GitHub {
         let route = self.route(&format!("pulls/{number}/requested_reviewers"));
         let payload = json!({"reviewers": reviewers, "team_reviewers": team_reviewers});
         let _: serde_json::Value = self
-            .retry("requesting reviewers", || {
-                self.client.post(route.clone(), Some(&payload))
-            })
+            .retry("requesting reviewers", || self.post(&route, &payload))
             .await?;
         Ok(())
     }
@@ -460,9 +631,7 @@ impl GitHub {
         let route = self.route(&format!("issues/{number}/assignees"));
         let payload = json!({ "assignees": assignees });
         let _: serde_json::Value = self
-            .retry("adding assignees", || {
-                self.client.post(route.clone(), Some(&payload))
-            })
+            .retry("adding assignees", || self.post(&route, &payload))
             .await?;
         Ok(())
     }
@@ -473,12 +642,10 @@ impl GitHub {
             "/repos/{}/{}/issues/{number}/comments",
             self.owner, self.repo
         );
-        self.debug(&format!("GitHub API: POST {route}"));
+        let payload = json!({ "body": body });
         let c: CommentRef = self
-            .client
-            .post(route, Some(&json!({ "body": body })))
-            .await
-            .map_err(|e| api_err("creating an issue comment", e))?;
+            .retry("creating an issue comment", || self.post(&route, &payload))
+            .await?;
         Ok(c.id)
     }
 
@@ -488,7 +655,7 @@ impl GitHub {
         let payload = json!({ "body": body });
         let _: CommentRef = self
             .retry("editing the progress comment", || {
-                self.client.patch(route.clone(), Some(&payload))
+                self.patch(&route, &payload)
             })
             .await?;
         Ok(())
@@ -501,9 +668,7 @@ impl GitHub {
                 "issues/{number}/comments?per_page=100&page={page}"
             ));
             let list: Vec<CommentRef> = self
-                .retry("listing issue comments", || {
-                    self.client.get(route.clone(), None::<&()>)
-                })
+                .retry("listing issue comments", || self.get(&route))
                 .await?;
             if let Some(c) = list
                 .iter()

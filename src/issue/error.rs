@@ -60,6 +60,42 @@ pub enum FormError {
     },
 }
 
+impl FormError {
+    /// The 1-based line of `body` (the issue body as GitHub sends it) this error is about, when
+    /// it is about one line: found by the section's heading and the section's own numbering, and
+    /// given only when that line is the one the message quotes.
+    pub fn body_line(&self, body: &str) -> Option<usize> {
+        use super::sections::{heading, is_fence, quote};
+        let (title, line, text) = match self {
+            FormError::Line { line, text, .. } => ("data model", *line, text),
+            FormError::Statement {
+                section,
+                line,
+                text,
+                ..
+            } => (*section, *line, text),
+            _ => return None,
+        };
+        let mut lines = body.lines().enumerate();
+        lines.find(|(_, l)| heading(l).as_deref() == Some(title))?;
+        let mut number = 0;
+        for (index, raw) in lines {
+            let trimmed = raw.trim();
+            if heading(raw).is_some() {
+                return None;
+            }
+            if is_fence(trimmed) || (number == 0 && trimmed.is_empty()) {
+                continue;
+            }
+            number += 1;
+            if number == line {
+                return (quote(trimmed) == *text).then_some(index + 1);
+            }
+        }
+        None
+    }
+}
+
 /// Most rules one issue may state.
 pub const MAX_RULES: usize = 200;
 
@@ -322,4 +358,32 @@ pub enum LineProblem {
         /// Entity label.
         entity: String,
     },
+}
+
+#[cfg(test)]
+mod body_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_error_names_its_line_of_the_issue_body() {
+        let body = "### App name\n\nShop\n\n### Data model\n\n```\nItem: name (text)\n\nOrder: item (nonsense)\n```\n\n### Rules\n\n- Item.name length <= 3\n";
+        let err = FormError::Line {
+            line: 3,
+            text: quote_of("Order: item (nonsense)"),
+            problem: LineProblem::MissingColon,
+        };
+        assert_eq!(err.body_line(body), Some(10));
+        // A quote that does not match the line found: no line rather than a wrong one.
+        let other = FormError::Line {
+            line: 3,
+            text: quote_of("something else"),
+            problem: LineProblem::MissingColon,
+        };
+        assert_eq!(other.body_line(body), None);
+        assert_eq!(FormError::EmptyAppName.body_line(body), None);
+    }
+
+    fn quote_of(line: &str) -> String {
+        super::super::sections::quote(line)
+    }
 }

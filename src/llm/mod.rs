@@ -2,6 +2,11 @@
 //! side, retries with backoff and jitter (honouring `retry-after`), a hard per-run budget, a
 //! cache that doubles as an offline recording, and usage per stage and role.
 //!
+//! This file holds the types, the client's set-up (model resolution) and the asking loop;
+//! `call.rs` one call (cache, budget, retries, usage); `transport.rs` the wire (requests,
+//! failures, the structured-output fallback, the model list); `openai.rs` and `anthropic.rs`
+//! the two formats.
+//!
 //! Every answer is a JSON object checked by the caller's validator; an invalid answer is asked
 //! again with the validation error quoted, a bounded number of times, then the call fails.
 
@@ -11,17 +16,19 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::E2eError;
 
 mod anthropic;
+mod call;
 pub mod models;
 mod openai;
 pub mod schema;
+mod transport;
+
+use call::{AskTimer, Book, RecordingMeta};
 
 pub use models::{default_model, known_price};
 
@@ -165,13 +172,6 @@ pub struct LlmSettings {
     pub max_output_tokens: Option<u32>,
 }
 
-#[derive(Debug, Default)]
-struct Book {
-    calls: u64,
-    tokens: u64,
-    lines: BTreeMap<(String, Role), UsageLine>,
-}
-
 /// The client.
 pub struct Llm {
     settings: LlmSettings,
@@ -183,56 +183,6 @@ pub struct Llm {
     switched: Mutex<Option<String>>,
     /// Warnings for the run's log (a model switch), taken by the pipeline.
     warnings: Mutex<Vec<String>>,
-}
-
-/// What kind of failure an HTTP attempt was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Failure {
-    /// Timeouts, 408, 429, 5xx, malformed envelopes: retried with backoff.
-    Transient,
-    /// A 404/400 that names the model: the model list is asked, then the run fails clearly.
-    ModelMissing,
-    /// The server refused this request (a 4xx other than auth): resending it would repeat the
-    /// refusal, so the role's answer counts as unusable and optional features keep defaults.
-    Refused,
-    /// Anything else (a rejected key): the run fails.
-    Fatal,
-}
-
-/// A failed HTTP attempt: what kind and after how long the server asked to retry.
-#[derive(Debug)]
-struct Attempt {
-    failure: Failure,
-    retry_after: Option<Duration>,
-    message: String,
-}
-
-impl Attempt {
-    fn transient(message: String) -> Attempt {
-        Attempt {
-            failure: Failure::Transient,
-            retry_after: None,
-            message,
-        }
-    }
-}
-
-/// A failed send with the server's status and body, to tell a refused structured-output form
-/// from other refusals.
-struct Sent {
-    attempt: Attempt,
-    status: u16,
-    body: String,
-}
-
-impl Sent {
-    fn plain(attempt: Attempt) -> Sent {
-        Sent {
-            attempt,
-            status: 0,
-            body: String::new(),
-        }
-    }
 }
 
 /// The output token limit of `ask` under the run's cap.
@@ -266,27 +216,6 @@ pub(crate) enum Unusable {
     Answer(String),
 }
 
-/// A recorded answer.
-#[derive(Debug, Serialize, Deserialize)]
-struct Recorded {
-    provider: String,
-    model: String,
-    schema_name: String,
-    answer: serde_json::Value,
-    tokens: Tokens,
-    /// Why the answer was unusable (cut off, not JSON), recorded so a replay asks again the
-    /// same way.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    unusable: Option<String>,
-}
-
-/// What a live run writes beside its recordings, so `replay` can compute the same keys.
-#[derive(Debug, Serialize, Deserialize)]
-struct RecordingMeta {
-    provider: ProviderKind,
-    model: String,
-}
-
 impl Llm {
     /// Builds the client. `replay` needs a cache folder with a recording.
     pub fn new(mut settings: LlmSettings) -> Result<Llm, E2eError> {
@@ -316,12 +245,9 @@ impl Llm {
                 )));
             }
         }
-        ensure_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .user_agent(concat!("e2e-action/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| E2eError::Llm(format!("cannot build the HTTP client: {e}")))?;
+        // The process's one client: proxies and CA bundles as for GitHub; `llm-timeout` is
+        // set on each request.
+        let http = crate::http::client()?;
         Ok(Llm {
             settings,
             http,
@@ -386,66 +312,6 @@ impl Llm {
         Ok(notes)
     }
 
-    /// The ids of the models the server offers this key (`GET /v1/models`, every page).
-    pub async fn list_models(&self) -> Result<Vec<String>, String> {
-        let mut ids = Vec::new();
-        let mut after: Option<String> = None;
-        // Anthropic pages its list; a few pages of 1000 cover any account.
-        for _ in 0..5 {
-            let (url, anthropic) = match self.settings.provider {
-                ProviderKind::Openai => (format!("{}/models", openai::base(&self.settings)), false),
-                ProviderKind::Anthropic => {
-                    let mut u = format!("{}/v1/models?limit=1000", anthropic::base(&self.settings));
-                    if let Some(a) = &after {
-                        u.push_str(&format!("&after_id={a}"));
-                    }
-                    (u, true)
-                }
-                ProviderKind::Replay => return Ok(ids),
-            };
-            let mut req = self.http.get(&url);
-            if anthropic {
-                req = req.header("anthropic-version", anthropic::VERSION);
-            }
-            req = self.authorise(req);
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| format!("cannot reach {}: {}", redact(&url), e.without_url()))?;
-            let status = resp.status();
-            let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
-            if !status.is_success() {
-                let snippet: String = text.chars().take(200).collect();
-                return Err(format!("HTTP {status} from {}: {snippet}", redact(&url)));
-            }
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| format!("the model list is not JSON ({e})"))?;
-            let page = v["data"]
-                .as_array()
-                .ok_or("the model list has no `data` array")?;
-            ids.extend(
-                page.iter()
-                    .filter_map(|m| m["id"].as_str().map(String::from)),
-            );
-            if anthropic && v["has_more"] == true {
-                after = v["last_id"].as_str().map(String::from);
-                if after.is_some() {
-                    continue;
-                }
-            }
-            break;
-        }
-        Ok(ids)
-    }
-
-    fn authorise(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match (&self.settings.api_key, self.settings.provider) {
-            (Some(key), ProviderKind::Anthropic) => req.header("x-api-key", key.expose_secret()),
-            (Some(key), _) => req.bearer_auth(key.expose_secret()),
-            (None, _) => req,
-        }
-    }
-
     /// The model in use (the resolved one, or the default after a mid-run switch).
     pub fn model(&self) -> String {
         self.switched
@@ -504,26 +370,6 @@ impl Llm {
         listed
     }
 
-    /// The provider the cache keys are computed for (the recorded one when replaying).
-    fn key_provider(&self) -> String {
-        match self.settings.provider {
-            ProviderKind::Replay => self.settings.base_url.clone().unwrap_or_default(),
-            p => p.name().into(),
-        }
-    }
-
-    fn cache_key(&self, ask: &Ask, messages: &[Message]) -> String {
-        let material = serde_json::json!({
-            "provider": self.key_provider(),
-            "model": self.model(),
-            "system": ask.system,
-            "messages": messages,
-            "schema_name": ask.schema_name,
-            "schema": ask.schema,
-        });
-        hex::encode(Sha256::digest(material.to_string().as_bytes()))
-    }
-
     /// Asks `ask`; `validate` turns the answer object into `T` or says what is wrong with it.
     pub async fn ask<T>(
         &self,
@@ -573,313 +419,10 @@ impl Llm {
         )))
     }
 
-    pub(crate) fn note(&self, ask: &Ask, f: impl FnOnce(&mut UsageLine)) {
-        if let Ok(mut b) = self.book.lock() {
-            f(b.lines
-                .entry((ask.stage.to_string(), ask.role))
-                .or_default());
-        }
-    }
-
-    /// The answer object for `messages`, or why the model's answer is unusable (`Ok(Err)`);
-    /// from the cache when recorded there.
-    async fn answer(
-        &self,
-        ask: &Ask,
-        messages: &[Message],
-    ) -> Result<Result<serde_json::Value, String>, E2eError> {
-        let used = self.model();
-        let key = self.cache_key(ask, messages);
-        let path = self
-            .settings
-            .cache_dir
-            .as_ref()
-            .map(|d| d.join(format!("{key}.json")));
-        if let Some(p) = &path
-            && let Some(rec) = std::fs::read_to_string(p)
-                .ok()
-                .and_then(|t| serde_json::from_str::<Recorded>(&t).ok())
-        {
-            let price = self.price();
-            self.note(ask, |l| {
-                l.cached += 1;
-                l.tokens.input += rec.tokens.input;
-                l.tokens.output += rec.tokens.output;
-                l.cost_usd += cost(price, rec.tokens);
-            });
-            return Ok(match rec.unusable {
-                Some(why) => Err(why),
-                None => Ok(rec.answer),
-            });
-        }
-        if self.settings.provider == ProviderKind::Replay {
-            return Err(E2eError::Llm(format!(
-                "{}: no recorded answer for this {:?} request (key {key}) in {}; the inputs changed since the recording — record again with a live provider",
-                ask.stage,
-                ask.role,
-                self.settings
-                    .cache_dir
-                    .as_ref()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default()
-            )));
-        }
-        self.reserve(ask)?;
-        let retries = std::sync::atomic::AtomicU64::new(0);
-        let call = || async { self.send(ask, messages).await };
-        let result = call
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(self.settings.min_backoff)
-                    .with_max_delay(Duration::from_secs(60))
-                    .with_max_times(self.settings.max_retries)
-                    .with_jitter(),
-            )
-            .sleep(tokio::time::sleep)
-            .when(|e: &Attempt| e.failure == Failure::Transient)
-            .adjust(|e: &Attempt, dur| match (e.retry_after, dur) {
-                (Some(after), Some(d)) => Some(after.min(Duration::from_secs(120)).max(d)),
-                (_, d) => d,
-            })
-            .notify(|_, _| {
-                retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            })
-            .await;
-        let n_retries = retries.load(std::sync::atomic::Ordering::Relaxed);
-        self.note(ask, |l| l.retries += n_retries);
-        let (answer, tokens) = match result {
-            Ok(ok) => ok,
-            Err(e) if e.failure == Failure::ModelMissing && self.switch_to_default(&used).await => {
-                return Box::pin(self.answer(ask, messages)).await;
-            }
-            Err(e) => return Err(self.failed(ask, e, n_retries).await),
-        };
-        let price = self.price();
-        self.note(ask, |l| {
-            l.calls += 1;
-            l.tokens.input += tokens.input;
-            l.tokens.output += tokens.output;
-            l.cost_usd += cost(price, tokens);
-        });
-        if let Ok(mut b) = self.book.lock() {
-            b.tokens += tokens.input + tokens.output;
-        }
-        if let (Some(p), Some(dir)) = (&path, &self.settings.cache_dir) {
-            let rec = Recorded {
-                provider: self.key_provider(),
-                model: self.model(),
-                schema_name: ask.schema_name.into(),
-                answer: answer.clone().unwrap_or_default(),
-                tokens,
-                unusable: answer.clone().err(),
-            };
-            let meta = RecordingMeta {
-                provider: self.settings.provider,
-                model: self.model(),
-            };
-            let write = std::fs::create_dir_all(dir)
-                .and_then(|_| {
-                    std::fs::write(p, serde_json::to_string_pretty(&rec).unwrap_or_default())
-                })
-                .and_then(|_| {
-                    std::fs::write(
-                        dir.join("recording.json"),
-                        serde_json::to_string_pretty(&meta).unwrap_or_default(),
-                    )
-                });
-            if let Err(e) = write {
-                return Err(E2eError::Llm(format!(
-                    "cannot write the LLM cache in {}: {e}",
-                    dir.display()
-                )));
-            }
-        }
-        Ok(answer)
-    }
-
-    /// The error for a call that failed for good.
-    async fn failed(&self, ask: &Ask, e: Attempt, n_retries: u64) -> E2eError {
-        let what = format!("{} ({:?})", ask.stage, ask.role);
-        match e.failure {
-            Failure::ModelMissing => {
-                let offered = self.list_models().await.ok();
-                E2eError::Config(models::unavailable(
-                    self.settings.provider,
-                    &self.model(),
-                    &e.message,
-                    offered.as_deref(),
-                ))
-            }
-            // An optional role's caller keeps its default, as for an answer that stays invalid.
-            Failure::Refused => E2eError::LlmInvalid(format!(
-                "{what}: the server refused the request: {}",
-                e.message
-            )),
-            Failure::Transient => {
-                E2eError::Llm(format!("{what}: {} (after {n_retries} retries)", e.message))
-            }
-            Failure::Fatal => E2eError::Llm(format!("{what}: {}", e.message)),
-        }
-    }
-
-    /// Takes one call from the budget, or fails when it is spent.
-    fn reserve(&self, ask: &Ask) -> Result<(), E2eError> {
-        let mut b = self
-            .book
-            .lock()
-            .map_err(|_| E2eError::Llm("usage book poisoned (a bug)".into()))?;
-        if b.calls >= self.settings.max_calls {
-            return Err(E2eError::Llm(format!(
-                "{}: the LLM budget is spent ({} calls of llm-max-calls {}); raise llm-max-calls or simplify the issue",
-                ask.stage, b.calls, self.settings.max_calls
-            )));
-        }
-        if b.tokens >= self.settings.max_tokens {
-            return Err(E2eError::Llm(format!(
-                "{}: the LLM budget is spent ({} tokens of llm-max-tokens {}); raise llm-max-tokens",
-                ask.stage, b.tokens, self.settings.max_tokens
-            )));
-        }
-        b.calls += 1;
-        Ok(())
-    }
-
-    /// One call, in the structured-output form that works with this server: a server that
-    /// refuses the form is sent the next one at once ([`openai::JsonMode`]), and the form that
-    /// worked is kept for the rest of the run.
-    async fn send(
-        &self,
-        ask: &Ask,
-        messages: &[Message],
-    ) -> Result<(Result<serde_json::Value, String>, Tokens), Attempt> {
-        loop {
-            let mode = openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed));
-            match self.send_once(ask, messages, mode).await {
-                Err(e)
-                    if e.attempt.failure == Failure::Refused
-                        && self.settings.provider == ProviderKind::Openai =>
-                {
-                    let Some(next) = mode
-                        .next()
-                        .filter(|_| openai::refuses_format(e.status, &e.body))
-                    else {
-                        return Err(e.attempt);
-                    };
-                    // Another task may have moved on already; never go back.
-                    let _ = self.mode.compare_exchange(
-                        mode as u8,
-                        next as u8,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                    self.mode.fetch_max(next as u8, Ordering::Relaxed);
-                }
-                Err(e) => return Err(e.attempt),
-                Ok(ok) => return Ok(ok),
-            }
-        }
-    }
-
     /// The structured-output form in use, for the report (OpenAI wire format only).
     pub fn json_mode(&self) -> Option<&'static str> {
         (self.settings.provider == ProviderKind::Openai)
             .then(|| openai::JsonMode::from_u8(self.mode.load(Ordering::Relaxed)).describe())
-    }
-
-    async fn send_once(
-        &self,
-        ask: &Ask,
-        messages: &[Message],
-        mode: openai::JsonMode,
-    ) -> Result<(Result<serde_json::Value, String>, Tokens), Sent> {
-        let (url, body, headers) = match self.settings.provider {
-            ProviderKind::Openai => {
-                openai::request(&self.settings, &self.model(), ask, messages, mode)
-            }
-            ProviderKind::Anthropic => {
-                anthropic::request(&self.settings, &self.model(), ask, messages)
-            }
-            ProviderKind::Replay => unreachable!("replay never sends"),
-        };
-        let mut req = self.http.post(&url).json(&body);
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        req = self.authorise(req);
-        let resp = req.send().await.map_err(|e| {
-            Sent::plain(Attempt::transient(if e.is_timeout() {
-                format!(
-                    "no answer within {}s (llm-timeout)",
-                    self.settings.timeout.as_secs()
-                )
-            } else {
-                format!("cannot reach {}: {}", redact(&url), e.without_url())
-            }))
-        })?;
-        let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let text = resp.text().await.map_err(|e| {
-            Sent::plain(Attempt::transient(format!(
-                "the answer was cut off: {}",
-                e.without_url()
-            )))
-        })?;
-        if !status.is_success() {
-            let code = status.as_u16();
-            let refused_form = self.settings.provider == ProviderKind::Openai
-                && mode != openai::JsonMode::Prompt
-                && openai::refuses_format(code, &text);
-            let failure = if refused_form {
-                Failure::Refused
-            } else if code == 429 || code == 408 || status.is_server_error() {
-                Failure::Transient
-            } else if models::names_missing_model(code, &text, &self.model()) {
-                Failure::ModelMissing
-            } else if code == 401 || code == 403 {
-                Failure::Fatal
-            } else {
-                Failure::Refused
-            };
-            let snippet: String = text.chars().take(300).collect();
-            let hint = if code == 401 || code == 403 {
-                "; check llm-api-key"
-            } else {
-                ""
-            };
-            return Err(Sent {
-                attempt: Attempt {
-                    failure,
-                    retry_after,
-                    message: format!("HTTP {status}: {snippet}{hint}"),
-                },
-                status: code,
-                body: text,
-            });
-        }
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Sent::plain(Attempt::transient(format!(
-                "the provider's answer is not JSON ({e})"
-            )))
-        })?;
-        let (parsed, tokens) = match self.settings.provider {
-            ProviderKind::Openai => (openai::parse(&json), openai::tokens(&json)),
-            _ => (
-                anthropic::parse(&json, ask.schema_name),
-                anthropic::tokens(&json),
-            ),
-        };
-        match parsed {
-            Ok(answer) => Ok((Ok(answer), tokens)),
-            // The model's own answer is unusable: the caller asks again with the reason.
-            Err(Unusable::Answer(why)) => Ok((Err(why), tokens)),
-            // A malformed envelope is the provider's fault: retry it like a 5xx.
-            Err(Unusable::Envelope(message)) => Err(Sent::plain(Attempt::transient(message))),
-        }
     }
 
     /// Usage so far, by (stage, role).
@@ -905,36 +448,7 @@ impl Llm {
     }
 }
 
-/// Notes how long a question took when it ends, however it ends.
-struct AskTimer<'a> {
-    llm: &'a Llm,
-    ask: &'a Ask,
-    started: std::time::Instant,
-}
-
-impl Drop for AskTimer<'_> {
-    fn drop(&mut self) {
-        let ms = self.started.elapsed().as_millis() as u64;
-        self.llm
-            .note(self.ask, |l| l.longest_ask_ms = l.longest_ask_ms.max(ms));
-    }
-}
-
-/// Installs ring as rustls' process-wide crypto provider (idempotent). reqwest is built
-/// without a provider so that ring, which octocrab uses too, is the only one compiled in.
-pub fn ensure_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn cost(price: Option<Price>, t: Tokens) -> f64 {
-    price.map_or(0.0, |p| {
-        (t.input as f64 * p.input_per_mtok + t.output as f64 * p.output_per_mtok) / 1e6
-    })
-}
-
-fn redact(url: &str) -> String {
-    crate::workspace::git::redact_url(url)
-}
+pub use crate::http::ensure_crypto_provider;
 
 #[cfg(test)]
 mod tests;

@@ -26,8 +26,13 @@ pub fn from_issue(trigger: &Trigger) -> Result<Spec, E2eError> {
         )));
     }
     form::parse_issue_form(&issue, &trigger.issue.body).map_err(|e| {
+        // Annotations can point only at repository files: the issue body's line goes in the text.
+        let at = e
+            .body_line(&trigger.issue.body)
+            .map(|n| format!(" (line {n} of the issue body)"))
+            .unwrap_or_default();
         E2eError::Issue(format!(
-            "{e}; fix the issue body and edit the issue to retry"
+            "{e}{at}; fix the issue body and edit the issue to retry"
         ))
     })
 }

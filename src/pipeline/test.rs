@@ -277,6 +277,11 @@ pub async fn run_staged(
             iso.hand_over(d)
                 .map_err(|e| io("handing the cache to the sandbox user", e))?;
         }
+        // The default cache lives in the workspace: keep it out of a later step's `git add -A`.
+        let ignore = dirs.cache.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(&ignore, "*\n").map_err(|e| io("cache folder", e))?;
+        }
         let mut read = interpreter_reads(python, &env);
         read.extend(uv.as_ref().and_then(|u| std::fs::canonicalize(u).ok()));
         let access = Access {

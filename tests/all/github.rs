@@ -979,3 +979,73 @@ async fn a_signed_commit_that_is_not_a_fast_forward_is_a_refused_push() {
         "no PR update after a refused push"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_primary_rate_limit_that_resets_too_late_fails_at_once_saying_when() {
+    let server = MockServer::start().await;
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/octocat/permission")))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+                .set_body_json(
+                    json!({"message": "API rate limit exceeded for installation ID 1."}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let started = std::time::Instant::now();
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "waited for the reset"
+    );
+    assert!(
+        text(&out)
+            .contains("API rate limit exceeded for installation ID 1.; the server asks to wait 3"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(requests(&server).await.len(), 1, "not retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_date_is_waited_for_then_the_request_is_repeated() {
+    let server = api(false, false).await;
+    // Mounted with priority over `api`'s permission mock: a 429 with an HTTP-date Retry-After
+    // (now + 1 s, rounded down by the date's second precision), then the answer.
+    let when =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(2));
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/collaborators/octocat/permission")))
+        .respond_with(Once(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", when.as_str())
+                .set_body_json(json!({"message": "Too many requests"})),
+            ResponseTemplate::new(200).set_body_json(json!({"permission": "admin"})),
+            Default::default(),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut ctx = TestContext::new();
+    with_api(&mut ctx, &server.uri());
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let reqs = server.received_requests().await.unwrap();
+    let times: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.url.path().ends_with("/permission"))
+        .collect();
+    assert_eq!(times.len(), 2);
+    assert_eq!(ctx.outputs()["pull-request-operation"], "created");
+}

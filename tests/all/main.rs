@@ -3,6 +3,7 @@
 mod helpers;
 
 mod action_contract;
+mod cache;
 mod checkout;
 mod container;
 mod errors;
@@ -14,6 +15,7 @@ mod llm;
 mod payloads;
 mod pipeline;
 mod prism;
+mod proxy;
 mod real_model;
 mod sandbox;
 mod snapshots;

@@ -49,6 +49,13 @@ fn an_issue_form_error_has_a_title_and_the_summary_says_what_to_do() {
         "{}",
         text(&out)
     );
+    // Annotations attach only to repository files: the body's line is in the message.
+    assert!(
+        text(&out).contains("data model line 2 ")
+            && text(&out).contains("(line 13 of the issue body)"),
+        "{}",
+        text(&out)
+    );
     let s = summary(&ctx);
     assert!(s.contains("## e2e-action: issue #"), "{s}");
     assert!(s.contains("**Failed**"), "{s}");
