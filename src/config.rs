@@ -1,6 +1,6 @@
 //! Configuration: defaults < `.github/e2e-action.yml` < action inputs, merged in one place.
 //!
-//! Every key is declared once, in the table of [`config_keys!`]. From it follow the action
+//! Every key is declared once, in the table of `config_keys!`. From it follow the action
 //! inputs ([`Inputs`], read from `INPUT_<NAME>` variables with hyphens kept, or from the flags of
 //! `run`: `cli::InputFlags`), the config file's schema ([`ConfigFile`]: kebab-case, unknown keys
 //! refused with their name and line), the input names checked against `action.yml` and the
