@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::config::Inputs;
+use crate::config::{Inputs, input_var};
 use crate::eval::EvalRequest;
 use crate::pipeline::RunRequest;
 
@@ -90,64 +90,46 @@ pub struct RunArgs {
     /// owner/name (default: $GITHUB_REPOSITORY).
     #[arg(long)]
     pub repository: Option<String>,
-    /// LLM provider.
-    #[arg(long)]
-    pub llm_provider: Option<String>,
-    /// Stack pack.
-    #[arg(long)]
-    pub stack: Option<String>,
-    /// App folder (`apps/<slug>` by default).
-    #[arg(long)]
-    pub app_dir: Option<String>,
-    /// Base branch.
-    #[arg(long)]
-    pub base_branch: Option<String>,
-    /// Push the branch (true/false).
-    #[arg(long)]
-    pub push: Option<String>,
-    /// Push even if the tests fail (true/false).
-    #[arg(long)]
-    pub push_on_failure: Option<String>,
-    /// Time limit for installing and testing the app, seconds.
-    #[arg(long)]
-    pub test_timeout: Option<String>,
-    /// Config file, relative to the checkout.
-    #[arg(long)]
-    pub config_path: Option<String>,
+    /// The flags that set action inputs.
+    #[command(flatten)]
+    pub inputs: InputFlags,
     /// A folder of your own stack packs.
     #[arg(long)]
     pub templates_dir: Option<PathBuf>,
     /// Cache for virtual environments and packages (default: .e2e-cache in the workspace).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// LLM model.
-    #[arg(long)]
-    pub llm_model: Option<String>,
-    /// LLM base URL (OpenAI-compatible servers, Azure, Ollama, a proxy).
-    #[arg(long)]
-    pub llm_base_url: Option<String>,
-    /// LLM answer cache and recording folder.
-    #[arg(long)]
-    pub llm_cache_dir: Option<String>,
-    /// Hard limit of LLM calls per run.
-    #[arg(long)]
-    pub llm_max_calls: Option<String>,
-    /// Hard limit of LLM tokens per run.
-    #[arg(long)]
-    pub llm_max_tokens: Option<String>,
-    /// LLM calls in flight at once.
-    #[arg(long)]
-    pub llm_concurrency: Option<String>,
-    /// Seconds per LLM request.
-    #[arg(long)]
-    pub llm_timeout: Option<String>,
-    /// Most tokens one LLM answer may take (under each role's own limit).
-    #[arg(long)]
-    pub llm_max_output_tokens: Option<String>,
-    /// QA repair rounds before LLM fills are reverted.
-    #[arg(long)]
-    pub max_repair_attempts: Option<String>,
 }
+
+/// Generates [`InputFlags`] from the table of [`config_keys!`](crate::config::config_keys):
+/// a flag for each key of its `flag_*` groups.
+macro_rules! define_input_flags {
+    (
+        flag_input_file { $( $(#[doc = $d1:literal])* $f1:ident : $t1:ty, )* }
+        input_file { $($input_file:tt)* }
+        flag_input { $( $(#[doc = $d3:literal])* $f3:ident, )* }
+        file { $($file:tt)* }
+    ) => {
+        /// Flags of `run` that set action inputs; they win over the `INPUT_*` variables.
+        #[derive(Debug, Args, Default)]
+        pub struct InputFlags {
+            $( $(#[doc = $d1])* #[arg(long)] pub $f1: Option<String>, )*
+            $( $(#[doc = $d3])* #[arg(long)] pub $f3: Option<String>, )*
+        }
+
+        impl InputFlags {
+            /// The flags given, as inputs.
+            pub fn into_inputs(self) -> Inputs {
+                Inputs {
+                    $( $f1: self.$f1, )*
+                    $( $f3: self.$f3, )*
+                    ..Inputs::default()
+                }
+            }
+        }
+    };
+}
+crate::config::config_keys!(define_input_flags);
 
 /// Flags of `demo`.
 #[derive(Debug, Args)]
@@ -187,34 +169,7 @@ fn var(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
 
 /// Builds the run request from flags and the environment (`get` reads a variable).
 pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRequest {
-    let flags = Inputs {
-        llm_provider: args.llm_provider,
-        stack: args.stack,
-        app_dir: args.app_dir,
-        base_branch: args.base_branch,
-        push: args.push,
-        config_path: args.config_path,
-        push_on_failure: args.push_on_failure,
-        test_timeout: args.test_timeout,
-        llm_model: args.llm_model,
-        llm_base_url: args.llm_base_url,
-        llm_cache_dir: args.llm_cache_dir,
-        llm_max_calls: args.llm_max_calls,
-        llm_max_tokens: args.llm_max_tokens,
-        llm_concurrency: args.llm_concurrency,
-        llm_timeout: args.llm_timeout,
-        llm_max_output_tokens: args.llm_max_output_tokens,
-        max_repair_attempts: args.max_repair_attempts,
-        trigger_label: None,
-        allowed_associations: None,
-        labels: None,
-        draft: None,
-        reviewers: None,
-        team_reviewers: None,
-        assignees: None,
-        sign_commits: None,
-    };
-    let inputs = Inputs::from_env(&get).overlay(flags);
+    let inputs = Inputs::from_env(&get).overlay(args.inputs.into_inputs());
     let runner_temp = var(&get, "RUNNER_TEMP")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
@@ -223,13 +178,13 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         .clone()
         .or_else(|| var(&get, "GITHUB_WORKSPACE").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
-    let token = var(&get, "INPUT_GITHUB-TOKEN")
+    let token = var(&get, &input_var("github-token"))
         .or_else(|| var(&get, "GITHUB_TOKEN"))
         .map(SecretString::from);
     // The key is only ever read from the environment (an argument would show in `ps`).
     let secret = |name: &str| var(&get, name).map(SecretString::from);
     RunRequest {
-        llm_api_key: secret("INPUT_LLM-API-KEY"),
+        llm_api_key: secret(&input_var("llm-api-key")),
         openai_api_key: secret("OPENAI_API_KEY"),
         anthropic_api_key: secret("ANTHROPIC_API_KEY"),
         event_name: args
@@ -247,10 +202,11 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
             .or_else(|| var(&get, "GITHUB_EVENT_PATH").map(PathBuf::from)),
         workspace: workspace.clone(),
         repository: args.repository.or_else(|| var(&get, "GITHUB_REPOSITORY")),
-        cache_dir_from_input: args.cache_dir.is_none() && var(&get, "INPUT_CACHE-DIR").is_some(),
+        cache_dir_from_input: args.cache_dir.is_none()
+            && var(&get, &input_var("cache-dir")).is_some(),
         cache_dir: args
             .cache_dir
-            .or_else(|| var(&get, "INPUT_CACHE-DIR").map(PathBuf::from))
+            .or_else(|| var(&get, &input_var("cache-dir")).map(PathBuf::from))
             // Inside the workspace, which later steps (actions/cache) see at the same path;
             // never committed: the commit holds only the generated files.
             .unwrap_or_else(|| workspace.join(".e2e-cache")),
@@ -261,7 +217,7 @@ pub fn run_request(args: RunArgs, get: impl Fn(&str) -> Option<String>) -> RunRe
         server_url: var(&get, "GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
         tool_cache: var(&get, "RUNNER_TOOL_CACHE").map(PathBuf::from),
         templates_dir: args.templates_dir.or_else(|| {
-            var(&get, "INPUT_TEMPLATES-DIR").map(|d| {
+            var(&get, &input_var("templates-dir")).map(|d| {
                 let ws = var(&get, "GITHUB_WORKSPACE")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| PathBuf::from("."));
@@ -322,7 +278,10 @@ mod tests {
         };
         let req = run_request(
             RunArgs {
-                stack: Some("other".into()),
+                inputs: InputFlags {
+                    stack: Some("other".into()),
+                    ..InputFlags::default()
+                },
                 ..RunArgs::default()
             },
             get,
@@ -333,5 +292,92 @@ mod tests {
         assert_eq!(req.cache_dir, PathBuf::from("/ws/.e2e-cache"));
         assert!(req.github_token.is_some());
         assert!(!format!("{req:?}").contains("ghs_x"));
+    }
+
+    #[test]
+    fn the_flags_of_run_are_the_tables_flag_keys_and_the_run_only_ones() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let run = cli.find_subcommand("run").unwrap();
+        let mut flags: Vec<String> = run
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(String::from))
+            .collect();
+        flags.sort();
+        let mut want: Vec<String> = crate::config::KEYS
+            .iter()
+            .filter(|k| k.flag)
+            .map(|k| k.name())
+            .chain(
+                [
+                    "event",
+                    "event-name",
+                    "repo",
+                    "repository",
+                    "templates-dir",
+                    "cache-dir",
+                ]
+                .map(String::from),
+            )
+            .collect();
+        want.sort();
+        assert_eq!(flags, want);
+        // The flags `run` has always had (removing one breaks someone's script).
+        for old in [
+            "llm-provider",
+            "stack",
+            "app-dir",
+            "base-branch",
+            "push",
+            "push-on-failure",
+            "test-timeout",
+            "config-path",
+            "llm-model",
+            "llm-base-url",
+            "llm-cache-dir",
+            "llm-max-calls",
+            "llm-max-tokens",
+            "llm-concurrency",
+            "llm-timeout",
+            "llm-max-output-tokens",
+            "max-repair-attempts",
+        ] {
+            assert!(flags.iter().any(|f| f == old), "--{old} is gone");
+        }
+        let args = Cli::try_parse_from([
+            "e2e-action",
+            "run",
+            "--push",
+            "false",
+            "--llm-max-calls",
+            "3",
+        ])
+        .unwrap();
+        let Some(Command::Run(args)) = args.command else {
+            panic!("not run")
+        };
+        let req = run_request(*args, |k| (k == "INPUT_PUSH").then(|| "true".to_string()));
+        assert_eq!(
+            req.inputs.push.as_deref(),
+            Some("false"),
+            "a flag wins over its input"
+        );
+        assert_eq!(req.inputs.llm_max_calls.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn the_inputs_outside_the_table_are_read() {
+        let get = |k: &str| {
+            crate::config::OTHER_INPUTS
+                .iter()
+                .any(|n| crate::config::input_var(n) == k)
+                .then(|| "x".to_string())
+        };
+        let req = run_request(RunArgs::default(), get);
+        assert!(req.github_token.is_some());
+        assert!(req.llm_api_key.is_some());
+        assert!(req.cache_dir_from_input);
+        assert_eq!(req.cache_dir, PathBuf::from("x"));
+        assert_eq!(req.templates_dir, Some(PathBuf::from("./x")));
     }
 }

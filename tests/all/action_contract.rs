@@ -12,10 +12,7 @@ fn action_inputs_match_what_the_binary_reads() {
         .keys()
         .map(|k| k.as_str().unwrap().to_string())
         .collect();
-    let read: BTreeSet<String> = e2e_action::config::INPUT_NAMES
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let read: BTreeSet<String> = e2e_action::config::input_names().into_iter().collect();
     assert_eq!(declared, read);
     let outputs: BTreeSet<String> = doc["outputs"]
         .as_mapping()
@@ -243,4 +240,41 @@ fn the_readme_tables_list_exactly_the_inputs_and_outputs_of_action_yml() {
             Some(format!("Deprecated: use {new}.").as_str())
         );
     }
+}
+
+/// The backticked names in `text`.
+fn backticked(text: &str) -> BTreeSet<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_readme_inputs_and_config_file_keys_follow_the_declaration() {
+    use e2e_action::config::{KEYS, input_names};
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: BTreeSet<String> = readme_table(&readme, "## Inputs")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let declared: BTreeSet<String> = input_names().into_iter().collect();
+    assert_eq!(rows, declared, "README inputs table vs src/config.rs");
+
+    let start = readme
+        .find("The config file (`.github/e2e-action.yml`) takes")
+        .expect("the README says which keys the config file takes");
+    let text = &readme[start..];
+    let text = text[..text.find("\n\n").unwrap()].replace('\n', " ");
+    let between = |from: &str, to: &str| {
+        let rest = &text[text.find(from).unwrap_or_else(|| panic!("no {from:?}")) + from.len()..];
+        backticked(&rest[..rest.find(to).unwrap()])
+    };
+    let file_keys: BTreeSet<String> = KEYS.iter().filter(|k| k.file).map(|k| k.name()).collect();
+    let not_in_file: BTreeSet<String> = declared.difference(&file_keys).cloned().collect();
+    assert_eq!(between("(except ", ")"), not_in_file);
+    let file_only: BTreeSet<String> = file_keys.difference(&declared).cloned().collect();
+    assert_eq!(between(") plus ", " ("), file_only);
 }

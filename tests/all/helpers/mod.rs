@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use git2::{Repository, Signature};
 
+pub mod github_api;
+pub mod snapshot;
 pub mod vendor;
 
 /// The sample event shipped in `examples/events/`.
