@@ -91,6 +91,10 @@ macro_rules! config_keys {
                 author_email: String,
                 /// Prices per model, USD per million tokens (they win over the built-in table).
                 llm_prices: BTreeMap<String, Price>,
+                /// Also place the app's deploy workflow at `.github/workflows/<slug>-deploy.yml`
+                /// (the token then needs the `workflows` permission); off by default, when the
+                /// pull request says how to enable it by hand.
+                install_deploy_workflow: bool,
             }
         }
     };
@@ -399,6 +403,9 @@ pub struct Settings {
     pub assignees: Vec<String>,
     /// Commit through GitHub's API (git data) instead of pushing, so GitHub signs the commit.
     pub sign_commits: bool,
+    /// Place the app's deploy workflow under `.github/workflows/` too (config file only: a
+    /// workflow written by a bot is the repository owners' decision).
+    pub install_deploy_workflow: bool,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -464,6 +471,7 @@ impl Default for Settings {
             team_reviewers: Vec::new(),
             assignees: Vec::new(),
             sign_commits: false,
+            install_deploy_workflow: false,
         }
     }
 }
@@ -580,6 +588,9 @@ impl Settings {
             team_reviewers: people(c.team_reviewers),
             assignees: people(c.assignees),
             sign_commits: c.sign_commits.unwrap_or(d.sign_commits),
+            install_deploy_workflow: c
+                .install_deploy_workflow
+                .unwrap_or(d.install_deploy_workflow),
         })
     }
 
