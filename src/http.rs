@@ -45,7 +45,7 @@ pub fn client() -> Result<reqwest::Client, E2eError> {
                 .user_agent(concat!("e2e-action/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(CONNECT_TIMEOUT)
                 .build()
-                .map_err(error_text)
+                .map_err(|e| error_text(&e))
         })
         .clone()
         .map_err(|e| {
@@ -57,10 +57,12 @@ pub fn client() -> Result<reqwest::Client, E2eError> {
 
 /// An error's text with its causes (a proxy or TLS failure is usually in them), without the
 /// URL (which may carry userinfo, and is long).
-pub fn error_text(e: reqwest::Error) -> String {
-    let e = e.without_url();
+pub fn error_text(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    if let Some(url) = e.url() {
+        text = text.replace(&format!(" for url ({url})"), "");
+    }
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         text.push_str(&format!(": {s}"));
         source = s.source();
@@ -70,7 +72,8 @@ pub fn error_text(e: reqwest::Error) -> String {
 
 /// Whether `e` (or a cause) is rustls refusing the server's certificate: retrying cannot help,
 /// and the fix is a CA bundle. io::Error hides its inner error from `source()`, so each io
-/// error's payload is looked at too.
+/// error's payload is looked at too; and the connector boxes errors (`Box<dyn Error>` is a type
+/// of its own to `downcast_ref`), so rustls' wording is the last resort.
 pub fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(e);
     while let Some(err) = cur {
@@ -84,6 +87,9 @@ pub fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
                 rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
             )
         {
+            return true;
+        }
+        if err.to_string().starts_with("invalid peer certificate") {
             return true;
         }
         cur = err.source();

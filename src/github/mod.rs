@@ -125,18 +125,18 @@ impl ApiError {
     /// A transport error from octocrab: its text with causes, without the URL.
     fn transport(e: octocrab::Error) -> ApiError {
         let certificate = crate::http::is_certificate_error(&e);
-        let text = match e {
-            octocrab::Error::Reqwest { source, .. } => crate::http::error_text(source),
-            other => {
-                let mut text = other.to_string();
-                let mut source = std::error::Error::source(&other);
-                while let Some(s) = source {
-                    text.push_str(&format!(": {s}"));
-                    source = s.source();
-                }
-                text
+        // octocrab wraps reqwest's error in its own (twice, through its service stack): the
+        // reqwest error says it all, without repeating the URL.
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut text = None;
+        while let Some(err) = cur {
+            if let Some(r) = err.downcast_ref::<reqwest::Error>() {
+                text = Some(crate::http::error_text(r));
+                break;
             }
-        };
+            cur = err.source();
+        }
+        let text = text.unwrap_or_else(|| e.to_string());
         if certificate {
             ApiError::Certificate(text)
         } else {

@@ -96,7 +96,7 @@ impl Llm {
             let resp = req
                 .send()
                 .await
-                .map_err(|e| format!("cannot reach {}: {}", redact(&url), http::error_text(e)))?;
+                .map_err(|e| format!("cannot reach {}: {}", redact(&url), http::error_text(&e)))?;
             let status = resp.status();
             let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
             if !status.is_success() {
@@ -199,7 +199,7 @@ impl Llm {
                     message: format!(
                         "cannot reach {}: {} ({})",
                         redact(&url),
-                        http::error_text(e),
+                        http::error_text(&e),
                         http::CERTIFICATE_HINT
                     ),
                 });
@@ -210,7 +210,7 @@ impl Llm {
                     self.settings.timeout.as_secs()
                 )
             } else {
-                format!("cannot reach {}: {}", redact(&url), http::error_text(e))
+                format!("cannot reach {}: {}", redact(&url), http::error_text(&e))
             }))
         })?;
         let status = resp.status();
