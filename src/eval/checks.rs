@@ -405,7 +405,7 @@ pub(super) async fn run_checks(
     spec: &SpecIndex,
     case: &str,
 ) -> Vec<CheckResult> {
-    let client = reqwest::Client::new();
+    let client = super::local_client();
     let mut out = Vec::new();
     for (i, check) in checks.iter().enumerate() {
         let failure = run_check(&client, check, base, spec, &format!("{case}-{i}"))

@@ -444,7 +444,7 @@ async fn serve(
     let mut server =
         Service::start(&argv, app, &env).map_err(|e| format!("cannot start uvicorn: {e}"))?;
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = local_client();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(code) = server.exited() {
@@ -470,6 +470,15 @@ async fn serve(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A client for the app under evaluation on 127.0.0.1: never through a proxy of the
+/// environment (a corporate `HTTP_PROXY` would otherwise receive the local requests).
+fn local_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 #[cfg(test)]
