@@ -12,6 +12,8 @@ pub mod event;
 pub mod github;
 pub mod guard;
 pub mod ident;
+#[cfg(test)]
+mod imports;
 pub mod issue;
 pub mod llm;
 pub mod pipeline;
