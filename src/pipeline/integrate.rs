@@ -1,12 +1,15 @@
 //! Integrate: where the generated files go (branch, base, parent, push URL), then one commit
 //! on `e2e/issue-<n>-<slug>`, checked out.
 //!
-//! Two steps around the tests: [`prepare`] (before them: validates the app folder and the
-//! branch name, finds the base, and the branch's remote tip, which becomes the parent; re-runs
-//! add a commit, see `workspace::git`) gives a [`Target`]; [`commit`] (after the test ⟲ repair
-//! stage, so the files are final and committed once) gives an [`Integration`] naming the new
-//! tip and whether anything changed. Fails when the app folder or branch name is unsafe, the
-//! remote cannot be reached, or pushing would need a token that was not given.
+//! Two steps: [`prepare`] validates the app folder and the branch name, finds the base, and
+//! the branch's remote tip, which becomes the parent (re-runs add a commit, see
+//! `workspace::git`), giving a [`Target`]; [`commit`] commits the files onto it, giving an
+//! [`Integration`] naming the new tip and whether anything changed. Both run before the tests,
+//! so a workspace that cannot take the app fails before minutes of tests. When QA's repair
+//! changes the files, they are committed again onto the same target: the new commit has the
+//! same parent and replaces the first as the branch tip. Fails when the app folder or branch
+//! name is unsafe, the remote cannot be reached, or pushing would need a token that was not
+//! given.
 
 use git2::Oid;
 use serde::Serialize;
@@ -147,12 +150,12 @@ pub fn message(spec: &Spec, app_dir: &str) -> String {
     )
 }
 
-/// Commits the final files onto `target` and checks the branch out.
+/// Commits `files` onto `target` and checks the branch out.
 pub fn commit(
     ws: &Workspace,
     settings: &Settings,
     spec: &Spec,
-    target: Target,
+    target: &Target,
     files: &Files,
 ) -> Result<Integration, E2eError> {
     let tree: Vec<TreeFile> = files
@@ -173,16 +176,16 @@ pub fn commit(
         (&settings.author_name, &settings.author_email),
     )?;
     Ok(Integration {
-        branch: target.branch,
-        base: target.base,
+        branch: target.branch.clone(),
+        base: target.base.clone(),
         sha: sha.to_string(),
         changed,
         existed_on_remote: target.existed_on_remote,
         remote: target.push_url.as_deref().map(redact_url),
-        push_url: target.push_url,
+        push_url: target.push_url.clone(),
         parent: target.parent.to_string(),
         message,
-        app_dir: target.app_dir,
+        app_dir: target.app_dir.clone(),
     })
 }
 

@@ -8,16 +8,16 @@
 //! 5. plan — `Spec` + pack → `Plan` (file tasks, deps)               [`plan`]
 //! 6. develop — `Plan` → `Files`: rendered code, the developers'
 //!    fills ([`fill`]), the ops files with DevOps' figures ([`ops`]) [`develop`]
-//! 7. integrate — `Files` → branch, base and parent (`Target`)       [`integrate`]
-//! 8. test ⟲ repair — `Files` → final `Files` + `TestReport` (QA)    [`repair`], [`test`]
-//! 9. deploy — commit (`Integration`), push → `Delivery`, then the
-//!    pull request → `PullOutcome`                                    [`deploy`], [`pull`]
+//! 7. integrate — `Files` → a commit on `e2e/issue-<n>-<slug>`      [`integrate`]
+//! 8. test ⟲ repair — `Files` → final `Files` + `TestReport` (QA;
+//!    repaired files replace the commit, same parent)                [`repair`], [`test`]
+//! 9. deploy — push → `Delivery`, then the pull request →
+//!    `PullOutcome`                                                   [`deploy`], [`pull`]
 //! 10. report — step summary, outputs and `run-report.json`          [`progress`], [`usage`]
 //!
 //! The architect, the developers and DevOps do not need each other's answers, so their LLM
-//! calls run at the same time. Nothing is written to the repository before the files are
-//! final (one commit, after the tests), and nothing is pushed unless the tests pass (or
-//! `push-on-failure` says otherwise).
+//! calls run at the same time. Nothing is written to the repository before the integrate
+//! stage, and nothing is pushed unless the tests pass (or `push-on-failure` says otherwise).
 
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -145,12 +145,14 @@ async fn build(
     let (spec, spec_from_llm) = run.spec(&trigger.issue).await?;
     let mut developed = run.develop(&spec).await?;
     let dirs = run.test_dirs(&spec);
-    let target = run.integrate(&spec, &developed.files, &dirs).await?;
+    let (target, mut integration) = run.integrate(&spec, &developed.files, &dirs).await?;
     let files = std::mem::take(&mut developed.files);
     let tested = run.test(files, &dirs).await?;
+    if let Some(repaired) = run.recommit(&spec, &target, &tested)? {
+        integration = repaired;
+    }
     let llm = run.llm_report(&mut developed, &tested, spec_from_llm);
     run.tested(&tested.report).await;
-    let integration = run.commit(&spec, target, &tested.files).await?;
     let mut delivery = run
         .deploy(&integration, &tested.files, &tested.report)
         .await?;

@@ -115,7 +115,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         })
     }
 
-    /// 3. The spec of the issue, and whether the strategist wrote it.
+    /// Stage 3: The spec of the issue, and whether the strategist wrote it.
     pub async fn spec(&mut self, issue: &Issue) -> Result<(Spec, bool), E2eError> {
         self.progress.start(Stage::Spec).await;
         let (spec, from_llm) = spec::spec(issue, self.llm.as_deref()).await?;
@@ -125,7 +125,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         Ok((spec, from_llm))
     }
 
-    /// 4–6. Architecture, plan and the app's files. The architect, the developers and DevOps
+    /// Stage 4–6: Architecture, plan and the app's files. The architect, the developers and DevOps
     /// do not need each other's answers, so their LLM calls run at the same time; the files
     /// that use DevOps' figures are rendered once those are known.
     pub async fn develop(&mut self, spec: &Spec) -> Result<Developed, E2eError> {
@@ -190,13 +190,14 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         }
     }
 
-    /// 7. Where the commit goes, while the test stage's copy of the files is written.
+    /// Stage 7: The files committed on the issue's branch, while the test stage's copy of them is
+    /// written. Returns where the commit went (for a commit after QA's repair) and the commit.
     pub async fn integrate(
         &mut self,
         spec: &Spec,
         files: &Files,
         dirs: &TestDirs,
-    ) -> Result<Target, E2eError> {
+    ) -> Result<(Target, Integration), E2eError> {
         self.progress.start(Stage::Integrate).await;
         let staging = {
             let (files, dirs) = (files.clone(), dirs.clone());
@@ -204,17 +205,26 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         };
         let app_dir = self.settings.app_dir_for(&spec.app.slug, spec.issue.number);
         let remote = self.req.remote();
-        let target = integrate::prepare(&self.workspace, self.settings, spec, &app_dir, &remote);
+        let (ws, settings) = (&self.workspace, self.settings);
+        let integrated = integrate::prepare(ws, settings, spec, &app_dir, &remote).and_then(|t| {
+            let integration = integrate::commit(ws, settings, spec, &t, files)?;
+            Ok((t, integration))
+        });
         let staged = staging.await;
-        let target = target?;
+        let (target, integration) = integrated?;
         staged.map_err(|e| E2eError::Internal(format!("staging the tests crashed: {e}")))??;
-        self.progress.set_branch(&target.branch);
-        let note = format!("{} from {}", target.branch, target.base);
+        self.progress.set_branch(&integration.branch);
+        let done = if integration.changed {
+            "committed"
+        } else {
+            "unchanged"
+        };
+        let note = format!("{done} on {}", integration.branch);
         self.progress.done(Stage::Integrate, &note).await;
-        Ok(target)
+        Ok((target, integration))
     }
 
-    /// 8. The app's tests, sandboxed, with QA repairing failing LLM fills.
+    /// Stage 8: The app's tests, sandboxed, with QA repairing failing LLM fills.
     pub async fn test(&mut self, files: Files, dirs: &TestDirs) -> Result<Tested, E2eError> {
         self.progress.start(Stage::Test).await;
         let finding = self
@@ -287,24 +297,27 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         }
     }
 
-    /// 9a. One commit of the final files.
-    pub async fn commit(
-        &mut self,
+    /// Stage 8b: QA's repair changed the files: they replace the first commit (same parent).
+    pub fn recommit(
+        &self,
         spec: &Spec,
-        target: Target,
-        files: &Files,
-    ) -> Result<Integration, E2eError> {
-        self.progress.start(Stage::Deploy).await;
-        integrate::commit(&self.workspace, self.settings, spec, target, files)
+        target: &Target,
+        tested: &Tested,
+    ) -> Result<Option<Integration>, E2eError> {
+        if tested.repairs == 0 && tested.reverted.is_empty() {
+            return Ok(None);
+        }
+        integrate::commit(&self.workspace, self.settings, spec, target, &tested.files).map(Some)
     }
 
-    /// 9b. The push (when the tests passed, or `push-on-failure`).
+    /// Stage 9: The push (when the tests passed, or `push-on-failure`).
     pub async fn deploy(
         &mut self,
         integration: &Integration,
         files: &Files,
         report: &TestReport,
     ) -> Result<Delivery, E2eError> {
+        self.progress.start(Stage::Deploy).await;
         let auth = self.req.auth();
         let (ws, settings, github, reporter) =
             (&self.workspace, self.settings, self.github, self.reporter);
@@ -321,7 +334,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         .await
     }
 
-    /// 9c. The pull request, when the branch on the remote is what this run built and there
+    /// Stage 9: The pull request, when the branch on the remote is what this run built and there
     /// is a client; the deploy stage's line.
     pub async fn pull_request(
         &mut self,
@@ -362,7 +375,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         Ok(())
     }
 
-    /// 10. The report stage: the run report, the outputs; failed tests fail the run.
+    /// Stage 10: The report stage: the run report, the outputs; failed tests fail the run.
     pub async fn report(
         &mut self,
         spec: &Spec,
