@@ -336,7 +336,9 @@ impl<'p> Renderer<'p> {
             let ctx = match &task.entity {
                 Some(name) => {
                     let e = self.entities.get(name).ok_or_else(|| {
-                        E2eError::Stack(format!("plan names unknown entity {name}"))
+                        E2eError::Internal(format!(
+                            "the plan names an entity the spec does not have: {name}"
+                        ))
                     })?;
                     minijinja::context! { entity => e, ..self.base.clone() }
                 }
