@@ -1,7 +1,8 @@
 //! One run's context, and each stage as the orchestrator calls it: the stage module's
 //! function with its input taken from the context (settings, the workspace, the LLM, the
 //! request's folders and credentials), its line in the progress comment and its timing.
-//! The order of the calls is the orchestrator's ([`super::build`]); nothing here decides it.
+//! The order of the calls is the orchestrator's (`build` in `pipeline/mod.rs`); nothing here
+//! decides it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -115,7 +116,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         })
     }
 
-    /// Stage 3: The spec of the issue, and whether the strategist wrote it.
+    /// Stage 3: the spec of the issue, and whether the strategist wrote it.
     pub async fn spec(&mut self, issue: &Issue) -> Result<(Spec, bool), E2eError> {
         self.progress.start(Stage::Spec).await;
         let (spec, from_llm) = spec::spec(issue, self.llm.as_deref()).await?;
@@ -125,9 +126,9 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         Ok((spec, from_llm))
     }
 
-    /// Stage 4–6: Architecture, plan and the app's files. The architect, the developers and DevOps
-    /// do not need each other's answers, so their LLM calls run at the same time; the files
-    /// that use DevOps' figures are rendered once those are known.
+    /// Stages 4–6: architecture, plan and the app's files. The architect, the developers
+    /// and DevOps do not need each other's answers, so their LLM calls run at the same time;
+    /// the files that use DevOps' figures are rendered once those are known.
     pub async fn develop(&mut self, spec: &Spec) -> Result<Developed, E2eError> {
         let (pack, llm, reporter) = (&self.pack, self.llm.as_deref(), self.reporter);
         let started = Instant::now();
@@ -190,8 +191,9 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         }
     }
 
-    /// Stage 7: The files committed on the issue's branch, while the test stage's copy of them is
-    /// written. Returns where the commit went (for a commit after QA's repair) and the commit.
+    /// Stage 7: the files committed on the issue's branch, while the test stage's copy of
+    /// them is written. Returns where the commit went (for a commit after QA's repair) and
+    /// the commit.
     pub async fn integrate(
         &mut self,
         spec: &Spec,
@@ -224,7 +226,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         Ok((target, integration))
     }
 
-    /// Stage 8: The app's tests, sandboxed, with QA repairing failing LLM fills.
+    /// Stage 8: the app's tests, sandboxed, with QA repairing failing LLM fills.
     pub async fn test(&mut self, files: Files, dirs: &TestDirs) -> Result<Tested, E2eError> {
         self.progress.start(Stage::Test).await;
         let finding = self
@@ -310,7 +312,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         integrate::commit(&self.workspace, self.settings, spec, target, &tested.files).map(Some)
     }
 
-    /// Stage 9: The push (when the tests passed, or `push-on-failure`).
+    /// Stage 9: the push (when the tests passed, or `push-on-failure`).
     pub async fn deploy(
         &mut self,
         integration: &Integration,
@@ -334,8 +336,8 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         .await
     }
 
-    /// Stage 9: The pull request, when the branch on the remote is what this run built and there
-    /// is a client; the deploy stage's line.
+    /// Stage 9: the pull request, when the branch on the remote is what this run built and
+    /// there is a client; then the deploy stage's line.
     pub async fn pull_request(
         &mut self,
         the: PullInput<'_>,
@@ -375,7 +377,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
         Ok(())
     }
 
-    /// Stage 10: The report stage: the run report, the outputs; failed tests fail the run.
+    /// Stage 10: the report stage: the run report, the outputs; failed tests fail the run.
     pub async fn report(
         &mut self,
         spec: &Spec,
