@@ -10,7 +10,7 @@
 //!    fills ([`fill`]), the ops files with DevOps' figures ([`ops`]) [`develop`]
 //! 7. integrate — `Files` → a commit on `e2e/issue-<n>-<slug>`      [`integrate`]
 //! 8. test ⟲ repair — `Files` → final `Files` + `TestReport` (QA;
-//!    repaired files replace the commit, same parent)                [`repair`], [`test`]
+//!    repaired files replace the commit, same parent)                [`repair`], [`test`](mod@test)
 //! 9. deploy — push → `Delivery`, then the pull request →
 //!    `PullOutcome`                                                   [`deploy`], [`pull`]
 //! 10. report — step summary, outputs and `run-report.json`          [`progress`], [`usage`]
