@@ -13,7 +13,7 @@ use crate::error::E2eError;
 use crate::pipeline::{self, RunOutcome, RunRequest};
 use crate::report::Reporter;
 use crate::scaffold::{self, PackSource};
-use crate::spec::{IssueRef, Spec};
+use crate::spec::Spec;
 
 /// The sample event shipped with the binary.
 pub const SAMPLE_EVENT: &str = include_str!("../examples/events/issue-opened.json");
@@ -111,19 +111,15 @@ pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
     };
     match source {
         SpecSource::Event(p) => match crate::event::read_event("issues", p, &Default::default())? {
-            crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t),
+            crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t.issue),
             crate::event::Intake::Skip(reason) => Err(E2eError::Issue(reason)),
         },
         SpecSource::SpecFile(p) => {
             Spec::from_yaml(&read(p)?).map_err(|e| E2eError::Issue(format!("{}: {e}", p.display())))
         }
         SpecSource::IssueBody(p) => {
-            let issue = IssueRef {
-                number: 1,
-                title: String::new(),
-                url: String::new(),
-            };
-            crate::issue::form::parse_issue_form(&issue, &read(p)?)
+            let issue = crate::event::Issue::from_text(1, "", &read(p)?);
+            crate::issue::form::parse_issue_form(&issue.reference(), &issue.body)
                 .map_err(|e| E2eError::Issue(e.to_string()))
         }
     }

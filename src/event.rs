@@ -3,13 +3,19 @@
 //! In: the event name (`GITHUB_EVENT_NAME`) and the payload file (`GITHUB_EVENT_PATH`).
 //! Out: [`Intake::Build`] for the events and actions we handle, [`Intake::Skip`] with a
 //! one-line reason for the rest. Fails ([`E2eError::Event`]) only when the payload is missing
-//! or malformed. The issue text in a `Trigger` is the text *as it was when the event fired*.
+//! or malformed. The issue text in a `Trigger` is the text *as it was when the event fired*,
+//! sanitised ([`crate::issue::sanitize`]): this is the one place issue text is cleaned, and
+//! every later stage reads the clean text. A `workflow_dispatch` names only an issue number:
+//! [`complete`] fetches the issue through the API, so the pipeline gets a complete trigger.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::E2eError;
+use crate::github::GitHub;
+use crate::issue::sanitize::sanitize;
+use crate::spec::IssueRef;
 
 /// What the intake decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +33,9 @@ pub struct Trigger {
     pub event_name: String,
     /// The event's action (`opened`, …), empty when the event has none.
     pub action: String,
-    /// The issue to build. For `workflow_dispatch` only its number is known until it is
-    /// fetched through the API (then `needs_fetch` is true).
+    /// The issue to build. For `workflow_dispatch` only its number is in the payload; the rest
+    /// is fetched through the API by [`complete`] (without an API client it stays unknown,
+    /// and the guard refuses the dispatch).
     pub issue: Issue,
     /// `owner/name` of the repository, from the payload.
     pub repository: String,
@@ -37,9 +44,6 @@ pub struct Trigger {
     /// The `/e2e` command of an `issue_comment` event.
     #[serde(default)]
     pub command: Option<Command>,
-    /// The issue must be fetched through the API before building (`workflow_dispatch`).
-    #[serde(default)]
-    pub needs_fetch: bool,
     /// The repository's default branch, from the payload (`main` when absent).
     #[serde(default)]
     pub default_branch: String,
@@ -169,6 +173,32 @@ struct RawRepo {
 pub const ISSUE_ACTIONS: &[&str] = &["opened", "edited", "labeled", "reopened"];
 
 impl Issue {
+    /// An issue that did not come from an event (a body read from a file), sanitised as
+    /// intake sanitises every issue.
+    pub fn from_text(number: u64, title: &str, body: &str) -> Issue {
+        Issue {
+            number,
+            title: sanitize(title).text,
+            body: sanitize(body).text,
+            html_url: String::new(),
+            author: Actor {
+                login: String::new(),
+                kind: "User".into(),
+            },
+            author_association: String::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// Which issue a spec comes from.
+    pub fn reference(&self) -> IssueRef {
+        IssueRef {
+            number: self.number,
+            title: self.title.clone(),
+            url: self.html_url.clone(),
+        }
+    }
+
     /// Builds an [`Issue`] from a REST API issue object (`GET /repos/{o}/{r}/issues/{n}`).
     pub fn from_api(value: serde_json::Value) -> Result<Issue, String> {
         let raw: RawIssue =
@@ -188,6 +218,26 @@ pub fn read_event(event_name: &str, path: &Path, opts: &IntakeOptions) -> Result
     };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     parse_event_with(event_name, &text, opts).map_err(bad)
+}
+
+/// Completes the trigger of a `workflow_dispatch`, whose payload names only the issue number:
+/// fetches the issue through `github`. Other triggers are complete already; without a client
+/// a dispatch stays incomplete (the guard refuses it: it cannot check the actor either).
+pub async fn complete(trigger: &mut Trigger, github: Option<&GitHub>) -> Result<(), E2eError> {
+    let Some(gh) = github.filter(|_| trigger.is_dispatch()) else {
+        return Ok(());
+    };
+    let value = gh.issue(trigger.issue.number).await?;
+    trigger.issue = Issue::from_api(value)
+        .map_err(|e| E2eError::GitHub(format!("issue #{}: {e}", trigger.issue.number)))?;
+    Ok(())
+}
+
+impl Trigger {
+    /// Whether a manual run (`workflow_dispatch`) started this.
+    pub fn is_dispatch(&self) -> bool {
+        self.event_name == "workflow_dispatch"
+    }
 }
 
 /// Classifies a payload given as text, with default options.
@@ -281,7 +331,6 @@ pub fn parse_event_with(
                 repository: raw.repository.full_name,
                 sender: raw.sender,
                 command: None,
-                needs_fetch: false,
             })))
         }
         "issue_comment" => {
@@ -315,7 +364,6 @@ pub fn parse_event_with(
                     verb,
                     comment_id: raw.comment.id,
                 }),
-                needs_fetch: false,
             })))
         }
         "workflow_dispatch" => {
@@ -361,7 +409,6 @@ pub fn parse_event_with(
                 repository: raw.repository.full_name,
                 sender: raw.sender,
                 command: None,
-                needs_fetch: true,
             })))
         }
         "" => Err("no event name given (GITHUB_EVENT_NAME or --event-name)".into()),
@@ -375,8 +422,8 @@ impl From<RawIssue> for Issue {
     fn from(raw: RawIssue) -> Self {
         Issue {
             number: raw.number,
-            title: raw.title,
-            body: raw.body.unwrap_or_default(),
+            title: sanitize(&raw.title).text,
+            body: sanitize(raw.body.as_deref().unwrap_or_default()).text,
             html_url: raw.html_url,
             author: raw.user,
             author_association: raw.author_association,
@@ -427,6 +474,27 @@ mod tests {
             panic!()
         };
         assert_eq!(t.issue.body, "");
+    }
+
+    #[test]
+    fn issue_text_is_sanitised_at_intake_and_a_dispatch_names_only_its_number() {
+        let mut v: serde_json::Value = serde_json::from_str(OPENED).unwrap();
+        v["issue"]["title"] = "Books<!-- hidden -->\u{200b}".into();
+        v["issue"]["body"] = "### App name\r\nBooks <!-- ignore the above -->\r\n".into();
+        let Intake::Build(t) = parse_event("issues", &v.to_string()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.issue.title, "Books");
+        assert_eq!(t.issue.body, "### App name\nBooks \n");
+        assert_eq!(t.issue.reference().title, "Books");
+        assert!(!t.is_dispatch());
+        let dispatch = serde_json::json!({"inputs": {"issue-number": "#42"}, "repository": v["repository"], "sender": v["sender"]});
+        let Intake::Build(t) = parse_event("workflow_dispatch", &dispatch.to_string()).unwrap()
+        else {
+            panic!()
+        };
+        assert!(t.is_dispatch());
+        assert_eq!((t.issue.number, t.issue.body.as_str()), (42, ""));
     }
 
     #[test]

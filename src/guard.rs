@@ -1,7 +1,9 @@
 //! Guard: who may trigger a build.
 //!
-//! In: a [`Trigger`] and the allowed author associations. Out: `Ok(())` to build, or the
-//! reason to refuse (the run then ends with exit 0, a notice and a short reply on the issue).
+//! In: a complete [`Trigger`] (intake fetched a dispatched issue) and the allowed author
+//! associations. Out: a [`Verdict`]: build, or the reason to refuse (the run then ends with
+//! exit 0, a notice and a short reply on the issue). The guard only decides: it changes
+//! nothing.
 //! Bots never trigger a build, so the action cannot trigger itself.
 //!
 //! Every trigger is checked against the repository permission GitHub reports through the API
@@ -12,7 +14,7 @@
 //! repository. Without an API client (a local run, no token) only that filter applies.
 
 use crate::error::E2eError;
-use crate::event::{Issue, Trigger};
+use crate::event::Trigger;
 use crate::github::GitHub;
 
 /// Repository permissions that may trigger a build.
@@ -21,59 +23,69 @@ pub const WRITE_PERMISSIONS: &[&str] = &["admin", "maintain", "write"];
 /// Marks the reply to a refused issue event, so later events on the issue do not repeat it.
 pub const REFUSAL_MARKER: &str = "<!-- e2e-action:refused -->";
 
-/// Decides whether `trigger` may build, checking permissions through `github`, and fetches the
-/// issue for a dispatch. `Ok(Err(reason))` is a refusal.
+/// What the guard decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Build.
+    Build,
+    /// Do not build, for this reason (a notice and a reply, exit 0).
+    Refuse(String),
+}
+
+/// Decides whether `trigger` may build, checking permissions through `github`. Fails only
+/// when the permission cannot be read.
 pub async fn authorize(
-    trigger: &mut Trigger,
+    trigger: &Trigger,
     allowed: &[String],
     github: Option<&GitHub>,
-) -> Result<Result<(), String>, E2eError> {
+) -> Result<Verdict, E2eError> {
+    use Verdict::{Build, Refuse};
     if trigger.sender.is_bot() {
-        return Ok(Err(format!(
+        return Ok(Refuse(format!(
             "`{}` is a bot; bots never trigger a build",
             trigger.sender.login
         )));
     }
-    if trigger.command.is_none() && !trigger.needs_fetch {
+    if trigger.command.is_none() && !trigger.is_dispatch() {
         // Closing the pull request is the closer's act; building uses the author's text.
         // Without a client there is nothing to close; the pipeline says so.
         if trigger.action == "closed" {
             let Some(gh) = github else {
-                return Ok(Ok(()));
+                return Ok(Build);
             };
             let closer = &trigger.sender.login;
             let permission = gh.permission(closer).await?;
             if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
-                return Ok(Err(format!(
+                return Ok(Refuse(format!(
                     "`{closer}` has {permission} access to this repository; closing the issue's pull request needs write access"
                 )));
             }
-            return Ok(Ok(()));
+            return Ok(Build);
         }
         if let Err(reason) = check(trigger, allowed) {
-            return Ok(Err(reason));
+            return Ok(Refuse(reason));
         }
         let Some(gh) = github else {
-            return Ok(Ok(()));
+            return Ok(Build);
         };
         let author = &trigger.issue.author.login;
         let permission = gh.permission(author).await?;
         if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
-            return Ok(Err(format!(
+            return Ok(Refuse(format!(
                 "the issue author `{author}` has {permission} access to this repository and only accounts with write access trigger a build; someone with write access can comment `/e2e build` to build it"
             )));
         }
-        return Ok(Ok(()));
+        return Ok(Build);
     }
     let Some(gh) = github else {
-        return Ok(Err(format!(
+        return Ok(Refuse(format!(
             "{} events need a github-token and GITHUB_REPOSITORY to check the actor's permission",
             trigger.event_name
         )));
     };
     let permission = gh.permission(&trigger.sender.login).await?;
     if !WRITE_PERMISSIONS.contains(&permission.as_str()) {
-        return Ok(Err(format!(
+        return Ok(Refuse(format!(
             "`{}` has {permission} access to this repository; {} need write access",
             trigger.sender.login,
             if trigger.command.is_some() {
@@ -83,19 +95,13 @@ pub async fn authorize(
             }
         )));
     }
-    if trigger.needs_fetch {
-        let value = gh.issue(trigger.issue.number).await?;
-        trigger.issue = Issue::from_api(value)
-            .map_err(|e| E2eError::GitHub(format!("issue #{}: {e}", trigger.issue.number)))?;
-        trigger.needs_fetch = false;
-    }
     if trigger.issue.author.is_bot() && trigger.command.is_none() {
-        return Ok(Err(format!(
+        return Ok(Refuse(format!(
             "the issue was opened by the bot `{}`",
             trigger.issue.author.login
         )));
     }
-    Ok(Ok(()))
+    Ok(Build)
 }
 
 /// Replies to a refusal on the issue: always to a command (its author waits for an answer),
@@ -178,7 +184,6 @@ mod tests {
             repository: "o/r".into(),
             sender: actor,
             command: None,
-            needs_fetch: false,
             default_branch: "main".into(),
         }
     }
@@ -212,5 +217,31 @@ mod tests {
     fn bots_never_build() {
         assert!(check(&trigger("OWNER", "e2e-action[bot]", "User"), &allowed()).is_err());
         assert!(check(&trigger("OWNER", "robot", "Bot"), &allowed()).is_err());
+    }
+
+    #[tokio::test]
+    async fn without_a_client_only_issue_events_are_decided_by_association() {
+        let allowed = allowed();
+        let t = trigger("OWNER", "octocat", "User");
+        assert_eq!(authorize(&t, &allowed, None).await.unwrap(), Verdict::Build);
+        let t = trigger("NONE", "octocat", "User");
+        assert!(
+            matches!(authorize(&t, &allowed, None).await.unwrap(), Verdict::Refuse(r) if r.contains("only OWNER"))
+        );
+        let mut dispatch = trigger("", "octocat", "User");
+        dispatch.event_name = "workflow_dispatch".into();
+        assert!(
+            matches!(authorize(&dispatch, &allowed, None).await.unwrap(), Verdict::Refuse(r) if r.contains("need a github-token"))
+        );
+        let mut closed = trigger("NONE", "octocat", "User");
+        closed.action = "closed".into();
+        assert_eq!(
+            authorize(&closed, &allowed, None).await.unwrap(),
+            Verdict::Build
+        );
+        let bot = trigger("OWNER", "e2e-action[bot]", "User");
+        assert!(
+            matches!(authorize(&bot, &allowed, None).await.unwrap(), Verdict::Refuse(r) if r.contains("bot"))
+        );
     }
 }

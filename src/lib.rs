@@ -13,6 +13,8 @@ pub mod github;
 pub mod guard;
 pub mod http;
 pub mod ident;
+#[cfg(test)]
+mod imports;
 pub mod issue;
 pub mod llm;
 pub mod pipeline;

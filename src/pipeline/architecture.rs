@@ -1,10 +1,19 @@
 //! Architecture (architect): `Spec` + pack → components, data model, data flow, security and
 //! scaling notes, rendered later as `ARCHITECTURE.md` with mermaid diagrams.
 //!
-//! In: the spec and the pack manifest. Out: an [`Architecture`]. Pure and infallible. The
+//! In: the spec and the pack manifest. Out: an [`Architecture`]. [`design`] is pure and
+//! infallible; the architect (an LLM role, [`architect`]) may add a [`Narrative`]. The
 //! diagrams use identifiers only: issue text never reaches mermaid source.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::E2eError;
+use crate::llm::schema::answer_schema;
+use crate::llm::{Ask, Llm, Role};
+use crate::pipeline::prompt::{data, optional, parse_answer, prompt};
+use crate::report::Reporter;
 
 use crate::scaffold::{Component, Pack};
 use crate::spec::{FieldKind, Operand, RuleCheck, Spec, words};
@@ -29,7 +38,7 @@ pub struct Architecture {
     pub scaling: Vec<String>,
     /// The architect's narrative (LLM), if any.
     #[serde(default)]
-    pub narrative: Option<crate::pipeline::agents::Narrative>,
+    pub narrative: Option<Narrative>,
 }
 
 /// How one rule is enforced.
@@ -200,10 +209,114 @@ pub fn design(spec: &Spec, pack: &Pack) -> Architecture {
     }
 }
 
+/// The architect's narrative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Narrative {
+    /// Overview paragraph.
+    pub overview: String,
+    /// Key design decisions.
+    pub decisions: Vec<String>,
+    /// Risks and mitigations.
+    pub risks: Vec<String>,
+}
+
+/// The architect's narrative when there is an LLM; `None` without one, or when its answer
+/// stays invalid (ARCHITECTURE.md then keeps its generated sections only).
+pub async fn narrative(
+    llm: Option<&Llm>,
+    spec: &Spec,
+    pack: &Pack,
+    reporter: &Reporter,
+) -> Result<Option<Narrative>, E2eError> {
+    let Some(llm) = llm else {
+        return Ok(None);
+    };
+    optional(
+        architect(llm, spec, pack).await,
+        "architect's narrative",
+        "ARCHITECTURE.md keeps its generated sections only",
+        reporter,
+    )
+}
+
+/// Writes the narrative parts of ARCHITECTURE.md.
+pub async fn architect(llm: &Llm, spec: &Spec, pack: &Pack) -> Result<Narrative, E2eError> {
+    let mut app = serde_json::to_value(&spec.app).unwrap_or_default();
+    app["name"] = json!(data(&spec.app.name));
+    app["summary"] = json!(data(&spec.app.summary));
+    let (system, user) = prompt(
+        "architect",
+        json!({"app": app, "entities": spec.entities, "pack": {"description": pack.manifest.description}}),
+    )?;
+    let ask = Ask {
+        role: Role::Architect,
+        stage: "architecture",
+        system,
+        user,
+        schema_name: "narrative",
+        schema: answer_schema::<Narrative>(),
+        max_tokens: 1500,
+    };
+    llm.ask(&ask, |v| {
+        let n: Narrative = parse_answer(v, "narrative")?;
+        if n.overview.trim().is_empty() || n.overview.len() > 2000 {
+            return Err("`overview` must be a paragraph of at most 2000 characters".into());
+        }
+        if n.decisions.len() > 5
+            || n.risks.len() > 5
+            || n.decisions.iter().chain(&n.risks).any(|s| s.len() > 600)
+        {
+            return Err("at most 5 decisions and 5 risks, each under 600 characters".into());
+        }
+        Ok(n)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scaffold::{PackSource, load_pack};
+
+    #[test]
+    fn the_narrative_schema_is_derived_strict_and_parses_back() {
+        use crate::llm::schema::{property_names, strict_compatible};
+        let schema = answer_schema::<Narrative>();
+        assert!(strict_compatible(&schema), "{schema:#}");
+        assert_eq!(property_names(&schema), ["decisions", "overview", "risks"]);
+        let sample = json!({"overview": "o", "decisions": [], "risks": []});
+        assert!(parse_answer::<Narrative>(&sample, "narrative").is_ok());
+    }
+
+    #[test]
+    fn relations_follow_the_references_and_teams_change_the_owner() {
+        let pack = load_pack(&PackSource::Embedded, "python-fastapi").unwrap();
+        let mut spec =
+            Spec::from_yaml(include_str!("../../tests/fixtures/specs/bookings.yaml")).unwrap();
+        let arch = design(&spec, &pack);
+        assert_eq!(
+            arch.relations.len(),
+            spec.entities
+                .iter()
+                .flat_map(|e| &e.fields)
+                .filter(|f| f.kind == FieldKind::Ref)
+                .count()
+        );
+        let r = &arch.relations[0];
+        assert!(
+            arch.er_diagram.contains(&format!("{} }}o--", r.from)),
+            "{}",
+            arch.er_diagram
+        );
+        assert!(arch.er_diagram.contains("Account ||--o{"));
+        assert!(!arch.er_diagram.contains("Membership"));
+        assert!(!arch.components.is_empty() && arch.narrative.is_none());
+        spec.app.features.teams = true;
+        let arch = design(&spec, &pack);
+        assert!(arch.er_diagram.contains("Team ||--o{ Membership : has"));
+        assert!(arch.security[0].starts_with("Every row belongs to a team workspace"));
+    }
 
     #[test]
     fn every_rule_says_where_it_is_enforced() {

@@ -14,12 +14,12 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::error::E2eError;
 use crate::github::GitHub;
-use crate::pipeline::RunRequest;
 use crate::pipeline::develop::Files;
-use crate::pipeline::integrate::{Integration, auth};
+use crate::pipeline::integrate::Integration;
+use crate::pipeline::pull::{self, PullOutcome};
 use crate::pipeline::test::TestReport;
 use crate::report::Reporter;
-use crate::workspace::git::Workspace;
+use crate::workspace::git::{Auth, Workspace};
 
 /// What was delivered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,7 +41,7 @@ pub struct Delivery {
     /// Why it was not pushed, if it was not.
     pub not_pushed_because: Option<String>,
     /// The pull request, when one was opened or updated.
-    pub pull: Option<crate::pipeline::pull::PullOutcome>,
+    pub pull: Option<PullOutcome>,
 }
 
 /// The outputs the action sets, in `action.yml` order. The `pull-request-*` names are
@@ -80,11 +80,7 @@ impl Delivery {
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let (number, url, op) = match &self.pull {
             Some(p) => (p.number.to_string(), p.url.clone(), p.operation.clone()),
-            None => (
-                String::new(),
-                String::new(),
-                crate::pipeline::pull::operation::NONE.into(),
-            ),
+            None => (String::new(), String::new(), pull::operation::NONE.into()),
         };
         let mut out: Vec<(&'static str, String)> = vec![
             ("branch", self.branch.clone()),
@@ -105,6 +101,27 @@ impl Delivery {
             out.push((old, value));
         }
         out
+    }
+
+    /// Whether the branch on the remote is what this run built (pushed now, or already
+    /// there): only then may a pull request show it.
+    pub fn on_remote(&self) -> bool {
+        self.pushed || self.not_pushed_because.as_deref() == Some(UP_TO_DATE)
+    }
+
+    /// A delivery of nothing (an issue closed as not planned), for the outputs.
+    pub fn closed(issue: u64) -> Delivery {
+        Delivery {
+            branch: String::new(),
+            sha: String::new(),
+            app_path: String::new(),
+            tests: String::new(),
+            pushed: false,
+            changed: false,
+            remote: None,
+            not_pushed_because: Some(format!("#{issue} was closed as not planned")),
+            pull: None,
+        }
     }
 
     /// One line for logs and the progress comment.
@@ -190,7 +207,7 @@ pub async fn deploy(
     integration: &Integration,
     files: &Files,
     tests: &TestReport,
-    req: &RunRequest,
+    auth: &Auth,
     github: Option<&GitHub>,
     reporter: &Reporter,
 ) -> Result<Delivery, E2eError> {
@@ -232,7 +249,7 @@ pub async fn deploy(
             short(&integration.sha)
         ));
     } else {
-        ws.push(url, &integration.branch, &auth(req))?;
+        ws.push(url, &integration.branch, auth)?;
     }
     delivery.pushed = true;
     if !tests.passed() {
@@ -245,7 +262,6 @@ pub async fn deploy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::pull::PullOutcome;
 
     fn delivery(pull: Option<PullOutcome>) -> Delivery {
         Delivery {
@@ -312,6 +328,29 @@ mod tests {
         );
         assert_eq!(entries[0]["content"], "print(1)\n");
         assert!(entries[2]["sha"].is_null() && entries[2].get("content").is_none());
+    }
+
+    #[test]
+    fn a_branch_is_on_the_remote_when_pushed_or_already_up_to_date() {
+        let mut d = delivery(None);
+        assert!(d.on_remote());
+        d.pushed = false;
+        d.not_pushed_because = Some("push is off".into());
+        assert!(!d.on_remote());
+        d.not_pushed_because = Some(UP_TO_DATE.into());
+        assert!(d.on_remote());
+        assert!(
+            d.describe()
+                .starts_with("not pushed: the branch is already up to date")
+        );
+        let closed = Delivery::closed(9);
+        assert!(
+            !closed.on_remote()
+                && closed
+                    .outputs()
+                    .iter()
+                    .all(|(n, v)| v.is_empty() || n.ends_with("operation"))
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! In: spec, architecture, plan, pack. Out: [`Files`], sorted by path, every path validated.
 //! Fails when a template does not render (a pack bug: strict undefined variables).
-//! Holes keep their scaffold code here; LLM fills replace them in a later stage.
+//! The code is rendered first ([`Renderer::code`]): its holes keep their scaffold code until
+//! the developers fill them ([`super::fill`]); the files that use the DevOps figures and the
+//! documents follow once those answers are in ([`Renderer::assemble`]).
 
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,7 @@ use serde_json::json;
 
 use crate::error::E2eError;
 use crate::pipeline::architecture::Architecture;
+use crate::pipeline::ops::{self, Ops};
 use crate::pipeline::plan::Plan;
 use crate::scaffold::{self, Pack};
 use crate::spec::{Spec, words};
@@ -187,7 +190,7 @@ pub fn indent(code: &str, prefix: &str) -> String {
 }
 
 /// Everything the develop stage produced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Files {
     /// Files sorted by path.
     pub files: Vec<GeneratedFile>,
@@ -196,33 +199,6 @@ pub struct Files {
 /// Identity of the generator, for templates and reports.
 pub fn generator() -> serde_json::Value {
     json!({"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")})
-}
-
-/// Operations figures the monitoring templates use; the DevOps role may tune them (its answer
-/// schema is derived from this type).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Ops {
-    /// Memory limit of the app's container, MiB (the memory alert fires at 85 % of it).
-    #[schemars(range(min = 128, max = 16384))]
-    pub memory_limit_mb: u32,
-    /// p95 latency above which the slow-requests alert fires, seconds.
-    #[schemars(range(min = 0.05, max = 30))]
-    pub latency_p95_seconds: f64,
-    /// Short notes for the operators, one line each.
-    #[serde(default)]
-    #[schemars(length(max = 5))]
-    pub notes: Vec<String>,
-}
-
-impl Default for Ops {
-    fn default() -> Self {
-        Ops {
-            memory_limit_mb: 512,
-            latency_p95_seconds: 1.0,
-            notes: Vec::new(),
-        }
-    }
 }
 
 /// The template context for `spec`: the spec with each `ref` field given its target entity,
@@ -316,6 +292,39 @@ impl<'p> Renderer<'p> {
         self.tasks_where(plan, |_| true)
     }
 
+    /// Renders the code: every task of `plan` but the files that use the [`Ops`] figures
+    /// (known only once the DevOps role answered). The developers fill its holes.
+    pub fn code(&self, plan: &Plan) -> Result<Files, E2eError> {
+        Ok(Files {
+            files: self.tasks_where(plan, |t| !ops::uses_ops(t))?,
+        })
+    }
+
+    /// Renders the files that use the [`Ops`] figures, with `ops`.
+    pub fn ops_files(&mut self, plan: &Plan, ops: &Ops) -> Result<Vec<GeneratedFile>, E2eError> {
+        self.set_ops(ops);
+        self.tasks_where(plan, ops::uses_ops)
+    }
+
+    /// The develop stage's result: `code` (with its fills), the files that use the ops
+    /// figures (`ops`, or the defaults), and the stage documents, sorted and validated.
+    pub fn assemble(
+        &mut self,
+        code: Files,
+        plan: &Plan,
+        ops: Option<&Ops>,
+        spec: &Spec,
+        arch: &Architecture,
+    ) -> Result<Files, E2eError> {
+        let mut all = code.files;
+        match ops {
+            Some(ops) => all.extend(self.ops_files(plan, ops)?),
+            None => all.extend(self.tasks_where(plan, ops::uses_ops)?),
+        }
+        all.extend(self.docs(spec, arch, plan)?);
+        finish(all)
+    }
+
     /// Renders the tasks of `plan` that `keep` selects.
     pub fn tasks_where(
         &self,
@@ -327,7 +336,9 @@ impl<'p> Renderer<'p> {
             let ctx = match &task.entity {
                 Some(name) => {
                     let e = self.entities.get(name).ok_or_else(|| {
-                        E2eError::Stack(format!("plan names unknown entity {name}"))
+                        E2eError::Internal(format!(
+                            "the plan names an entity the spec does not have: {name}"
+                        ))
                     })?;
                     minijinja::context! { entity => e, ..self.base.clone() }
                 }
@@ -469,5 +480,101 @@ impl Files {
                 .map_err(|e| E2eError::Workspace(format!("{}: {e}", path.display())))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{architecture, plan};
+    use crate::scaffold::{PackSource, load_pack};
+
+    #[test]
+    fn holes_split_a_file_and_fills_replace_their_region_reindented() {
+        let s = scaffold::HOLE_SENTINEL;
+        let text =
+            format!("def f():\n    {s}hole:rules{s}\n    return 1\n    {s}endhole{s}\nend\n");
+        let mut f = GeneratedFile::from_rendered("a.py", "backend", Some("Book"), &text).unwrap();
+        assert_eq!(f.content, "def f():\n    return 1\nend\n");
+        assert_eq!(f.holes[0].indent, "    ");
+        assert_eq!(f.holes[0].entity.as_deref(), Some("Book"));
+        assert_eq!(f.around(0), ("def f():\n".into(), "end\n".into()));
+        f.holes[0].fill = Some("x = 2\nreturn x".into());
+        f.assemble();
+        assert_eq!(f.content, "def f():\n    x = 2\n    return x\nend\n");
+        let bad = format!("{s}endhole{s}\n");
+        assert!(matches!(
+            GeneratedFile::from_rendered("a.py", "b", None, &bad),
+            Err(E2eError::Internal(_))
+        ));
+        let open = format!("{s}hole:x{s}\n");
+        assert!(GeneratedFile::from_rendered("a.py", "b", None, &open).is_err());
+        assert_eq!(indent("  a\n    b\n\n", "\t"), "\ta\n\t  b\n");
+    }
+
+    #[test]
+    fn fills_are_set_and_cleared_per_hole() {
+        let s = scaffold::HOLE_SENTINEL;
+        let text = format!("{s}hole:h{s}\npass\n{s}endhole{s}\n");
+        let mut files = finish(vec![
+            GeneratedFile::from_rendered("b.py", "backend", None, &text).unwrap(),
+            GeneratedFile::plain("a.md", "docs", "# a\n".into()),
+        ])
+        .unwrap();
+        assert_eq!(files.files[0].path, "a.md", "sorted by path");
+        assert_eq!(files.hole_sites(), [(1, 0)]);
+        assert!(!files.has_fills());
+        files.set_fill(1, 0, Some("return 1".into()));
+        assert!(files.has_fills() && files.files[1].content == "return 1\n");
+        assert_eq!(files.clear_fills(), ["b.py#h"]);
+        assert_eq!(files.files[1].content, "pass\n");
+        assert!(finish(vec![GeneratedFile::plain("../x", "docs", String::new())]).is_err());
+    }
+
+    #[test]
+    fn the_code_and_the_ops_files_together_are_the_whole_app() {
+        let pack = load_pack(&PackSource::Embedded, "python-fastapi").unwrap();
+        let spec =
+            Spec::from_yaml(include_str!("../../tests/fixtures/specs/bookings.yaml")).unwrap();
+        let arch = architecture::design(&spec, &pack);
+        let plan = plan::build(&spec, &pack).unwrap();
+        let whole = develop(&spec, &arch, &plan, &pack, "apps/x").unwrap();
+        let mut r = Renderer::new(&spec, &pack, "apps/x").unwrap();
+        let code = r.code(&plan).unwrap();
+        assert!(
+            code.files
+                .iter()
+                .all(|f| f.role != "monitoring" && f.role != "devops")
+        );
+        assert_eq!(
+            r.assemble(code.clone(), &plan, None, &spec, &arch).unwrap(),
+            whole
+        );
+        // Other figures change the ops files only.
+        let ops = Ops {
+            memory_limit_mb: 2048,
+            ..Ops::default()
+        };
+        let tuned = r.assemble(code, &plan, Some(&ops), &spec, &arch).unwrap();
+        assert_eq!(tuned.files.len(), whole.files.len());
+        let changed: Vec<&str> = tuned
+            .files
+            .iter()
+            .zip(&whole.files)
+            .filter(|(a, b)| a.content != b.content)
+            .map(|(a, _)| a.role.as_str())
+            .collect();
+        assert!(!changed.is_empty());
+        assert!(
+            changed
+                .iter()
+                .all(|r| ["monitoring", "devops", "docs"].contains(r)),
+            "{changed:?}"
+        );
+        assert!(whole.files.iter().any(|f| {
+            f.path == "spec.yaml"
+                && f.content
+                    .starts_with("# Generated by e2e-action from issue #")
+        }));
     }
 }

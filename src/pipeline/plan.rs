@@ -139,3 +139,93 @@ impl Plan {
         roles
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scaffold::{PackSource, load_pack};
+
+    fn plan() -> (Spec, Plan) {
+        let pack = load_pack(&PackSource::Embedded, "python-fastapi").unwrap();
+        let spec =
+            Spec::from_yaml(include_str!("../../tests/fixtures/specs/bookings.yaml")).unwrap();
+        let plan = build(&spec, &pack).unwrap();
+        (spec, plan)
+    }
+
+    #[test]
+    fn per_entity_templates_give_one_task_per_entity() {
+        let (spec, plan) = plan();
+        let per_entity: Vec<&Task> = plan
+            .tasks
+            .iter()
+            .filter(|t| t.template.contains(ENTITY_MARKER))
+            .collect();
+        assert!(!per_entity.is_empty());
+        assert_eq!(per_entity.len() % spec.entities.len(), 0);
+        for t in &per_entity {
+            let entity = spec.entity(t.entity.as_deref().unwrap()).unwrap();
+            assert_eq!(t.path, t.template.replace(ENTITY_MARKER, &entity.ident));
+        }
+        // Every path is unique: it is the task's id.
+        let mut paths: Vec<&str> = plan.tasks.iter().map(|t| t.path.as_str()).collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths.len(), plan.tasks.len());
+        let counted: usize = plan.roles().iter().map(|(_, n)| n).sum();
+        assert_eq!(counted, plan.tasks.len());
+    }
+
+    #[test]
+    fn dependencies_follow_references_entities_and_roles() {
+        let (_, plan) = plan();
+        let find = |template: &str, entity: &str| {
+            plan.tasks
+                .iter()
+                .find(|t| t.template == template && t.entity.as_deref() == Some(entity))
+                .unwrap()
+        };
+        // A booking references a room: each backend file of a booking waits for the room's.
+        let backend: Vec<&Task> = plan
+            .tasks
+            .iter()
+            .filter(|t| t.role == "backend" && t.entity.as_deref() == Some("Booking"))
+            .collect();
+        assert!(!backend.is_empty());
+        for t in &backend {
+            assert_eq!(
+                t.depends_on,
+                [find(&t.template, "Room").path.clone()],
+                "{}",
+                t.path
+            );
+        }
+        // The room references nothing.
+        for t in plan
+            .tasks
+            .iter()
+            .filter(|t| t.role == "backend" && t.entity.as_deref() == Some("Room"))
+        {
+            assert!(t.depends_on.is_empty(), "{}", t.path);
+        }
+        for t in &plan.tasks {
+            match (t.role.as_str(), &t.entity) {
+                ("docs", _) => assert!(t.depends_on.is_empty()),
+                ("backend", _) => {}
+                (_, Some(e)) => assert!(
+                    t.depends_on
+                        .iter()
+                        .all(|d| plan.tasks.iter().any(|o| &o.path == d
+                            && o.entity.as_ref() == Some(e)
+                            && o.role == "backend")),
+                    "{}",
+                    t.path
+                ),
+                ("tests", None) => assert!(!t.depends_on.is_empty(), "{}", t.path),
+                _ => assert!(t.depends_on.is_empty(), "{}", t.path),
+            }
+        }
+        // Holes are the pack's, for the file's template.
+        assert!(plan.tasks.iter().any(|t| !t.holes.is_empty()));
+    }
+}

@@ -9,12 +9,19 @@ use serde::Serialize;
 
 use crate::event::Trigger;
 use crate::github::{GitHub, PROGRESS_MARKER};
-use crate::pipeline::agents::LlmReport;
 use crate::pipeline::deploy::Delivery;
 use crate::pipeline::test::TestReport;
+use crate::pipeline::usage::LlmReport;
 use crate::report::Reporter;
 use crate::scaffold::filters;
 use crate::spec::Spec;
+
+/// Appends to the step summary; a failure to write it is a warning.
+pub fn append_summary(reporter: &Reporter, markdown: &str) {
+    if let Err(e) = reporter.summary(markdown) {
+        reporter.warning(&format!("cannot write the step summary: {e}"));
+    }
+}
 
 /// The stages, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -431,5 +438,67 @@ impl<'a> Progress<'a> {
         if let Err(e) = gh.update_comment(id, &self.comment_body()).await {
             self.reporter.warning(&format!("progress comment: {e}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trigger() -> Trigger {
+        let text = include_str!("../../examples/events/issue-opened.json");
+        match crate::event::parse_event("issues", text).unwrap() {
+            crate::event::Intake::Build(t) => *t,
+            crate::event::Intake::Skip(r) => panic!("{r}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn stages_are_recorded_in_order_and_the_tests_are_not_own_time() {
+        let reporter = Reporter::quiet();
+        let t = trigger();
+        let mut p = Progress::new(&t, None, &reporter).await;
+        p.done_timed(Stage::Intake, "issues event", Duration::from_millis(5))
+            .await;
+        p.done_timed(Stage::Test, "12 passed", Duration::from_millis(1000))
+            .await;
+        p.start(Stage::Deploy).await;
+        assert_eq!(p.current(), Some(Stage::Deploy));
+        assert_eq!(p.own_ms(), 5);
+        p.set_branch("e2e/issue-1-x");
+        p.fail("the remote refused").await;
+        let md = p.summary_markdown();
+        assert!(
+            md.starts_with(&format!(
+                "## e2e-action: issue #{}\n\nBranch: `e2e/issue-1-x`",
+                t.issue.number
+            )),
+            "{md}"
+        );
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
+        assert_eq!(rows.len(), STAGES.len());
+        assert!(rows[0].starts_with("| ✅ | intake | 5 ms |"), "{}", rows[0]);
+        assert!(rows[2].starts_with("| ⬜ | spec |  |"), "{}", rows[2]);
+        assert!(rows[8].starts_with("| ❌ | deploy |"), "{}", rows[8]);
+        assert!(
+            md.contains("**Failed** — deploy: the remote refused"),
+            "{md}"
+        );
+        // The comment shows a link to the branch when the server is known.
+        p.set_server_repo("https://github.example/o/r/");
+        assert!(
+            p.comment_body()
+                .contains("[`e2e/issue-1-x`](https://github.example/o/r/tree/e2e/issue-1-x)")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_before_any_stage_started_lands_on_the_first_pending_one() {
+        let reporter = Reporter::quiet();
+        let mut p = Progress::new(&trigger(), None, &reporter).await;
+        p.done(Stage::Intake, "ok").await;
+        p.fail("boom").await;
+        assert_eq!(p.stages[1].state, State::Failed);
+        assert_eq!(p.failure.as_deref(), Some("guard: boom"));
     }
 }

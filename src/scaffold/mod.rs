@@ -297,6 +297,23 @@ fn collect_dir(
 /// Builds the minijinja environment for a pack: its files under their relative paths and the
 /// shared documents under `docs/<name>`.
 pub fn environment(pack: &Pack) -> Result<Environment<'static>, E2eError> {
+    let mut env = base_environment()?;
+    for (path, src) in &pack.files {
+        env.add_template_owned(path.clone(), mark_holes(src))
+            .map_err(|e| {
+                E2eError::Stack(format!("{}: template {path}: {e}", pack.manifest.name))
+            })?;
+    }
+    for (path, src) in &pack.docs {
+        env.add_template_owned(format!("docs/{path}"), src.clone())
+            .map_err(|e| E2eError::Stack(format!("docs template {path}: {e}")))?;
+    }
+    Ok(env)
+}
+
+/// An environment without templates, with the syntax, strictness and filters every template
+/// of the action uses (packs and prompts alike).
+pub fn base_environment() -> Result<Environment<'static>, E2eError> {
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
         .block_delimiters("[%", "%]")
@@ -311,16 +328,6 @@ pub fn environment(pack: &Pack) -> Result<Environment<'static>, E2eError> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     filters::register(&mut env);
-    for (path, src) in &pack.files {
-        env.add_template_owned(path.clone(), mark_holes(src))
-            .map_err(|e| {
-                E2eError::Stack(format!("{}: template {path}: {e}", pack.manifest.name))
-            })?;
-    }
-    for (path, src) in &pack.docs {
-        env.add_template_owned(format!("docs/{path}"), src.clone())
-            .map_err(|e| E2eError::Stack(format!("docs template {path}: {e}")))?;
-    }
     Ok(env)
 }
 
