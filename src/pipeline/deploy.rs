@@ -42,6 +42,8 @@ pub struct Delivery {
     pub not_pushed_because: Option<String>,
     /// The pull request, when one was opened or updated.
     pub pull: Option<PullOutcome>,
+    /// Workflows placed under `.github/workflows/` beside the app.
+    pub workflows: Vec<String>,
 }
 
 /// The outputs the action sets, in `action.yml` order. The `pull-request-*` names are
@@ -121,6 +123,7 @@ impl Delivery {
             remote: None,
             not_pushed_because: Some(format!("#{issue} was closed as not planned")),
             pull: None,
+            workflows: Vec::new(),
         }
     }
 
@@ -185,7 +188,15 @@ async fn signed_commit(
 ) -> Result<String, E2eError> {
     let base_tree = gh.commit_tree(&integration.parent).await?;
     let parent_paths = gh.tree_paths(&base_tree).await?;
-    let entries = tree_entries(&integration.app_dir, files, &parent_paths);
+    let mut entries = tree_entries(&integration.app_dir, files, &parent_paths);
+    entries.extend(integration.workflows.iter().map(|w| {
+        serde_json::json!({
+            "path": w.path,
+            "mode": "100644",
+            "type": "blob",
+            "content": String::from_utf8_lossy(&w.content),
+        })
+    }));
     let tree = gh.create_tree(&base_tree, &entries).await?;
     let commit = gh
         .create_commit(&integration.message, &tree, &integration.parent)
@@ -222,6 +233,11 @@ pub async fn deploy(
         remote: integration.remote.clone(),
         not_pushed_because: None,
         pull: None,
+        workflows: integration
+            .workflows
+            .iter()
+            .map(|w| w.path.clone())
+            .collect(),
     };
     let Some(url) = &integration.push_url else {
         delivery.not_pushed_because = Some("push is off".into());
@@ -274,6 +290,7 @@ mod tests {
             remote: None,
             not_pushed_because: None,
             pull,
+            workflows: Vec::new(),
         }
     }
 

@@ -19,7 +19,13 @@ use crate::error::E2eError;
 use crate::pipeline::develop::Files;
 use crate::spec::Spec;
 use crate::workspace::confine;
-use crate::workspace::git::{Auth, TreeFile, Workspace, needs_token, redact_url};
+use crate::workspace::git::{
+    Auth, TreeFile, WORKFLOW_MARK, Workspace, needs_token, redact_url, workflow_path,
+};
+
+/// The pack file that is the app's deploy workflow, placed under `.github/workflows/` when
+/// the configuration asks for it (`install-deploy-workflow`).
+pub const DEPLOY_WORKFLOW: &str = "deploy/deploy.yml";
 
 /// Where to push: the token (if any), and the URL to use when the checkout has no `origin`
 /// (`<server>/<owner>/<repo>.git`, when the repository is known).
@@ -85,6 +91,31 @@ pub struct Integration {
     /// The app folder, validated.
     #[serde(skip)]
     pub app_dir: String,
+    /// The workflows placed beside the app (`.github/workflows/<slug>-deploy.yml`).
+    #[serde(skip)]
+    pub workflows: Vec<TreeFile>,
+}
+
+/// The workflows to place under `.github/workflows/`: the app's deploy workflow when the
+/// configuration asks for it (and the pack made one), headed by a line saying where it came
+/// from, so a re-run replaces its own copy and never a team's file of the same name.
+pub fn workflows(settings: &Settings, spec: &Spec, app_dir: &str, files: &Files) -> Vec<TreeFile> {
+    if !settings.install_deploy_workflow {
+        return Vec::new();
+    }
+    files
+        .files
+        .iter()
+        .filter(|f| f.path == DEPLOY_WORKFLOW)
+        .map(|f| TreeFile {
+            path: format!(".github/workflows/{}-deploy.yml", spec.app.slug),
+            content: format!(
+                "{WORKFLOW_MARK}{app_dir}/{DEPLOY_WORKFLOW}; edit that file, a re-run replaces this copy.\n{}",
+                f.content
+            )
+            .into_bytes(),
+        })
+        .collect()
 }
 
 /// The branch for an issue.
@@ -167,11 +198,16 @@ pub fn commit(
         })
         .collect();
     let message = message(spec, &target.app_dir);
+    let workflows = workflows(settings, spec, &target.app_dir, files);
+    for w in &workflows {
+        workflow_path(&w.path)?;
+    }
     let (sha, changed) = ws.commit_app(
         target.parent,
         &target.branch,
         &target.app_dir,
         &tree,
+        &workflows,
         &message,
         (&settings.author_name, &settings.author_email),
     )?;
@@ -186,6 +222,7 @@ pub fn commit(
         parent: target.parent.to_string(),
         message,
         app_dir: target.app_dir.clone(),
+        workflows,
     })
 }
 
@@ -252,6 +289,7 @@ mod tests {
             parent: String::new(),
             message: String::new(),
             app_dir: "apps/x".into(),
+            workflows: Vec::new(),
         };
         assert_eq!(i.pull_base("main"), "main");
         i.base = "develop".into();

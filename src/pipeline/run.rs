@@ -356,6 +356,7 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
                 the.report,
                 own_ms,
                 the.llm,
+                &delivery.workflows,
             );
             let title = pull::title(the.spec);
             let pr = pull::open_or_update(

@@ -245,14 +245,18 @@ impl Workspace {
         Ok(Some(tip))
     }
 
-    /// Builds the commit: `parent`'s tree with `app_dir` replaced by `files`. Sets the local
-    /// branch to it (or to `parent` when nothing changed) and checks it out.
+    /// Builds the commit: `parent`'s tree with `app_dir` replaced by `files`, plus `workflows`
+    /// (repository-relative, directly under `.github/workflows/`, each replacing only a file
+    /// that e2e-action placed: [`WORKFLOW_MARK`]). Sets the local branch to it (or to `parent`
+    /// when nothing changed) and checks it out.
+    #[allow(clippy::too_many_arguments)]
     pub fn commit_app(
         &self,
         parent: Oid,
         branch: &str,
         app_dir: &str,
         files: &[TreeFile],
+        workflows: &[TreeFile],
         message: &str,
         author: (&str, &str),
     ) -> Result<(Oid, bool), E2eError> {
@@ -288,6 +292,22 @@ impl Workspace {
                 confine::validate_relative(&f.path).map_err(|e| ws_err("generated file", e))?;
             let blob = repo.blob(&f.content).map_err(|e| ws_err("blob", e))?;
             upd.upsert(format!("{app_dir}/{rel}"), blob, FileMode::Blob);
+        }
+        for f in workflows {
+            let rel = workflow_path(&f.path)?;
+            if let Ok(entry) = parent_tree.get_path(Path::new(&rel)) {
+                let ours = repo
+                    .find_blob(entry.id())
+                    .map(|b| b.content().starts_with(WORKFLOW_MARK.as_bytes()))
+                    .unwrap_or(false);
+                if !ours {
+                    return Err(E2eError::Workspace(format!(
+                        "{rel} exists and was not written by e2e-action; rename it or set install-deploy-workflow: false"
+                    )));
+                }
+            }
+            let blob = repo.blob(&f.content).map_err(|e| ws_err("blob", e))?;
+            upd.upsert(rel, blob, FileMode::Blob);
         }
         let tree_id = upd
             .create_updated(repo, &cleared)
@@ -341,8 +361,9 @@ impl Workspace {
             let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
             remote.push(&[spec.as_str()], Some(&mut po)).map_err(|e| {
                 let msg = e.message().to_string();
-                let hint = if e.code() == ErrorCode::NotFastForward || msg.contains("fast-forward")
-                {
+                let hint = if msg.contains("workflow") {
+                    WORKFLOW_HINT
+                } else if e.code() == ErrorCode::NotFastForward || msg.contains("fast-forward") {
                     "the branch changed on the remote meanwhile; re-run to build on top of it"
                 } else if e.class() == git2::ErrorClass::Http || msg.contains("authentication") {
                     "check that the token may push (contents: write)"
@@ -353,13 +374,36 @@ impl Workspace {
             })?;
         }
         if let Some(r) = rejected.into_inner() {
-            return Err(E2eError::Push(format!(
-                "{r} (the branch changed on the remote meanwhile, or a rule protects it; re-run)"
-            )));
+            let hint = if r.contains("workflow") {
+                WORKFLOW_HINT
+            } else {
+                "the branch changed on the remote meanwhile, or a rule protects it; re-run"
+            };
+            return Err(E2eError::Push(format!("{r} ({hint})")));
         }
         Ok(())
     }
 }
+
+/// How every workflow e2e-action places begins, so a re-run may replace its own file and
+/// never a team's.
+pub const WORKFLOW_MARK: &str = "# Placed by e2e-action from ";
+
+/// A workflow file's path, checked: directly under `.github/workflows/`, a `.yml` name.
+pub fn workflow_path(path: &str) -> Result<String, E2eError> {
+    let rel = confine::validate_relative(path).map_err(|e| ws_err("workflow", e))?;
+    let name = rel.strip_prefix(".github/workflows/").unwrap_or("");
+    if name.is_empty() || name.contains('/') || !name.ends_with(".yml") {
+        return Err(E2eError::Internal(format!(
+            "workflow path {rel:?} is not a .yml file directly under .github/workflows/"
+        )));
+    }
+    Ok(rel)
+}
+
+/// What to do when the remote refuses a file under `.github/workflows/` (GitHub does so for
+/// tokens without the `workflows` permission, which `GITHUB_TOKEN` never has).
+const WORKFLOW_HINT: &str = "the token may not write workflows: use a GitHub App token with the workflows permission or a PAT with the workflow scope, or set install-deploy-workflow: false in .github/e2e-action.yml";
 
 /// Credentials callback: the token as `x-access-token` basic auth, tried once; a second
 /// request means it was refused (libgit2 would otherwise ask forever). The token goes only to
@@ -519,6 +563,70 @@ mod tests {
     }
 
     #[test]
+    fn a_placed_workflow_replaces_only_its_own_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let sig = Signature::now("t", "t@example.com").unwrap();
+        // The base holds a team's own workflow under the name the app would use.
+        let base = {
+            let team = repo.blob(b"name: theirs\n").unwrap();
+            let mut wf = repo.treebuilder(None).unwrap();
+            wf.insert("rooms-deploy.yml", team, 0o100644).unwrap();
+            let mut gh = repo.treebuilder(None).unwrap();
+            gh.insert("workflows", wf.write().unwrap(), 0o040000)
+                .unwrap();
+            let mut root = repo.treebuilder(None).unwrap();
+            root.insert(".github", gh.write().unwrap(), 0o040000)
+                .unwrap();
+            let tree = repo.find_tree(root.write().unwrap()).unwrap();
+            repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+                .unwrap()
+        };
+        drop(repo);
+        let ws = Workspace::open(dir.path()).unwrap();
+        let app = [TreeFile {
+            path: "deploy/deploy.yml".into(),
+            content: b"name: deploy\n".to_vec(),
+        }];
+        let ours = |name: &str| TreeFile {
+            path: format!(".github/workflows/{name}"),
+            content: format!("{WORKFLOW_MARK}apps/x/deploy/deploy.yml\nname: deploy\n")
+                .into_bytes(),
+        };
+        let commit = |parent, workflows: &[TreeFile]| {
+            ws.commit_app(
+                parent,
+                "e2e/x",
+                "apps/x",
+                &app,
+                workflows,
+                "m",
+                ("t", "t@e"),
+            )
+        };
+        let err = commit(base, &[ours("rooms-deploy.yml")]).unwrap_err();
+        assert!(
+            err.to_string().contains("was not written by e2e-action"),
+            "{err}"
+        );
+        let (first, _) = commit(base, &[ours("x-deploy.yml")]).unwrap();
+        // A re-run replaces the copy it placed.
+        let (second, changed) = commit(first, &[ours("x-deploy.yml")]).unwrap();
+        assert_eq!((second, changed), (first, false));
+        assert!(
+            std::fs::read_to_string(dir.path().join(".github/workflows/x-deploy.yml"))
+                .unwrap()
+                .starts_with(WORKFLOW_MARK)
+        );
+        for bad in ["x-deploy.yml/../../a.yml", "../x.yml"] {
+            assert!(commit(base, &[ours(bad)]).is_err(), "{bad}");
+        }
+        assert!(workflow_path(".github/workflows/sub/x.yml").is_err());
+        assert!(workflow_path(".github/x.yml").is_err());
+        assert!(workflow_path(".github/workflows/x.sh").is_err());
+    }
+
+    #[test]
     fn commits_land_in_packfiles_that_a_fresh_handle_reads() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
@@ -547,6 +655,7 @@ mod tests {
                 "e2e/x",
                 "apps/x",
                 &[file("v1\n")],
+                &[],
                 "one",
                 ("t", "t@e"),
             )
@@ -559,6 +668,7 @@ mod tests {
                 "e2e/x",
                 "apps/x",
                 &[file("v2\n")],
+                &[],
                 "two",
                 ("t", "t@e"),
             )
@@ -570,6 +680,7 @@ mod tests {
                 "e2e/x",
                 "apps/x",
                 &[file("v2\n")],
+                &[],
                 "three",
                 ("t", "t@e"),
             )

@@ -84,6 +84,9 @@ fn issue_event_becomes_a_pushed_branch_with_passing_tests() {
             .unwrap()
             .contains("```mermaid")
     );
+    // The deploy workflow stays in the app until the configuration asks for it.
+    assert!(app.join("deploy/deploy.yml").is_file());
+    assert!(!fresh.join(".github").exists());
     let requirements = std::fs::read_to_string(app.join("requirements.txt")).unwrap();
     let tests = run_app_tests(&app, &requirements);
     assert!(tests.status.success(), "{}", text(&tests));
@@ -97,4 +100,42 @@ fn issue_event_becomes_a_pushed_branch_with_passing_tests() {
         after[&branch], branches[&branch],
         "an identical re-run makes no commit"
     );
+}
+
+/// Blob at `path` on `branch` of the bare `origin`.
+fn origin_file(origin: &Path, branch: &str, path: &str) -> Option<String> {
+    let repo = Repository::open_bare(origin).unwrap();
+    let tip = repo
+        .find_reference(&format!("refs/heads/{branch}"))
+        .ok()?
+        .peel_to_commit()
+        .ok()?;
+    let entry = tip.tree().ok()?.get_path(Path::new(path)).ok()?;
+    let blob = repo.find_blob(entry.id()).ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+#[test]
+fn the_configuration_can_install_the_deploy_workflow_beside_the_app() {
+    let ctx = TestContext::new();
+    ctx.write_config("install-deploy-workflow: true\n");
+    let out = ctx.run_action("issues", Some(&sample_event()));
+    assert!(out.status.success(), "{}", text(&out));
+    let branch = ctx.outputs()["branch"].clone();
+    let placed = ".github/workflows/reading-list-deploy.yml";
+    let workflow = origin_file(&ctx.origin, &branch, placed)
+        .unwrap_or_else(|| panic!("{placed} not on the branch\n{}", text(&out)));
+    let app_copy =
+        origin_file(&ctx.origin, &branch, "apps/reading-list/deploy/deploy.yml").unwrap();
+    let (head, rest) = workflow.split_once('\n').unwrap();
+    assert_eq!(
+        head,
+        "# Placed by e2e-action from apps/reading-list/deploy/deploy.yml; edit that file, a re-run replaces this copy."
+    );
+    assert_eq!(rest, app_copy);
+    // A re-run replaces its own copy: nothing new to commit.
+    let tip = ctx.origin_branches()[&branch].clone();
+    let again = ctx.run_action("issues", Some(&sample_event()));
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(ctx.origin_branches()[&branch], tip);
 }
