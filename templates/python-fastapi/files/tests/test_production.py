@@ -32,6 +32,18 @@ def test_production_behind_a_trusted_proxy_or_with_tls_starts(extra: dict[str, s
     check_https(load_settings(env), env)
 
 
+def test_only_the_test_suite_hashes_passwords_cheaply() -> None:
+    from argon2 import profiles
+
+    from app.security import password_hasher
+
+    full = profiles.RFC_9106_LOW_MEMORY  # argon2-cffi's default, what PasswordHasher() uses
+    for app_env in ("production", "development"):
+        hasher = password_hasher(app_env)
+        assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (full.time_cost, full.memory_cost, full.parallelism)
+    assert password_hasher("test").memory_cost < full.memory_cost
+
+
 def test_development_needs_no_proxy() -> None:
     check_https(load_settings({}), {})
 
