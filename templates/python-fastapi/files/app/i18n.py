@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from app import meta
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.msg import N_  # noqa: F401 (re-exported: the marker for messages kept as data)
 
 LOCALES_DIR = Path(__file__).parent / "locales"

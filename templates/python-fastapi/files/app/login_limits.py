@@ -14,7 +14,7 @@ from collections import deque
 
 from prometheus_client import Counter
 
-from app.config import settings
+from app.core.config import settings
 
 FAILURES = Counter("login_failures_total", "Failed logins (wrong e-mail or password).")
 THROTTLED = Counter("login_throttled_total", "Logins refused with 429 because of too many recent failures.")

@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 
 from app import mail
-from app.config import settings
+from app.core.config import settings
 from app.i18n import _
 from tests.helpers import PASSWORD, User, csrf_of, new_client, new_user
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.config import ConfigError, load_settings
+from app.core.config import ConfigError, load_settings
 from app.production import HSTS, HstsMiddleware, check_https, memory_limit_bytes
 
 # Production also needs a mail server (tests/test_config.py covers its absence).

@@ -20,14 +20,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import orm
 
 from app import login_limits, mail
-from app.config import settings
-from app.db import get_db
+from app.core.config import settings
+from app.core.db import get_db
 [% if app.features.teams %]
 from app.models import OWNER, Account, Membership, Team
 [% else %]
 from app.models import Account
 [% endif %]
-from app.security import (
+from app.core.security import (
     ApiAccount,
     CsrfForm,
     PageAccount,

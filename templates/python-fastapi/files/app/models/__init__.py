@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from app.fields import EntityMeta
+[% if app.features.teams %]
+from app.models.accounts import MEMBER, OWNER, Account, Membership, Team
+[% else %]
+from app.models.accounts import Account
+[% endif %]
 [% for e in entities %]
-from app.entities import [[ e.ident ]] as _[[ e.ident ]]
+from app.models import [[ e.ident ]] as _[[ e.ident ]]
 [% endfor %]
 
 # In the order the issue lists them (navigation, dashboard).

@@ -17,13 +17,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import crud, views
-from app.db import get_db
+from app.core.db import get_db
 from app.fields import Decimal, Int
 [% for e in entities if views | selectattr("entity", "equalto", e.name) | list %]
-from app.routers import [[ e.ident ]] as router_[[ e.ident ]]
+from app.api.routes import [[ e.ident ]] as router_[[ e.ident ]]
 from app.schemas import [[ e.ident ]] as schemas_[[ e.ident ]]
 [% endfor %]
-from app.security import [[ api_dep ]], [[ page_dep ]]
+from app.core.security import [[ api_dep ]], [[ page_dep ]]
 from app.templating import render
 
 Db = Annotated[Session, Depends(get_db)]

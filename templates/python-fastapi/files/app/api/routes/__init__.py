@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 [% for e in entities %]
-from app.routers import [[ e.ident ]] as _[[ e.ident ]]
+from app.api.routes import [[ e.ident ]] as _[[ e.ident ]]
 [% endfor %]
 
 # (API router, page router) per entity.

@@ -22,8 +22,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import orm
 from starlette.datastructures import FormData
 
-from app.config import settings
-from app.db import get_db
+from app.core.config import settings
+from app.core.db import get_db
 from app.msg import N_
 [% if app.features.teams %]
 from app.models import OWNER, Account, Membership, Team

@@ -20,13 +20,13 @@ from sqlalchemy import orm
 
 from app import crud, meta[% if views %], views[% endif %]
 
-from app.db import get_db
-from app.entities import ENTITIES
+from app.core.db import get_db
+from app.models import ENTITIES
 from app.metrics import metrics_endpoint
 [% if app.features.teams %]
-from app.security import PageMembership
+from app.core.security import PageMembership
 [% else %]
-from app.security import PageAccount
+from app.core.security import PageAccount
 [% endif %]
 from app.templating import render
 

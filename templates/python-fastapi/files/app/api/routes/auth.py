@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 [% if app.features.teams %]
 from app.crud import FieldErrors, ItemId
 [% endif %]
-from app.db import get_db
+from app.core.db import get_db
 [% if app.features.teams %]
 from app.models import MEMBER, Account, Membership
 [% else %]
 from app.models import Account
 [% endif %]
-from app.security import (
+from app.core.security import (
     ApiAccount,
 [% if app.features.teams %]
     ApiMembership,
@@ -54,7 +54,7 @@ from app.security import (
     switch_workspace,
 [% endif %]
 )
-from app.lifecycle_routes import login, send_verification
+from app.api.routes.account import login, send_verification
 [% if app.features.teams %]
 from app.i18n import _
 [% endif %]

@@ -23,10 +23,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app import crud, forms
-from app.db import get_db
-from app.entities import [[ entity.ident ]] as model
+from app.core.db import get_db
+from app.models import [[ entity.ident ]] as model
 [% for t in refs | map(attribute="ref") | unique(attribute="name") if t.name != entity.name %]
-from app.entities import [[ t.ident ]] as ref_[[ t.ident ]]
+from app.models import [[ t.ident ]] as ref_[[ t.ident ]]
 [% endfor %]
 from app.fields import EntityMeta
 from app.models import [[ who_type ]]
@@ -36,7 +36,7 @@ from app.rules import defaults as rule_defaults
 [% endif %]
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
-from app.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
+from app.core.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
 from app.i18n import _
 from app.templating import flash, render
 
