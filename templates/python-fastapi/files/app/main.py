@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import meta
-from app.api.routes import account, auth, extra, system[% if views %], views[% endif %]
+from app.api.deps import LoginRequired, login_redirect_url
+from app.api.routes import ROUTERS, account, auth, dashboard, extra, system[% if app.features.teams %], teams[% endif %][% if views %], views[% endif %]
 
 from app.core.config import settings
 from app.crud import FieldErrors
@@ -23,8 +24,6 @@ from app.core.db import Base, engine
 from app.http_headers import SecurityHeadersMiddleware
 from app.metrics import MetricsMiddleware
 from app.production import setup as setup_production
-from app.api.routes import ROUTERS
-from app.core.security import LoginRequired, login_redirect_url
 from app.i18n import _
 from app.msg import N_
 from app.templating import render
@@ -62,12 +61,14 @@ app.add_middleware(MetricsMiddleware)  # outermost: sees every request, includin
 app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
 app.include_router(system.router)
+app.include_router(dashboard.router)
 app.include_router(auth.api)
 app.include_router(auth.pages)
 app.include_router(account.api)
 app.include_router(account.pages)
 [% if app.features.teams %]
-app.include_router(auth.teams_api)
+app.include_router(teams.api)
+app.include_router(teams.pages)
 [% endif %]
 for api_router, page_router in ROUTERS:
     app.include_router(api_router)

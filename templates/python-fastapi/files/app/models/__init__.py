@@ -1,4 +1,5 @@
-"""The entities of the spec: one module per entity (model, schemas, field metadata)."""
+"""The database models: the built-in ones (`accounts`: accounts[% if app.features.teams %], teams and memberships[% endif %]) and one
+module per entity of the spec (its table, field metadata and rules)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,17 @@ ENTITIES: tuple[EntityMeta, ...] = (
 
 # Module name -> metadata, e.g. to resolve the target of a `ref` field.
 BY_NAME: dict[str, EntityMeta] = {meta.name: meta for meta in ENTITIES}
+
+__all__ = [
+[% if app.features.teams %]
+    "MEMBER",
+    "OWNER",
+[% endif %]
+    "Account",
+[% if app.features.teams %]
+    "Membership",
+    "Team",
+[% endif %]
+    "BY_NAME",
+    "ENTITIES",
+]
