@@ -381,9 +381,9 @@ fn parse_choices(label: &str, text: &str) -> Result<Vec<String>, LineProblem> {
     Ok(choices)
 }
 
-pub(super) fn build_entities(raw: &[RawEntity]) -> Vec<Entity> {
+pub(super) fn build_entities(raw: &[RawEntity], reserved: &ident::ReservedNames) -> Vec<Entity> {
     let labels: Vec<&str> = raw.iter().map(|e| e.label.as_str()).collect();
-    let names = ident::entity_names(&labels);
+    let names = ident::entity_names(&labels, reserved);
     raw.iter()
         .zip(&names)
         .map(|(entity, own)| {
@@ -392,7 +392,7 @@ pub(super) fn build_entities(raw: &[RawEntity]) -> Vec<Entity> {
                 .iter()
                 .map(|f| (f.label.as_str(), f.kind))
                 .collect();
-            let idents = ident::field_idents(&kinds);
+            let idents = ident::field_idents(&kinds, reserved);
             let fields: Vec<Field> = entity
                 .fields
                 .iter()

@@ -70,6 +70,7 @@ fn prompts() -> Result<&'static minijinja::Environment<'static>, E2eError> {
                     roles: Default::default(),
                     holes: vec![],
                     components: vec![],
+                    reserved: Default::default(),
                 },
                 files,
                 docs: Default::default(),
@@ -153,8 +154,13 @@ impl Draft {
     }
 }
 
-/// Free-text issue → spec, through a draft the form parser accepts.
-pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> {
+/// Free-text issue → spec, through a draft the form parser accepts (identifiers avoid the
+/// pack's `reserved` names).
+pub async fn strategist(
+    llm: &Llm,
+    trigger: &Trigger,
+    reserved: &crate::ident::ReservedNames,
+) -> Result<Spec, E2eError> {
     let issue = IssueRef {
         number: trigger.issue.number,
         title: trigger.issue.title.clone(),
@@ -185,7 +191,7 @@ pub async fn strategist(llm: &Llm, trigger: &Trigger) -> Result<Spec, E2eError> 
                 draft.views.len()
             ));
         }
-        form::parse_issue_form(&issue, &draft.form_body()).map_err(|e| e.to_string())
+        form::parse_issue_form_for(&issue, &draft.form_body(), reserved).map_err(|e| e.to_string())
     })
     .await
 }

@@ -463,9 +463,9 @@ async fn build(
     let spec = match &llm {
         Some(llm) if !crate::issue::form::is_issue_form(&trigger.issue.body) => {
             llm_report.spec_from_llm = true;
-            agents::strategist(llm, trigger).await?
+            agents::strategist(llm, trigger, &pack.manifest.reserved).await?
         }
-        _ => spec::from_issue(trigger)?,
+        _ => spec::from_issue(trigger, &pack.manifest.reserved)?,
     };
     progress.set_spec(&spec);
     progress

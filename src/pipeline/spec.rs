@@ -6,14 +6,15 @@
 
 use crate::error::E2eError;
 use crate::event::Trigger;
+use crate::ident::ReservedNames;
 use crate::issue::form;
 use crate::spec::{IssueRef, Spec};
 
 /// How to fix an issue the action cannot read, appended to every spec error.
 pub const FORM_HINT: &str = "use the e2e issue form (copy templates/issue-form.yml of e2e-action to .github/ISSUE_TEMPLATE/), then edit the issue or comment `/e2e retry`";
 
-/// Builds the spec of the trigger's issue.
-pub fn from_issue(trigger: &Trigger) -> Result<Spec, E2eError> {
+/// Builds the spec of the trigger's issue; identifiers avoid the pack's `reserved` names.
+pub fn from_issue(trigger: &Trigger, reserved: &ReservedNames) -> Result<Spec, E2eError> {
     let issue = IssueRef {
         number: trigger.issue.number,
         title: trigger.issue.title.clone(),
@@ -25,7 +26,7 @@ pub fn from_issue(trigger: &Trigger) -> Result<Spec, E2eError> {
             issue.number
         )));
     }
-    form::parse_issue_form(&issue, &trigger.issue.body).map_err(|e| {
+    form::parse_issue_form_for(&issue, &trigger.issue.body, reserved).map_err(|e| {
         E2eError::Issue(format!(
             "{e}; fix the issue body and edit the issue to retry"
         ))
