@@ -1,4 +1,5 @@
-"""One router module per entity: JSON API under /api/<route>, pages under /<route>."""
+"""The routers: one module per area (`auth`, `account`[% if app.features.teams %], `teams`[% endif %], `dashboard`, `system`[% if views %], `views`[% endif %],
+`extra`) and one per entity (JSON API under /api/<route>, pages under /<route>), all included by app.main."""
 
 from __future__ import annotations
 
