@@ -41,7 +41,8 @@
 //!   fields of one entity with the same ident or `ref` column) gets `_2`, `_3`, … in order
 //!   of appearance: `Книга` then `Kniga` → `kniga`, `kniga_2` (`Kniga2`, `knigas_2`).
 //!   The classes the pack derives from a class name (its `class_suffixes`: `BookCreate`,
-//!   `BookUpdate`, `BookOut`, `BookPage`) count as taken too, so `Book` then `Book page` → `BookPage2`.
+//!   `BookUpdate`, `BookOut`, `BookPage`) count as taken too, so `Book` then `Book page` →
+//!   `BookPage2`.
 //!   An ident and a plural share one namespace: `Book` then `Books` → `books_2`.
 
 use std::collections::HashSet;
@@ -220,8 +221,8 @@ pub fn plural_label(label: &str) -> String {
 }
 
 /// Python package-safe identifier for the app, derived from its slug: `book-club` →
-/// `book_club`; a leading digit gets `app_`; a Python keyword, builtin or common module
-/// name gets `_app` (`json` → `json_app`).
+/// `book_club`; a leading digit gets `app_`; a Python keyword, builtin or standard-library
+/// module name gets `_app` (`json` → `json_app`).
 pub fn app_ident(slug: &str) -> String {
     let mut ident = words(slug, false).join("_");
     if ident.is_empty() {
