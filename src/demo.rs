@@ -10,9 +10,10 @@ use anyhow::Context;
 use git2::{Repository, Signature};
 
 use crate::error::E2eError;
+use crate::ident::ReservedNames;
 use crate::pipeline::{self, RunOutcome, RunRequest};
 use crate::report::Reporter;
-use crate::scaffold::{self, PackSource};
+use crate::scaffold::{self, Pack, PackSource};
 use crate::spec::Spec;
 
 /// The sample event shipped with the binary.
@@ -101,8 +102,15 @@ pub enum SpecSource<'a> {
     IssueBody(&'a Path),
 }
 
-/// Reads the spec for `generate`.
-pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
+/// Loads the pack `generate` renders with: `stack` from `templates_dir` or the embedded set.
+pub fn load_pack(stack: &str, templates_dir: Option<&Path>) -> Result<Pack, E2eError> {
+    let source = templates_dir.map_or(PackSource::Embedded, PackSource::Dir);
+    scaffold::load_pack(&source, stack)
+}
+
+/// Reads the spec for `generate`; identifiers read from an issue avoid the pack's `reserved`
+/// names (a spec file's are taken as written).
+pub fn read_spec(source: SpecSource, reserved: &ReservedNames) -> Result<Spec, E2eError> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| E2eError::Event {
             path: p.to_path_buf(),
@@ -111,7 +119,7 @@ pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
     };
     match source {
         SpecSource::Event(p) => match crate::event::read_event("issues", p, &Default::default())? {
-            crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t.issue),
+            crate::event::Intake::Build(t) => pipeline::spec::from_issue(&t.issue, reserved),
             crate::event::Intake::Skip(reason) => Err(E2eError::Issue(reason)),
         },
         SpecSource::SpecFile(p) => {
@@ -119,25 +127,45 @@ pub fn read_spec(source: SpecSource) -> Result<Spec, E2eError> {
         }
         SpecSource::IssueBody(p) => {
             let issue = crate::event::Issue::from_text(1, "", &read(p)?);
-            crate::issue::form::parse_issue_form(&issue.reference(), &issue.body)
+            crate::issue::form::parse_issue_form_for(&issue.reference(), &issue.body, reserved)
                 .map_err(|e| E2eError::Issue(e.to_string()))
         }
     }
 }
 
-/// Renders the app for `spec` into `out`; returns the number of files.
-pub fn generate(
-    spec: &Spec,
-    stack: &str,
-    templates_dir: Option<&Path>,
-    out: &Path,
-) -> Result<usize, E2eError> {
-    let source = templates_dir.map_or(PackSource::Embedded, PackSource::Dir);
-    let pack = scaffold::load_pack(&source, stack)?;
+/// Renders the app for `spec` with `pack` into `out`; returns the number of files.
+pub fn generate(spec: &Spec, pack: &Pack, out: &Path) -> Result<usize, E2eError> {
     let app_dir = crate::config::Settings::default().app_dir_for(&spec.app.slug, spec.issue.number);
-    let files = pipeline::render_app(spec, &pack, &app_dir)?;
+    let files = pipeline::render_app(spec, pack, &app_dir)?;
     std::fs::create_dir_all(out)
         .map_err(|e| E2eError::Workspace(format!("{}: {e}", out.display())))?;
     files.write_to(out)?;
     Ok(files.files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generate_reads_an_issue_with_the_packs_reserved_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = dir.path().join("issue.md");
+        std::fs::write(
+            &body,
+            "### App name\nShelves\n### Data model\nShelf: name (text)\n",
+        )
+        .unwrap();
+        let ident = |reserved: &ReservedNames| {
+            let spec = read_spec(SpecSource::IssueBody(&body), reserved).unwrap();
+            spec.entities[0].ident.clone()
+        };
+        let default = load_pack(crate::config::DEFAULT_STACK, None).unwrap();
+        assert_eq!(ident(&default.manifest.reserved), "shelf");
+        let own = ReservedNames {
+            modules: vec!["shelf".into()],
+            ..ReservedNames::default()
+        };
+        assert_eq!(ident(&own), "shelf_record");
+    }
 }

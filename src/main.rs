@@ -103,8 +103,9 @@ fn main() {
                     (_, _, Some(p)) => SpecSource::IssueBody(p),
                     _ => anyhow::bail!(e2e_action::error::E2eError::Config("generate needs --event, --spec or --issue-body".into())),
                 };
-                let spec = demo::read_spec(source)?;
-                let n = demo::generate(&spec, &args.stack, args.templates_dir.as_deref(), &args.out)?;
+                let pack = demo::load_pack(&args.stack, args.templates_dir.as_deref())?;
+                let spec = demo::read_spec(source, &pack.manifest.reserved)?;
+                let n = demo::generate(&spec, &pack, &args.out)?;
                 reporter.info(&format!("wrote {n} files to {}", args.out.display()));
                 Ok(())
             }

@@ -35,7 +35,7 @@
 //! Markdown splitting in `sections`, the data model in `model`, rules in `rules`, views in
 //! `views` (both read by `statements`), the errors in [`crate::issue::error`].
 
-use crate::ident;
+use crate::ident::{self, ReservedNames};
 use crate::issue::model::{build_entities, parse_data_model};
 use crate::issue::sections::{Section, Sections, collapse_whitespace, section_text};
 use crate::issue::statements;
@@ -50,9 +50,21 @@ pub fn is_issue_form(body: &str) -> bool {
     sections.get(Section::AppName).is_some() && sections.get(Section::DataModel).is_some()
 }
 
-/// Parses a rendered issue form into a [`Spec`] (see the module doc for the format).
-/// `body` is sanitised text (intake sanitises every issue).
+/// Parses a rendered issue form into a [`Spec`] (see the module doc for the format), with the
+/// embedded default pack's reserved names: a shorthand for tests.
+#[cfg(test)]
 pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError> {
+    parse_issue_form_for(issue, body, crate::ident::tests::pack_names())
+}
+
+/// Parses a rendered issue form into a [`Spec`] (see the module doc for the format); entity
+/// and field identifiers avoid the `reserved` names of the pack that will render the spec.
+/// `body` is sanitised text (intake sanitises every issue).
+pub fn parse_issue_form_for(
+    issue: &IssueRef,
+    body: &str,
+    reserved: &ReservedNames,
+) -> Result<Spec, FormError> {
     let sections = Sections::parse(body);
     let app_name = sections
         .get(Section::AppName)
@@ -74,7 +86,7 @@ pub fn parse_issue_form(issue: &IssueRef, body: &str) -> Result<Spec, FormError>
         .map(section_text)
         .unwrap_or_default();
     let raw_entities = parse_data_model(data_model)?;
-    let mut entities = build_entities(&raw_entities);
+    let mut entities = build_entities(&raw_entities, reserved);
     let (rules, views) = statements::read(
         &raw_entities,
         &mut entities,
@@ -515,7 +527,7 @@ mod tests {
 
     mod props {
         use super::*;
-        use crate::ident::tests::{is_kebab, is_pascal, is_snake, label_strategy};
+        use crate::ident::tests::{is_kebab, is_pascal, is_snake, label_strategy, pack_names};
         use crate::ident::{
             EntityNames, is_reserved_app_ident, is_reserved_entity, is_reserved_field,
         };
@@ -631,13 +643,14 @@ mod tests {
                     "{names:?}"
                 );
                 prop_assert!(is_kebab(&e.route) && is_pascal(&e.name), "{names:?}");
-                prop_assert!(!is_reserved_entity(&names), "{names:?}");
+                prop_assert!(!is_reserved_entity(&names, pack_names()), "{names:?}");
                 prop_assert!(snake.insert(e.ident.clone()) && snake.insert(e.plural.clone()));
                 prop_assert!(classes.insert(e.name.clone()));
                 let mut fields = HashSet::new();
                 for f in &e.fields {
                     prop_assert!(
-                        is_snake(&f.ident) && !is_reserved_field(&f.ident, f.kind),
+                        is_snake(&f.ident)
+                            && !is_reserved_field(&f.ident, f.kind == FieldKind::Ref, pack_names()),
                         "{:?}",
                         f.ident
                     );

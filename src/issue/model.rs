@@ -381,18 +381,18 @@ fn parse_choices(label: &str, text: &str) -> Result<Vec<String>, LineProblem> {
     Ok(choices)
 }
 
-pub(super) fn build_entities(raw: &[RawEntity]) -> Vec<Entity> {
+pub(super) fn build_entities(raw: &[RawEntity], reserved: &ident::ReservedNames) -> Vec<Entity> {
     let labels: Vec<&str> = raw.iter().map(|e| e.label.as_str()).collect();
-    let names = ident::entity_names(&labels);
+    let names = ident::entity_names(&labels, reserved);
     raw.iter()
         .zip(&names)
         .map(|(entity, own)| {
-            let kinds: Vec<(&str, FieldKind)> = entity
+            let kinds: Vec<(&str, bool)> = entity
                 .fields
                 .iter()
-                .map(|f| (f.label.as_str(), f.kind))
+                .map(|f| (f.label.as_str(), f.kind == FieldKind::Ref))
                 .collect();
-            let idents = ident::field_idents(&kinds);
+            let idents = ident::field_idents(&kinds, reserved);
             let fields: Vec<Field> = entity
                 .fields
                 .iter()

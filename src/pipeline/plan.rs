@@ -18,7 +18,7 @@ use crate::spec::{FieldKind, Spec};
 use crate::workspace::confine;
 
 /// Marker in a template path that makes it a per-entity template.
-pub const ENTITY_MARKER: &str = "__entity__";
+pub const ENTITY_MARKER: &str = crate::scaffold::ENTITY_MARKER;
 
 /// The plan of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -119,7 +119,8 @@ impl<'a, 'p, 'g> Run<'a, 'p, 'g> {
     /// Stage 3: the spec of the issue, and whether the strategist wrote it.
     pub async fn spec(&mut self, issue: &Issue) -> Result<(Spec, bool), E2eError> {
         self.progress.start(Stage::Spec).await;
-        let (spec, from_llm) = spec::spec(issue, self.llm.as_deref()).await?;
+        let reserved = &self.pack.manifest.reserved;
+        let (spec, from_llm) = spec::spec(issue, self.llm.as_deref(), reserved).await?;
         self.progress.set_spec(&spec);
         let note = format!("{}: {} entities", spec.app.name, spec.entities.len());
         self.progress.done(Stage::Spec, &note).await;

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::error::E2eError;
 use crate::event::Issue;
+use crate::ident::ReservedNames;
 use crate::issue::{form, sanitize};
 use crate::llm::schema::answer_schema;
 use crate::llm::{Ask, Llm, Role};
@@ -23,23 +24,31 @@ use crate::spec::Spec;
 pub const FORM_HINT: &str = "use the e2e issue form (copy templates/issue-form.yml of e2e-action to .github/ISSUE_TEMPLATE/), then edit the issue or comment `/e2e retry`";
 
 /// The spec stage: the form when the issue is one (or when there is no LLM), else the
-/// strategist. Returns the spec and whether the strategist wrote it.
-pub async fn spec(issue: &Issue, llm: Option<&Llm>) -> Result<(Spec, bool), E2eError> {
+/// strategist. Returns the spec and whether the strategist wrote it. Identifiers avoid the
+/// pack's `reserved` names.
+pub async fn spec(
+    issue: &Issue,
+    llm: Option<&Llm>,
+    reserved: &ReservedNames,
+) -> Result<(Spec, bool), E2eError> {
     match llm {
-        Some(llm) if !form::is_issue_form(&issue.body) => Ok((strategist(llm, issue).await?, true)),
-        _ => Ok((from_issue(issue)?, false)),
+        Some(llm) if !form::is_issue_form(&issue.body) => {
+            Ok((strategist(llm, issue, reserved).await?, true))
+        }
+        _ => Ok((from_issue(issue, reserved)?, false)),
     }
 }
 
-/// Builds the spec of an issue written with the issue form.
-pub fn from_issue(issue: &Issue) -> Result<Spec, E2eError> {
+/// Builds the spec of an issue written with the issue form; identifiers avoid the pack's
+/// `reserved` names.
+pub fn from_issue(issue: &Issue, reserved: &ReservedNames) -> Result<Spec, E2eError> {
     if !form::is_issue_form(&issue.body) {
         return Err(E2eError::Issue(format!(
             "issue #{} is free text, which needs an LLM (llm-provider is none); {FORM_HINT}",
             issue.number
         )));
     }
-    form::parse_issue_form(&issue.reference(), &issue.body).map_err(|e| {
+    form::parse_issue_form_for(&issue.reference(), &issue.body, reserved).map_err(|e| {
         // Annotations can point only at repository files: the issue body's line goes in the text.
         let at = e
             .body_line(&issue.body)
@@ -116,7 +125,11 @@ impl Draft {
 }
 
 /// Free-text issue → spec, through a draft the form parser accepts.
-pub async fn strategist(llm: &Llm, issue: &Issue) -> Result<Spec, E2eError> {
+pub async fn strategist(
+    llm: &Llm,
+    issue: &Issue,
+    reserved: &ReservedNames,
+) -> Result<Spec, E2eError> {
     let reference = issue.reference();
     let (system, user) = prompt(
         "strategist",
@@ -146,7 +159,7 @@ pub async fn strategist(llm: &Llm, issue: &Issue) -> Result<Spec, E2eError> {
         // The model's answer is new untrusted text: it is sanitised where it comes in, as the
         // issue was at intake.
         let body = sanitize::sanitize(&draft.form_body()).text;
-        form::parse_issue_form(&reference, &body).map_err(|e| e.to_string())
+        form::parse_issue_form_for(&reference, &body, reserved).map_err(|e| e.to_string())
     })
     .await
 }
@@ -231,7 +244,9 @@ mod tests {
     #[test]
     fn free_text_without_an_llm_says_how_to_use_the_form() {
         let issue = Issue::from_text(3, "Books", "I want an app for my books");
-        let err = from_issue(&issue).unwrap_err().to_string();
+        let err = from_issue(&issue, crate::ident::tests::pack_names())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("free text") && err.contains(FORM_HINT),
             "{err}"
@@ -241,7 +256,7 @@ mod tests {
             "Books",
             "### App name\n\nBooks\n\n### Data model\n\nBook: title (text, required)\n",
         );
-        let spec = from_issue(&form).unwrap();
+        let spec = from_issue(&form, crate::ident::tests::pack_names()).unwrap();
         assert_eq!((spec.issue.number, spec.issue.title.as_str()), (3, "Books"));
         assert_eq!(spec.entities[0].name, "Book");
     }

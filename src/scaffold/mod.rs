@@ -14,11 +14,16 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::error::E2eError;
+use crate::ident::ReservedNames;
 
 pub mod filters;
 
 /// The templates shipped inside the binary.
 pub static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Marker in a template path that makes it a per-entity template (`app/models/__entity__.py`
+/// becomes `app/models/book.py`).
+pub const ENTITY_MARKER: &str = "__entity__";
 
 /// Marks the start and end of a hole in rendered output (a private-use character no code uses).
 pub const HOLE_SENTINEL: char = '\u{E000}';
@@ -82,6 +87,10 @@ pub struct PackManifest {
     /// Components of the generated system, for ARCHITECTURE.md.
     #[serde(default)]
     pub components: Vec<Component>,
+    /// Names the pack's code uses, which an entity or field must not take (see
+    /// [`crate::ident::reserved`]); a pack without the section reserves only the language's.
+    #[serde(default)]
+    pub reserved: ReservedNames,
 }
 
 /// A named hole in a pack template.
@@ -234,11 +243,70 @@ pub fn load_pack(source: &PackSource, stack: &str) -> Result<Pack, E2eError> {
     if files.is_empty() {
         return Err(E2eError::Stack(format!("{stack} has no files/")));
     }
+    manifest
+        .reserved
+        .check()
+        .and_then(|()| check_entity_siblings(&files, &manifest.reserved))
+        .map_err(|e| E2eError::Stack(format!("{stack}/pack.yaml: {e}")))?;
     Ok(Pack {
         manifest,
         files,
         docs,
     })
+}
+
+/// Every file or folder beside a per-entity template that an entity's ident could name
+/// (`app/api/routes/auth.py` beside `app/api/routes/__entity__.py`) must be reserved, or
+/// an entity called `Auth` would overwrite it.
+fn check_entity_siblings(
+    files: &BTreeMap<String, String>,
+    reserved: &ReservedNames,
+) -> Result<(), String> {
+    for template in files.keys().filter(|t| t.contains(ENTITY_MARKER)) {
+        let (dir, name) = template.rsplit_once('/').unwrap_or(("", template));
+        let Some((prefix, suffix)) = name.split_once(ENTITY_MARKER) else {
+            // The marker in a folder name: the siblings are folders, which idents cannot be
+            // told apart from in general; such packs are checked by their own tests.
+            continue;
+        };
+        let siblings = files.keys().filter_map(|path| {
+            let rest = path_inside(dir, path)?;
+            Some(match rest.split_once('/') {
+                // A folder is a package: `routes/` beside `__entity__.py` is `routes`.
+                Some((folder, _)) => format!("{folder}{suffix}"),
+                None => rest.to_string(),
+            })
+        });
+        for sibling in siblings {
+            let Some(ident) = sibling
+                .strip_prefix(prefix)
+                .and_then(|s| s.strip_suffix(suffix))
+            else {
+                continue;
+            };
+            let could_be_ident = ident.starts_with(|c: char| c.is_ascii_lowercase())
+                && ident
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if could_be_ident
+                && !ident.contains(ENTITY_MARKER)
+                && !reserved.is_reserved_snake(ident)
+            {
+                return Err(format!(
+                    "{dir}/{sibling} sits beside the per-entity {template}: add {ident:?} to reserved.modules, or an entity named so would replace it"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `path` relative to the folder `dir` (`""`: the pack's root), when it lies inside it.
+fn path_inside<'a>(dir: &str, path: &'a str) -> Option<&'a str> {
+    match dir {
+        "" => Some(path),
+        _ => path.strip_prefix(dir)?.strip_prefix('/'),
+    }
 }
 
 fn collect_embedded(
@@ -400,5 +468,87 @@ mod tests {
         assert_eq!(m.role_of("app/templates/base.html"), "frontend");
         assert_eq!(m.role_of("app/main.py"), "backend");
         assert_eq!(m.role_of("zzz"), "backend");
+    }
+
+    /// A user's pack in a temporary `templates-dir`: a router per entity beside `auth.py`.
+    fn user_pack(reserved: &str) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let pack = root.path().join("mine");
+        std::fs::create_dir_all(pack.join("files/app/routes")).unwrap();
+        let manifest = format!(
+            "name: mine\ndescription: d\ntoolchain: python\ntest: [python, -m, pytest]\n{reserved}"
+        );
+        std::fs::write(pack.join("pack.yaml"), manifest).unwrap();
+        for file in ["__entity__.py", "auth.py", "__init__.py"] {
+            std::fs::write(pack.join("files/app/routes").join(file), "x = 1\n").unwrap();
+        }
+        root
+    }
+
+    fn load_user_pack(reserved: &str) -> Result<Pack, E2eError> {
+        let root = user_pack(reserved);
+        load_pack(&PackSource::Dir(root.path()), "mine")
+    }
+
+    #[test]
+    fn a_users_pack_declares_its_reserved_names() {
+        let pack = load_user_pack("reserved:\n  modules: [auth]\n  routes: [login]\n").unwrap();
+        assert_eq!(pack.manifest.reserved.modules, ["auth"]);
+        assert_eq!(pack.manifest.reserved.routes, ["login"]);
+        let book = crate::ident::entity_names(&["Auth", "Book"], &pack.manifest.reserved);
+        assert_eq!(
+            (book[0].ident.as_str(), book[1].ident.as_str()),
+            ("auth_record", "book")
+        );
+    }
+
+    #[test]
+    fn a_module_beside_a_per_entity_template_must_be_reserved() {
+        let err = load_user_pack("").unwrap_err().to_string();
+        assert!(
+            err.contains("app/routes/auth.py sits beside the per-entity app/routes/__entity__.py: add \"auth\" to reserved.modules"),
+            "{err}"
+        );
+        // Reserved by the language (a Python builtin) is reserved too.
+        let root = user_pack("reserved:\n  modules: [auth]\n");
+        let routes = root.path().join("mine/files/app/routes");
+        std::fs::write(routes.join("list.py"), "").unwrap();
+        load_pack(&PackSource::Dir(root.path()), "mine").unwrap();
+    }
+
+    #[test]
+    fn reserved_names_are_spelt_as_they_are_compared() {
+        for (section, message) in [
+            (
+                "modules: [auth]\n  routes: [Login]",
+                "reserved.routes: \"Login\" is not kebab-case",
+            ),
+            (
+                "modules: [auth, Core]",
+                "reserved.modules: \"Core\" is not snake_case",
+            ),
+            (
+                "modules: [auth]\n  classes: [Book, book]",
+                "reserved.classes: \"book\" is not PascalCase",
+            ),
+        ] {
+            let err = load_user_pack(&format!("reserved:\n  {section}\n"));
+            let err = err.unwrap_err().to_string();
+            assert!(err.contains(message), "{section}: {err}");
+        }
+        let err = load_user_pack("reserved:\n  modules: [auth]\n  module: [x]\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `module`"), "{err}");
+    }
+
+    #[test]
+    fn the_default_pack_reserves_its_layout() {
+        let pack = load_pack(&PackSource::Embedded, crate::config::DEFAULT_STACK).unwrap();
+        let reserved = &pack.manifest.reserved;
+        for module in [
+            "app", "api", "core", "deps", "routes", "models", "schemas", "tenancy",
+        ] {
+            assert!(reserved.is_reserved_snake(module), "{module}");
+        }
+        assert_eq!(reserved.class_suffixes, ["Create", "Update", "Out", "Page"]);
     }
 }

@@ -30,7 +30,7 @@ APPS = [*EVENTS, *SPECS, *BODIES]
 SEED_SCRIPT = r"""
 import json, os
 from fastapi.testclient import TestClient
-from app.entities import BY_NAME
+from app.models import BY_NAME
 from app.main import app
 from tests import helpers
 

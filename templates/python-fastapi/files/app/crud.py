@@ -10,10 +10,6 @@ from a row that does not exist.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import decimal
-import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -335,35 +331,6 @@ def options_for(db: orm.Session, meta: EntityMeta, [[ owner ]]: int) -> list[tup
 
 def count(db: orm.Session, model: Any, [[ owner ]]: int) -> int:
     return db.scalar(sa.select(sa.func.count()).select_from(model).where(model.[[ owner ]] == [[ owner ]])) or 0
-
-
-# --- CSV -------------------------------------------------------------------------------
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):  # stored as naive UTC: written with its offset
-        return value.replace(tzinfo=dt.UTC).isoformat(timespec="seconds") if value.tzinfo is None else value.isoformat(timespec="seconds")
-    if isinstance(value, (dt.date, decimal.Decimal, int)):
-        return str(value)
-    text = str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
-
-
-def csv_text(fields: Sequence[FieldSpec], rows: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    columns = ["id", *(f.name for f in fields), "created_at", "updated_at"]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(getattr(row, c)) for c in columns])
-    return buffer.getvalue()
 
 
 def all_rows(db: orm.Session, model: Any, [[ owner ]]: int) -> Sequence[Any]:

@@ -1,6 +1,6 @@
 """Field metadata and validated value types shared by every entity.
 
-Each entity module (`app/entities/<name>.py`) describes its fields with `FieldSpec`s; the
+Each entity module (`app/models/<name>.py`) describes its fields with `FieldSpec`s; the
 generic list/form pages, the CSV export and the tests read that metadata. The pydantic
 types below give the API the same validation rules as the forms.
 """
@@ -41,7 +41,7 @@ class FieldSpec:
     required: bool = False
     unique: bool = False  # unique within one [[ "workspace" if app.features.teams else "account" ]]
     choices: Sequence[str] = ()  # for enum
-    target: str | None = None  # for ref: the target entity's module name in app.entities
+    target: str | None = None  # for ref: the target entity's module name in app.models
 
     @property
     def textual(self) -> bool:
@@ -52,7 +52,7 @@ class FieldSpec:
 class EntityMeta:
     """What the generic pages need to know about one entity."""
 
-    name: str  # module name in app.entities
+    name: str  # module name in app.models
     label: str
     plural_label: str
     route: str  # URL segment: pages at /<route>, API at /api/<route>

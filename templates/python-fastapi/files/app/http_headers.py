@@ -11,7 +11,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 # Pages load nothing from other origins and run no scripts. The API docs (/docs, /redoc) set
-# their own policy (app.system_routes): same origin only, plus their inline script by hash.
+# their own policy (app.api.routes.system): same origin only, plus their inline script by hash.
 PAGE_CSP = "default-src 'self'; script-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app import meta
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.msg import N_  # noqa: F401 (re-exported: the marker for messages kept as data)
 
 LOCALES_DIR = Path(__file__).parent / "locales"

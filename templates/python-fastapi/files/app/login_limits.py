@@ -15,8 +15,8 @@ import math
 import sqlalchemy as sa
 from prometheus_client import Counter
 
-from app.config import settings
-from app.db import SessionLocal, utcnow
+from app.core.config import settings
+from app.core.db import SessionLocal, utcnow
 from app.models import LoginFailure
 
 FAILURES = Counter("login_failures_total", "Failed logins (wrong e-mail or password).")

@@ -2,7 +2,7 @@
 
 `SMTP_URL` is `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it) or
 `smtps://…` (TLS from the start, port 465 by default). Production refuses to start without it
-(see app.config). A mail that cannot be sent is logged as an error: the request that sent it
+(see app.core.config). A mail that cannot be sent is logged as an error: the request that sent it
 still succeeds, so a mail outage never locks users out of the rest of the app.
 """
 
@@ -13,7 +13,7 @@ import smtplib
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from app.config import settings
+from app.core.config import settings
 
 log = logging.getLogger("app.mail")
 

@@ -14,16 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import account_routes, extra_routes, lifecycle_routes, meta, system_routes[% if views %], view_routes[% endif %]
+from app import meta
+from app.api.deps import LoginRequired, login_redirect_url
+from app.api.routes import ROUTERS, account, auth, dashboard, extra, system[% if app.features.teams %], teams[% endif %][% if views %], views[% endif %]
 
-from app.config import settings
+from app.core.config import settings
 from app.crud import FieldErrors
-from app.db import Base, engine
+from app.core.db import Base, engine
 from app.http_headers import SecurityHeadersMiddleware
 from app.metrics import MetricsMiddleware
 from app.production import setup as setup_production
-from app.routers import ROUTERS
-from app.security import LoginRequired, login_redirect_url
 from app import i18n
 from app.i18n import _
 from app.msg import N_
@@ -43,7 +43,7 @@ app = FastAPI(
     description=meta.APP_SUMMARY,
     version="1.0.0",
     lifespan=lifespan,
-    docs_url=None,  # served by app.system_routes with an escaped title
+    docs_url=None,  # served by app.api.routes.system with an escaped title
     redoc_url=None,
 )
 setup_production(app, settings)  # https check, HSTS, memory-limit metric (app/production.py)
@@ -61,22 +61,24 @@ app.add_middleware(MetricsMiddleware)  # outermost: sees every request, includin
 
 app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
-app.include_router(system_routes.router)
-app.include_router(account_routes.api)
-app.include_router(account_routes.pages)
-app.include_router(lifecycle_routes.api)
-app.include_router(lifecycle_routes.pages)
+app.include_router(system.router)
+app.include_router(dashboard.router)
+app.include_router(auth.api)
+app.include_router(auth.pages)
+app.include_router(account.api)
+app.include_router(account.pages)
 [% if app.features.teams %]
-app.include_router(account_routes.teams_api)
+app.include_router(teams.api)
+app.include_router(teams.pages)
 [% endif %]
 for api_router, page_router in ROUTERS:
     app.include_router(api_router)
     app.include_router(page_router)
 [% if views %]
-app.include_router(view_routes.api)
-app.include_router(view_routes.pages)
+app.include_router(views.api)
+app.include_router(views.pages)
 [% endif %]
-app.include_router(extra_routes.router)
+app.include_router(extra.router)
 
 
 # What a browser is told (in the app's language) instead of the API's detail.

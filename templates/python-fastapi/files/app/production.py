@@ -24,7 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import ConfigError, Settings
+from app.core.config import ConfigError, Settings
 
 HSTS = "max-age=31536000"
 

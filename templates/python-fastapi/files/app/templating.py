@@ -12,11 +12,11 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from app import i18n, meta
-from app.entities import ENTITIES
+from app.models import ENTITIES
 [% if views %]
 from app.views import VIEWS
 [% endif %]
-from app.security import csrf_token
+from app.core.security import csrf_token
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),

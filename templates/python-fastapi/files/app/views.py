@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from app.entities import BY_NAME
+from app.models import BY_NAME
 from app.fields import DECIMAL_PLACES, EntityMeta
 from app.rules import [[ (["NOW" if ns.now else "", "TODAY" if ns.today else "", "FieldRef", "Now", "Today", "now", "today"]) | select | join(", ") ]]
 

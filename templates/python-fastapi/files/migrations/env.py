@@ -5,10 +5,9 @@ from logging.config import fileConfig
 import sqlalchemy as sa
 from alembic import context
 
-import app.entities  # noqa: F401  (registers every model on Base.metadata)
-import app.models  # noqa: F401
-from app.config import normalize_database_url, settings
-from app.db import Base
+import app.models  # noqa: F401  (registers every model, built-in and entity, on Base.metadata)
+from app.core.config import normalize_database_url, settings
+from app.core.db import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from app.db import engine  # noqa: E402
+from app.core.db import engine  # noqa: E402
 from app.main import app  # noqa: E402
 from tests.helpers import User, new_client, new_user, share_event_loop  # noqa: E402
 

@@ -15,7 +15,7 @@ from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
 from app import rules
-from app.entities import BY_NAME
+from app.models import BY_NAME
 from app.fields import EntityMeta, FieldSpec
 from app.main import app
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.i18n import _
 from tests.helpers import PASSWORD, User, create, csrf_of, new_user, payload
 [% else %]
@@ -51,7 +51,7 @@ def test_token_rejects_bad_credentials(anon: TestClient, user_a: User) -> None:
 
 
 def test_passwords_are_hashed_with_argon2(user_a: User) -> None:
-    from app.db import SessionLocal
+    from app.core.db import SessionLocal
     from app.models import Account
 
     with SessionLocal() as db:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.config import DEV_SECRET_KEY, ConfigError, load_settings
+from app.core.config import DEV_SECRET_KEY, ConfigError, load_settings
 
 
 def test_development_defaults() -> None:

@@ -6,7 +6,7 @@ so the cost of this module does not grow with the number of entities.
 
 from typing import Any
 
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.fields import EntityMeta, FieldSpec
 from tests.helpers import create, new_user, unique_capacity
 

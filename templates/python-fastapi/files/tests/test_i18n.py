@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from app import i18n
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.i18n import _
 
 APP = Path(i18n.__file__).parent

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.fields import ID_MAX, INT_MAX
 from app.i18n import _
 from tests.helpers import User, create, new_client, new_user, payload

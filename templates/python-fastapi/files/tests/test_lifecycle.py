@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 
 from app import mail
-from app.config import settings
+from app.core.config import settings
 from app.i18n import _
 from tests.helpers import PASSWORD, User, csrf_of, new_client, new_user
 
@@ -182,7 +182,7 @@ def test_failed_logins_are_counted_for_every_worker(monkeypatch) -> None:  # typ
     from sqlalchemy import orm
 
     from app import login_limits
-    from app.db import make_engine
+    from app.core.db import make_engine
 
     user = new_user("shared")
     other_worker = make_engine(settings.database_url)

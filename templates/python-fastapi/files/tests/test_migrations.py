@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from app.db import Base, make_engine
+from app.core.db import Base, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 

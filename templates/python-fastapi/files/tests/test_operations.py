@@ -6,7 +6,7 @@ import sys
 from fastapi.testclient import TestClient
 
 from app import meta
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from tests.helpers import User
 
 
@@ -17,7 +17,7 @@ def test_healthz(anon: TestClient) -> None:
 
 
 def test_healthz_reports_a_broken_database(anon: TestClient) -> None:
-    from app.db import get_db
+    from app.core.db import get_db
     from app.main import app
 
     class BrokenSession:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.config import ConfigError, load_settings
+from app.core.config import ConfigError, load_settings
 from app.production import HSTS, HstsMiddleware, check_https, memory_limit_bytes
 
 # Production also needs a mail server (tests/test_config.py covers its absence).
@@ -35,7 +35,7 @@ def test_production_behind_a_trusted_proxy_or_with_tls_starts(extra: dict[str, s
 def test_only_the_test_suite_hashes_passwords_cheaply() -> None:
     from argon2 import profiles
 
-    from app.security import password_hasher
+    from app.core.security import password_hasher
 
     full = profiles.RFC_9106_LOW_MEMORY  # argon2-cffi's default, what PasswordHasher() uses
     for app_env in ("production", "development"):

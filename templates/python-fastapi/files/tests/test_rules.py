@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from app import rules
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from app.fields import EntityMeta
 from tests.helpers import User, _near, _operand, _step, as_form, as_json, create, new_user, payload, satisfy_rules, typed
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from app import meta
-from app.entities import ENTITIES
+from app.models import ENTITIES
 from tests.helpers import User
 
 

@@ -1,6 +1,6 @@
 """Extra business rules for [[ entity.name ]] records, applied on every create and update (API and pages).
 
-The issue's own rules (`RULES` in app/entities/[[ entity.ident ]].py) are enforced by app.rules
+The issue's own rules (`RULES` in app/models/[[ entity.ident ]].py) are enforced by app.rules
 whatever this hook does; `validate()` is for anything beyond them.
 """
 

@@ -1,6 +1,6 @@
 """Business rules: the spec's rules as data, enforced in ONE place for the pages and the API.
 
-Each entity module lists its rules (`RULES` in `app/entities/<name>.py`, from the issue's
+Each entity module lists its rules (`RULES` in `app/models/<name>.py`, from the issue's
 `### Rules`); the entity routers call `enforce()` on every create and update, pages and API
 alike. Rules the database can express are also constraints of the table (CHECK, UNIQUE, and
 on PostgreSQL an exclusion constraint for `no overlap`); `constraint_errors()` turns a

@@ -1,1 +1,1 @@
-"""One module per entity: the pydantic schemas of its JSON API."""
+"""The pydantic schemas of the JSON API: `accounts` (sign-up, tokens, e-mail and password)[% if app.features.teams %], `teams`[% endif %] and one module per entity."""

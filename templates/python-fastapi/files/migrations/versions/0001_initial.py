@@ -1,5 +1,5 @@
 [# Rules the database can express: SQL of a CHECK (empty when a side is `today`/`now`, which a
-   constraint cannot hold). Kept identical in app/entities/__entity__.py and the migration. #]
+   constraint cannot hold). Kept identical in app/models/__entity__.py and the migration. #]
 [% macro sql_operand(v, kind) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined and kind != "datetime" %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
 [% macro check_sql(r, e) %][% set kind = (e.fields | selectattr("ident", "equalto", r.field) | first).kind if r.field is defined else "" %][% if r.kind == "compare" and sql_operand(r.value, kind) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value, kind) ]][% elif r.kind == "between" and sql_operand(r.min, kind) and sql_operand(r.max, kind) %][[ r.field ]] BETWEEN [[ sql_operand(r.min, kind) ]] AND [[ sql_operand(r.max, kind) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
 [% macro range_sql(r, e) %][[ "daterange" if (e.fields | selectattr("ident", "equalto", r.start) | first).kind == "date" else "tsrange" ]]([[ r.start ]], [[ r.end ]], '[)')[% endmacro %]
@@ -57,7 +57,7 @@ def upgrade() -> None:
     # created later, so it gets them inline; other databases get them once every table exists
     # (this is what makes self-references and cycles between entities work).
     inline = op.get_context().dialect.name == "sqlite"
-    # Constraint and index names come from the naming convention in app/db.py.
+    # Constraint and index names come from the naming convention in app/core/db.py.
     op.create_table(
         "accounts",
         sa.Column("id", sa.Integer(), primary_key=True),

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 [% if refs %]
-from app.entities import BY_NAME
+from app.models import BY_NAME
 [% endif %]
-from app.entities import [[ entity.ident ]] as model
+from app.models import [[ entity.ident ]] as model
 from tests.helpers import INVALID, User, as_form, create, new_user, payload, [% if refs %]select_options, [% endif %]unique_capacity
 
 META = model.META

@@ -10,23 +10,20 @@ Same list shape, search, sort, field filters and pagination as the entity's own 
 `sums` when the view totals fields.
 """
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import crud, views
-from app.db import get_db
+from app.api.deps import [[ api_dep ]], Db, [[ page_dep ]]
 from app.fields import Decimal, Int
 [% for e in entities if views | selectattr("entity", "equalto", e.name) | list %]
-from app.routers import [[ e.ident ]] as router_[[ e.ident ]]
+from app.api.routes import [[ e.ident ]] as router_[[ e.ident ]]
 from app.schemas import [[ e.ident ]] as schemas_[[ e.ident ]]
 [% endfor %]
-from app.security import [[ api_dep ]], [[ page_dep ]]
 from app.templating import render
-
-Db = Annotated[Session, Depends(get_db)]
 
 api = APIRouter(prefix="/api/views", tags=["views"])
 pages = APIRouter(prefix="/views", include_in_schema=False)

@@ -1,4 +1,4 @@
-"""Dashboard, health check and metrics."""
+"""Operations and documentation: the health check, Prometheus metrics, and the API docs (Swagger UI, ReDoc) served offline."""
 
 from __future__ import annotations
 
@@ -8,52 +8,19 @@ import html
 import logging
 import re
 from pathlib import Path
-from typing import Annotated
 
 import fastapi_offline
-
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from sqlalchemy import orm
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from app import crud, meta[% if views %], views[% endif %]
-
-from app.db import get_db
-from app.entities import ENTITIES
+from app import meta
+from app.api.deps import Db
 from app.metrics import metrics_endpoint
-[% if app.features.teams %]
-from app.security import PageMembership
-[% else %]
-from app.security import PageAccount
-[% endif %]
-from app.templating import render
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-Db = Annotated[orm.Session, Depends(get_db)]
-
-
-@router.get("/", include_in_schema=False)
-[% if app.features.teams %]
-def dashboard(request: Request, member: PageMembership, db: Db) -> Response:
-    counts = [(meta, crud.count(db, meta.model, member.team_id)) for meta in ENTITIES]
-[% if views %]
-    context = {"counts": counts, "view_cards": views.cards(db, member.team_id), "account": member.account, "membership": member}
-    return render(request, "dashboard.html", context)
-[% else %]
-    return render(request, "dashboard.html", {"counts": counts, "account": member.account, "membership": member})
-[% endif %]
-[% else %]
-def dashboard(request: Request, account: PageAccount, db: Db) -> Response:
-    counts = [(meta, crud.count(db, meta.model, account.id)) for meta in ENTITIES]
-[% if views %]
-    return render(request, "dashboard.html", {"counts": counts, "view_cards": views.cards(db, account.id), "account": account})
-[% else %]
-    return render(request, "dashboard.html", {"counts": counts, "account": account})
-[% endif %]
-[% endif %]
 
 
 @router.get("/healthz", tags=["ops"], responses={503: {"description": "The database is unreachable"}})

@@ -2,7 +2,7 @@
 [# A label the issue left as a bare identifier (`issued_on`) is shown as words ("Issued on"). #]
 [% macro label(f) %][[ f.label if f.label != f.ident else f.ident | replace("_", " ") | capitalize ]][% endmacro %]
 [# Rules the database can express: SQL of a CHECK (empty when a side is `today`/`now`, which a
-   constraint cannot hold). Kept identical in app/entities/__entity__.py and the migration. #]
+   constraint cannot hold). Kept identical in app/models/__entity__.py and the migration. #]
 [% macro sql_operand(v, kind) %][% if v.field is defined %][[ v.field ]][% elif v.number is defined %][% if (v.number | string | replace("0", "") | replace("1", "") | replace("2", "") | replace("3", "") | replace("4", "") | replace("5", "") | replace("6", "") | replace("7", "") | replace("8", "") | replace("9", "") | replace(".", "") | replace("-", "")) == "" %][[ v.number ]][% endif %][% elif v.text is defined and kind != "datetime" %]'[[ v.text | replace("'", "''") ]]'[% elif v.choice is defined %]'[[ v.choice | replace("'", "''") ]]'[% elif v.bool is defined %][[ "true" if v.bool else "false" ]][% endif %][% endmacro %]
 [% macro check_sql(r, e) %][% set kind = (e.fields | selectattr("ident", "equalto", r.field) | first).kind if r.field is defined else "" %][% if r.kind == "compare" and sql_operand(r.value, kind) %][[ r.field ]] [[ "<>" if r.op == "!=" else r.op ]] [[ sql_operand(r.value, kind) ]][% elif r.kind == "between" and sql_operand(r.min, kind) and sql_operand(r.max, kind) %][[ r.field ]] BETWEEN [[ sql_operand(r.min, kind) ]] AND [[ sql_operand(r.max, kind) ]][% elif r.kind == "length" %]length([[ r.field ]]) BETWEEN [[ r.min ]] AND [[ r.max ]][% endif %][% endmacro %]
 [% macro py_operand(v, kind) %][% if v == "today" %]TODAY[% elif v == "now" %]NOW[% elif v.field is defined %]FieldRef("[[ v.field ]]")[% elif v.number is defined %]decimal.Decimal([[ v.number | string | py ]])[% elif v.text is defined and kind == "date" %]dt.date.fromisoformat([[ v.text | py ]])[% elif v.text is defined and kind == "datetime" %]dt.datetime.fromisoformat([[ v.text | py ]])[% elif v.text is defined %][[ v.text | py ]][% elif v.choice is defined %][[ v.choice | py ]][% elif v.bool is defined %][[ v.bool | py ]][% endif %][% endmacro %]
@@ -87,7 +87,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import conv
 [% endif %]
 
-from app.db import [[ db_names | select | join(", ") ]]
+from app.core.db import [[ db_names | select | join(", ") ]]
 from app.fields import [[ field_names | select | join(", ") ]]
 [% if rules %]
 from app.rules import [[ rule_names | select | join(", ") ]]

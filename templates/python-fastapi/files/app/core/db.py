@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from app.config import settings
+from app.core.config import settings
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

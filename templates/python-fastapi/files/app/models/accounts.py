@@ -11,7 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from app.db import Base, utcnow
+from app.core.db import Base, utcnow
 
 [% if app.features.teams %]
 OWNER = "owner"

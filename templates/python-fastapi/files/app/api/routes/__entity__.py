@@ -15,18 +15,18 @@
 Every query is scoped to the current [[ tenant ]]; a row of another [[ tenant ]] answers 404.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app import crud, forms
-from app.db import get_db
-from app.entities import [[ entity.ident ]] as model
+from app import crud[% if app.features.csv_export %], export[% endif %], forms
+from app.api.deps import [[ api_dep ]], CsrfForm, Db, [[ page_dep ]]
+from app.models import [[ entity.ident ]] as model
 [% for t in refs | map(attribute="ref") | unique(attribute="name") if t.name != entity.name %]
-from app.entities import [[ t.ident ]] as ref_[[ t.ident ]]
+from app.models import [[ t.ident ]] as ref_[[ t.ident ]]
 [% endfor %]
 from app.fields import EntityMeta
 from app.models import [[ who_type ]]
@@ -36,11 +36,8 @@ from app.rules import defaults as rule_defaults
 [% endif %]
 from app.rules import [[ entity.ident ]] as rules
 from app.schemas import [[ entity.ident ]] as schemas
-from app.security import [[ api_dep ]], CsrfForm, [[ page_dep ]]
 from app.i18n import _
 from app.templating import flash, render
-
-Db = Annotated[Session, Depends(get_db)]
 
 api = APIRouter(prefix="/api/[[ entity.route ]]", tags=[model.PLURAL_LABEL])
 pages = APIRouter(prefix="/[[ entity.route ]]", include_in_schema=False)
@@ -207,9 +204,7 @@ def [[ entity.ident ]]_export_page([[ who ]]: [[ page_dep ]], db: Db) -> Respons
 
 
 def _csv(db: Session, [[ who ]]: [[ who_type ]]) -> Response:
-    body = crud.csv_text(model.FIELDS, crud.all_rows(db, model.[[ M ]], [[ scope ]]))
-    headers = {"Content-Disposition": 'attachment; filename="[[ entity.route ]].csv"'}
-    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return export.csv_response(model.FIELDS, crud.all_rows(db, model.[[ M ]], [[ scope ]]), "[[ entity.route ]].csv")
 
 
 [% endif %]

@@ -1,5 +1,6 @@
 """The account's life after sign-up: e-mail verification, password reset and change, e-mail
-change, logout everywhere, account deletion; JSON API under /api/auth and pages under /account.
+change, logout everywhere, account deletion: JSON API under /api/auth, pages at /verify,
+/password-reset and /account; the request and response shapes are in app.schemas.accounts.
 
 Links in mails carry a `token` query parameter: the same token the JSON endpoints take. Tokens
 are signed (SECRET_KEY), expire, and are single-use: a verification token names the address it
@@ -10,90 +11,45 @@ once the password changes).
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Any
 
 import pydantic
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import orm
 
 from app import login_limits, mail
-from app.config import settings
-from app.db import get_db
+from app.api.deps import ApiAccount, CsrfForm, Db, PageAccount
+from app.core.config import settings
+from app.core.security import authenticate, hash_password, login_session, logout_session, revoke_sessions, verify_password
 [% if app.features.teams %]
 from app.models import OWNER, Account, Membership, Team
 [% else %]
 from app.models import Account
 [% endif %]
-from app.security import (
-    ApiAccount,
-    CsrfForm,
-    PageAccount,
-    authenticate,
-    hash_password,
-    login_session,
-    logout_session,
-    revoke_sessions,
-    verify_password,
-)
 from app.i18n import _
 from app.msg import N_
+from app.schemas.accounts import (
+    EmailChangeIn,
+    EmailIn,
+    Message,
+    PasswordChangeIn,
+    PasswordIn,
+    ResetConfirmIn,
+    TokenIn,
+)
 from app.templating import flash, render
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 256
 VERIFY_MAX_AGE = 3 * 24 * 3600  # a verification link works for three days
 RESET_MAX_AGE = 3600  # a password-reset link for one hour
 
-Db = Annotated[orm.Session, Depends(get_db)]
 api = APIRouter(prefix="/api/auth", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
 
 _verify_tokens = URLSafeTimedSerializer(settings.secret_key, salt="verify-email")
 _reset_tokens = URLSafeTimedSerializer(settings.secret_key, salt="password-reset")
-
-Password = Annotated[str, pydantic.StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
-AnyPassword = Annotated[str, pydantic.StringConstraints(max_length=PASSWORD_MAX)]
-Token = Annotated[str, pydantic.StringConstraints(min_length=1, max_length=1000)]
-
-
-class TokenIn(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    token: Token
-
-
-class EmailIn(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    email: pydantic.EmailStr
-
-
-class ResetConfirmIn(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    token: Token
-    password: Password
-
-
-class PasswordChangeIn(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    current_password: AnyPassword
-    new_password: Password
-
-
-class EmailChangeIn(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    password: AnyPassword
-    email: pydantic.EmailStr
-
-
-class PasswordIn(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
-    password: AnyPassword
-
-
-class Message(pydantic.BaseModel):
-    detail: str
 
 
 # --- tokens and mails ------------------------------------------------------------------

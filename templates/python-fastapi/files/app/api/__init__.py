@@ -1,0 +1,1 @@
+"""The HTTP layer: FastAPI dependencies (`deps`) and the routers (`routes`)."""

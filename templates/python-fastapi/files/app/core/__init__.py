@@ -1,0 +1,1 @@
+"""What the whole app relies on: configuration, database, authentication."""
