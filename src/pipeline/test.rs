@@ -437,8 +437,10 @@ pub async fn run_staged(
     log.push_str(&out.output);
     let _ = write_no_follow(&log_path, &log);
     if out.survivors > 0 {
-        return Err(E2eError::TestsFailed(format!(
-            "{} processes of the sandbox user survived the kill after the tests; nothing is pushed (a bug, or a kernel that refuses the kill)",
+        // The uid's processes are killed with kill(-1) as that uid, which nothing it runs can
+        // refuse: a survivor means the isolation failed, an internal error to report.
+        return Err(E2eError::Internal(format!(
+            "{} processes of the sandbox user survived the kill after the tests; nothing is pushed (please report it, with the kernel version)",
             out.survivors
         )));
     }
