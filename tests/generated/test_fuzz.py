@@ -34,8 +34,7 @@ from app.models import BY_NAME
 from app.main import app
 from tests import helpers
 
-with TestClient(app) as started:
-    helpers.share_event_loop(started)
+with TestClient(app):  # its lifespan creates the tables; the helpers' clients run in this thread
     user = helpers.new_user("fuzz")
     for meta in BY_NAME.values():
         helpers.create(user, meta)

@@ -27,8 +27,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from app.core.db import engine  # noqa: E402
 from app.main import app  # noqa: E402
-from tests.helpers import User, new_client, new_user, share_event_loop  # noqa: E402
+from tests.helpers import User, new_client, new_user, run_sync_inline  # noqa: E402
 
+run_sync_inline()
 gc.freeze()  # everything imported so far stays: keep it out of every later collection
 gc.enable()
 
@@ -44,12 +45,9 @@ if engine.dialect.name == "sqlite":
 
 @pytest.fixture(scope="session", autouse=True)
 def started_app() -> Iterator[TestClient]:
-    """Runs the app's lifespan (creates the tables) once for the whole session; every client
-    of the tests then sends its requests to this client's event loop (see new_client)."""
+    """Runs the app's lifespan (creates the tables) once for the whole session."""
     with TestClient(app) as client:
-        share_event_loop(client)
         yield client
-        share_event_loop(None)
     shutil.rmtree(_TMP, ignore_errors=True)
 
 

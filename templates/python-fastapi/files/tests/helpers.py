@@ -3,6 +3,7 @@ valid or invalid sample values built from each entity's field metadata."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import decimal
 import itertools
@@ -10,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 import httpx
-from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
 from app import rules
@@ -51,52 +52,89 @@ class User:
         return self.browser.post(path, data={**data, "csrf_token": self.csrf})
 
 
-# The event loop of the started app (conftest's `started_app`), shared by every client.
-_session_loop: BlockingPortal | None = None
+class _InProcess(httpx.BaseTransport):
+    """Sends each request straight to the app's ASGI callable, on this thread's event loop.
 
-
-def share_event_loop(started: TestClient | None) -> None:
-    """Makes new_client() send requests to the event loop of `started`, a TestClient inside
-    its `with` block (None: back to a loop per request)."""
-    global _session_loop
-    _session_loop = started.portal if started is not None else None
-
-
-class _OnTheLoop(httpx.BaseTransport):
-    """Runs each request to the app as a whole inside the started app's event loop.
-
-    Starlette's own TestClient transport passes control between the test's thread and the
-    loop's about eight times per request, and waits for a thread to wake up each time.
+    Starlette's TestClient transport hands every request to an event loop in another thread
+    and back (about eight hand-overs, each a thread wake-up that a busy machine delays), and
+    FastAPI runs each sync dependency and endpoint in a worker thread (see run_sync_inline):
+    here the whole request runs in this thread, the way one server worker runs it.
+    Exceptions the app does not handle propagate to the test, as with TestClient.
     """
 
-    def __init__(self, loop: BlockingPortal, client: tuple[str, int]) -> None:
-        self._app = httpx.ASGITransport(app=app, client=client)
-        self._loop = loop
+    def __init__(self, client: tuple[str, int]) -> None:
+        self._client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            response = await self._app.handle_async_request(request)
-            return response.status_code, response.headers.raw, await response.aread()
+        url = request.url
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "scheme": url.scheme,
+            "path": url.path,
+            "raw_path": url.raw_path.split(b"?")[0],
+            "query_string": url.query,
+            "server": (url.host, url.port),
+            "client": self._client,
+            "root_path": "",
+        }
+        body = request.read()
+        sent: dict[str, Any] = {"body": []}
 
-        status_code, headers, body = self._loop.call(exchange)
-        return httpx.Response(status_code, headers=headers, stream=httpx.ByteStream(body))
+        async def receive() -> dict[str, Any]:
+            nonlocal body
+            if body is None:
+                return {"type": "http.disconnect"}
+            message = {"type": "http.request", "body": body, "more_body": False}
+            body = None
+            return message
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                sent["status"], sent["headers"] = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body" and request.method != "HEAD":
+                sent["body"].append(message.get("body", b""))
+
+        _loop().run(app(scope, receive, send))
+        return httpx.Response(sent["status"], headers=sent["headers"], content=b"".join(sent["body"]))
+
+
+_runner: asyncio.Runner | None = None
+
+
+def _loop() -> asyncio.Runner:
+    """The event loop of this thread that runs every request of the session."""
+    global _runner
+    if _runner is None:
+        _runner = asyncio.Runner()
+    return _runner
+
+
+async def _run_inline(func: Any, *args: Any, **_options: Any) -> Any:
+    return func(*args)
+
+
+def run_sync_inline() -> None:
+    """Runs the app's sync dependencies and endpoints in the calling thread instead of
+    anyio's worker threads (two thread hand-overs per call, several per request). The code
+    that runs is the same; only requests of these tests never run concurrently."""
+    anyio.to_thread.run_sync = _run_inline  # type: ignore[assignment]
 
 
 def new_client(address: tuple[str, int] = ("testclient", 50000)) -> TestClient:
-    """A client that does not follow redirects (so they can be checked).
-
-    A TestClient outside a `with` block starts an event loop in a new thread, and a new worker
-    thread for the app's sync code, for every single request. Here every request runs on the
-    started app's loop instead, the way a server runs them, in one hand-over from this thread.
-    """
+    """A client that does not follow redirects (so they can be checked); its requests run in
+    this thread (see _InProcess)."""
     client = TestClient(app, follow_redirects=False, client=address)
-    if _session_loop is not None:
-        client.portal = _session_loop  # TestClient's own transport would use it (one loop, many hops)
-        client._transport = _OnTheLoop(_session_loop, address)  # httpx.Client's transport: one hop
+    client._transport = _InProcess(address)  # httpx.Client's transport
     return client
 
 
-def new_user(name: str) -> User:
+def new_user(name: str, pages: bool = True) -> User:
+    """A new account: `api` holds its bearer token; `browser` is logged in on the pages, unless
+    `pages` is False (a test of the API alone: three requests fewer, the browser stays anonymous)."""
     email = f"{name}-{next(_counter)}@example.com"
     api = new_client()
     assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
@@ -105,13 +143,17 @@ def new_user(name: str) -> User:
     api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
     browser = new_client()
+    user = User(email=email, api=api, browser=browser)
+    if not pages:
+        return user
     login_page = browser.get("/login")
     response = browser.post(
         "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(login_page.text), "next": "/"}
     )
     assert response.status_code == 303, response.text
-    user = User(email=email, api=api, browser=browser)
-    user.csrf = csrf_of(browser.get("/").text)  # the session's token after login
+    # The session's token after login, from the lightest signed-in page (the dashboard counts
+    # the rows of every entity).
+    user.csrf = csrf_of(browser.get("/account").text)
     return user
 
 

@@ -17,11 +17,12 @@ Every query is scoped to the current [[ tenant ]]; a row of another [[ tenant ]]
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app.api import PrefixRouter
 from app import crud[% if app.features.csv_export %], export[% endif %], forms
 from app.api.deps import [[ api_dep ]], CsrfForm, Db, [[ page_dep ]]
 from app.models import [[ entity.ident ]] as model
@@ -39,8 +40,8 @@ from app.schemas import [[ entity.ident ]] as schemas
 from app.i18n import _
 from app.templating import flash, render
 
-api = APIRouter(prefix="/api/[[ entity.route ]]", tags=[model.PLURAL_LABEL])
-pages = APIRouter(prefix="/[[ entity.route ]]", include_in_schema=False)
+api = PrefixRouter(prefix="/api/[[ entity.route ]]", tags=[model.PLURAL_LABEL])
+pages = PrefixRouter(prefix="/[[ entity.route ]]", include_in_schema=False)
 
 # `sort` values: a field name for ascending order, `-field` for descending.
 SortKey = Literal[
