@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::method};
 
-use crate::helpers::{GitServer, TestContext, sample_event, sandbox_cache, shared_cache, text};
+use crate::helpers::{
+    GitServer, TestContext, sample_event, sandbox_cache, sandbox_path, shared_cache, text,
+};
 
 const TOKEN: &str = "ghs_SandboxCanaryToken0123456789abc";
 const KEY: &str = "sk-SandboxCanaryKey0123456789abcdef";
@@ -220,6 +222,8 @@ async fn a_hostile_fill_reaches_nothing_that_is_not_its_own() {
     ctx.env
         .insert("GITHUB_ENV".into(), github_env.display().to_string());
     let cache = sandbox_cache(&ctx.runner_temp);
+    let path = sandbox_path(&ctx.runner_temp);
+    ctx.env.insert("PATH".into(), path);
     let out = ctx.run_action_with_cache("issues", Some(&sample_event()), &cache);
     let all = text(&out);
 
@@ -383,6 +387,8 @@ fn without_landlock_the_run_isolates_by_uid_and_says_so() {
     let mut ctx = TestContext::new();
     ctx.env.insert("E2E_LANDLOCK_ABI".into(), "0".into());
     let cache = sandbox_cache(&ctx.runner_temp);
+    let path = sandbox_path(&ctx.runner_temp);
+    ctx.env.insert("PATH".into(), path);
     let out = ctx.run_action_with_cache("issues", Some(&sample_event()), &cache);
     let all = text(&out);
     assert!(out.status.success(), "{all}");

@@ -32,19 +32,44 @@ pub fn shared_cache() -> PathBuf {
 /// checkout under a private `mktemp -d` folder). Tests that prove the own-uid layer use it, so
 /// that layer is always in force when they run as root, wherever the checkout lies.
 pub fn sandbox_cache(runner_temp: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let shared = shared_cache();
     let _ = std::fs::create_dir_all(&shared);
-    let searchable = shared.ancestors().skip(1).all(|dir| {
-        std::fs::metadata(dir)
-            .map(|m| m.permissions().mode() & 0o001 != 0)
-            .unwrap_or(false)
-    });
-    if searchable {
+    if searchable_by_others(&shared) {
         shared
     } else {
         runner_temp.join("cache")
     }
+}
+
+/// Whether every folder above `path` is searchable by others.
+fn searchable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors().skip(1).all(|dir| {
+        std::fs::metadata(dir)
+            .map(|m| m.permissions().mode() & 0o001 != 0)
+            .unwrap_or(false)
+    })
+}
+
+/// A `PATH` whose `uv` the sandbox user can run: the tests' own when it lies in a searchable
+/// folder, else a copy in `runner_temp/tools` put first (as the image ships it in
+/// /usr/local/bin). A checkout under a private `mktemp -d` folder holds `.venv-test/bin/uv`
+/// out of the sandbox user's reach, which would turn the own-uid layer off.
+pub fn sandbox_path(runner_temp: &Path) -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let Some(uv) = std::env::split_paths(&path)
+        .map(|dir| dir.join("uv"))
+        .find(|p| p.is_file())
+    else {
+        return path;
+    };
+    if searchable_by_others(&uv) {
+        return path;
+    }
+    let tools = runner_temp.join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::fs::copy(&uv, tools.join("uv")).unwrap();
+    format!("{}:{path}", tools.display())
 }
 
 /// One test's world.
