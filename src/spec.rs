@@ -391,6 +391,16 @@ mod tests {
         assert!(text.contains("value:\n    choice: paid\n"), "{text}");
         let text = yaml_serde::to_string(&spec.rules[0]).unwrap();
         assert!(text.contains("op: '>='\nvalue:\n  number: '0'\n"), "{text}");
+        // `=` quoted too (PyYAML reads a plain `=` as the YAML 1.1 value tag), and read back.
+        let eq = RuleCheck::Compare {
+            field: "amount".into(),
+            op: CompareOp::Eq,
+            value: Operand::Number("1".into()),
+        };
+        let text = yaml_serde::to_string(&eq).unwrap();
+        assert!(text.contains("op: '='\n"), "{text}");
+        assert_eq!(yaml_serde::from_str::<RuleCheck>(&text).unwrap(), eq);
+        assert_eq!(serde_json::to_value(CompareOp::Eq).unwrap(), "=");
         assert_eq!(spec.rules[0].check.fields(), ["amount"]);
         assert_eq!(spec.rules[2].check.fields(), ["due_on", "issued_on"]);
     }

@@ -120,8 +120,8 @@ pub enum Operand {
     Now,
 }
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A comparison operator, written as its symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 pub enum CompareOp {
     /// `>`
     #[serde(rename = ">")]
@@ -141,6 +141,17 @@ pub enum CompareOp {
     /// `!=`
     #[serde(rename = "!=")]
     Ne,
+}
+
+impl Serialize for CompareOp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            // A lone `=` is a plain string in YAML 1.2, but PyYAML (YAML 1.1) reads it as the
+            // `value` tag and refuses the file: as a char it is emitted quoted (`'='`).
+            CompareOp::Eq => s.serialize_char('='),
+            other => s.serialize_str(other.symbol()),
+        }
+    }
 }
 
 impl CompareOp {
