@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::helpers::github_api::requests;
 use crate::helpers::{TestContext, fixture, sample_event, text};
 
 const REPO: &str = "/repos/octo-org/reading-list";
@@ -141,22 +142,6 @@ fn edit_branch_in_origin(ctx: &TestContext) {
         &clone,
     );
     git(&["push", "-q", "origin", BRANCH], &clone);
-}
-
-async fn requests(server: &MockServer) -> Vec<(String, String, Value)> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| {
-            (
-                r.method.to_string(),
-                r.url.path().to_string(),
-                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
