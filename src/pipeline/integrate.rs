@@ -19,9 +19,7 @@ use crate::error::E2eError;
 use crate::pipeline::develop::Files;
 use crate::spec::Spec;
 use crate::workspace::confine;
-use crate::workspace::git::{
-    Auth, TreeFile, WORKFLOW_MARK, Workspace, needs_token, redact_url, workflow_path,
-};
+use crate::workspace::git::{Auth, TreeFile, WORKFLOW_MARK, Workspace, needs_token, redact_url};
 
 /// The pack file that is the app's deploy workflow, placed under `.github/workflows/` when
 /// the configuration asks for it (`install-deploy-workflow`).
@@ -199,9 +197,6 @@ pub fn commit(
         .collect();
     let message = message(spec, &target.app_dir);
     let workflows = workflows(settings, spec, &target.app_dir, files);
-    for w in &workflows {
-        workflow_path(&w.path)?;
-    }
     let (sha, changed) = ws.commit_app(
         target.parent,
         &target.branch,
