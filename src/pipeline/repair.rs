@@ -48,27 +48,18 @@ impl Bench<'_> {
     /// Runs the tests on `files` (staged again unless `staged`) and checks that the
     /// generated code left the repository's git configuration alone.
     async fn run(&self, files: &Files, staged: bool) -> Result<TestReport, E2eError> {
-        let report = if staged {
-            test::run_staged(
-                files,
-                self.manifest,
-                self.dirs,
-                self.python,
-                self.timeout,
-                self.iso,
-            )
-            .await?
-        } else {
-            test::run_tests(
-                files,
-                self.manifest,
-                self.dirs,
-                self.python,
-                self.timeout,
-                self.iso,
-            )
-            .await?
-        };
+        if !staged {
+            test::stage(files, self.dirs)?;
+        }
+        let report = test::run_staged(
+            files,
+            self.manifest,
+            self.dirs,
+            self.python,
+            self.timeout,
+            self.iso,
+        )
+        .await?;
         self.workspace.ensure_config_unchanged()?;
         Ok(report)
     }
