@@ -40,6 +40,8 @@ ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="The record's id")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number (past the last page: an empty page)")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Rows per page")]
 SearchText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$", description="Search the text fields")]
+# Page list sort keys (`?sort=title&sort=-id`): unknown ones are ignored, as a stale link may hold one.
+PageSort = Annotated[list[str], Query(max_length=40)]
 
 
 class FieldErrors(Exception):
@@ -203,30 +205,33 @@ def list_rows(
     *,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
-    sort: str | None = None,
+    sort: str | Sequence[str] | None = None,
     q: str | None = None,
     where: Sequence[Any] = (),
 ) -> Page[Any]:
-    """One page of the [[ tenant ]]'s rows, optionally searched (`q`), filtered (`where`) and sorted (`sort`, `-field` = descending)."""
+    """One page of the [[ tenant ]]'s rows, optionally searched (`q`), filtered (`where`) and sorted
+    (`sort`: a key or keys in order, `field` ascending, `-field` descending; default newest first)."""
     model = meta.model
     stmt = sa.select(model).where(model.[[ owner ]] == [[ owner ]], *where)
     if q and q.strip() and meta.search_fields:
         pattern = f"%{escape_like(q.strip())}%"
         stmt = stmt.where(sa.or_(*(getattr(model, name).ilike(pattern, escape="\\") for name in meta.search_fields)))
     total = db.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    key = (sort or "-id").lstrip("-")
-    if key not in sortable_keys(meta):
-        key, sort = "id", "-id"
-    column = getattr(model, key)
-    order = column.desc() if (sort or "").startswith("-") else column.asc()
+    sortable = sortable_keys(meta)
+    keys = [sort] if isinstance(sort, str) else list(sort or ())
+    order = [
+        getattr(model, key.lstrip("-")).desc() if key.startswith("-") else getattr(model, key).asc()
+        for key in keys
+        if key.lstrip("-") in sortable
+    ] or [model.id.desc()]
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     page = min(max(page, 1), MAX_PAGE)
-    rows = db.scalars(stmt.order_by(order, model.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.scalars(stmt.order_by(*order, model.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=rows, total=total, page=page, per_page=per_page)
 
 
-def sortable_keys(meta: EntityMeta) -> list[str]:
-    return ["id", *(f.name for f in meta.fields), "created_at", "updated_at"]
+def sortable_keys(meta: EntityMeta) -> frozenset[str]:
+    return frozenset(("id", *(f.name for f in meta.fields), "created_at", "updated_at"))
 
 
 def get_owned(db: orm.Session, model: type[T], [[ owner ]]: int, item_id: int) -> T | None:

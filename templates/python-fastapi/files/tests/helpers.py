@@ -16,6 +16,9 @@ import httpx
 from fastapi.testclient import TestClient
 
 from app import rules
+from app.api.routes.auth import create_account
+from app.core.db import SessionLocal
+from app.core.security import create_token
 from app.models import BY_NAME
 from app.fields import EntityMeta, FieldSpec
 from app.main import app
@@ -132,15 +135,28 @@ def new_client(address: tuple[str, int] = ("testclient", 50000)) -> TestClient:
     return client
 
 
-def new_user(name: str, pages: bool = True) -> User:
+def new_user(name: str, pages: bool = True, sign_up: bool = False) -> User:
     """A new account: `api` holds its bearer token; `browser` is logged in on the pages, unless
-    `pages` is False (a test of the API alone: three requests fewer, the browser stays anonymous)."""
+    `pages` is False (a test of the API alone: the browser stays anonymous).
+
+    With `sign_up`, the account signs up and gets its token through the API, as a client does
+    (and is mailed its verification link). Otherwise the account is made by the function
+    sign-up uses and the token by the one the token endpoint uses, without those two requests:
+    the tests that only need an account (most of them) need not repeat what the account tests
+    check. The browser logs in through the login page, as a person does."""
     email = f"{name}-{next(_counter)}@example.com"
     api = new_client()
-    assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
-    token = api.post("/api/auth/token", data={"username": email, "password": PASSWORD})
-    assert token.status_code == 200, token.text
-    api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    if sign_up:
+        assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
+        response = api.post("/api/auth/token", data={"username": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+    else:
+        with SessionLocal() as db:
+            account = create_account(db, email, PASSWORD)
+            assert account is not None, email
+            token = create_token(account)
+    api.headers["Authorization"] = f"Bearer {token}"
 
     browser = new_client()
     user = User(email=email, api=api, browser=browser)

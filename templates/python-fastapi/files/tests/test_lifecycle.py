@@ -45,7 +45,7 @@ def _old_credentials(user: User) -> tuple[TestClient, TestClient]:
 
 
 def test_signup_mails_a_single_use_verification_link() -> None:
-    user = new_user("verify")
+    user = new_user("verify", sign_up=True)
     assert "data-unverified" in user.browser.get("/").text  # usable, but says so
     token = _token_of_last_mail_to(user.email)
     assert user.api.post("/api/auth/verify", json={"token": token}).status_code == 200
@@ -118,7 +118,7 @@ def test_logout_revokes_the_cookie_and_tokens() -> None:
 
 
 def test_changing_the_email_asks_to_confirm_it_again() -> None:
-    user = new_user("email")
+    user = new_user("email", sign_up=True)
     _token_of_last_mail_to(user.email)
     new_email = "renamed-" + user.email
     assert user.api.post("/api/auth/email", json={"password": "wrong password", "email": new_email}).status_code == 403

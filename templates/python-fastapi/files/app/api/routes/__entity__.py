@@ -15,9 +15,9 @@
 Every query is scoped to the current [[ tenant ]]; a row of another [[ tenant ]] answers 404.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException, Request, Response, status
+from fastapi import HTTPException, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -43,7 +43,8 @@ from app.templating import flash, render
 api = PrefixRouter(prefix="/api/[[ entity.route ]]", tags=[model.PLURAL_LABEL])
 pages = PrefixRouter(prefix="/[[ entity.route ]]", include_in_schema=False)
 
-# `sort` values: a field name for ascending order, `-field` for descending.
+# `sort` values: a field name for ascending order, `-field` for descending. Repeat `sort` to
+# order by several fields in turn (`?sort=-due&sort=title`).
 SortKey = Literal[
     "id", "-id",
 [% for f in entity.fields %]
@@ -51,6 +52,7 @@ SortKey = Literal[
 [% endfor %]
     "created_at", "-created_at", "updated_at", "-updated_at",
 ]
+Sort = Annotated[list[SortKey], Query(max_length=40, description="Sort keys in order: `field` ascending, `-field` descending")]
 
 # `ref` fields -> the entity their value must be a row of (in the same [[ tenant ]]).
 REFS: dict[str, EntityMeta] = {
@@ -103,7 +105,7 @@ def list_[[ entity.plural ]](
     db: Db,
     page: crud.PageNo = 1,
     per_page: crud.PerPage = crud.DEFAULT_PER_PAGE,
-    sort: SortKey = "-id",
+    sort: Sort = ["-id"],  # noqa: B006 (FastAPI copies a default)
     q: crud.SearchText = None,
 ) -> dict[str, Any]:
     where = crud.filter_clauses(model.META, crud.parse_filters(model.META, request.query_params))
@@ -187,14 +189,15 @@ def _from_form(db: Session, [[ who ]]: [[ who_type ]], values: dict[str, Any], i
 
 @pages.get("")
 def [[ entity.ident ]]_list_page(
-    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: crud.PageNo = 1, sort: str = "-id", q: crud.SearchText = ""
+    request: Request, [[ who ]]: [[ page_dep ]], db: Db, page: crud.PageNo = 1, sort: crud.PageSort = [], q: crud.SearchText = ""  # noqa: B006
 ) -> Response:
     result = crud.list_rows(db, model.META, [[ scope ]], page=page, sort=sort, q=q)
     labels = {
         name: crud.labels_for(db, meta, [[ scope ]], (getattr(row, name) for row in result.items))
         for name, meta in REFS.items()
     }
-    context = {"entity": model.META, "result": result, "sort": sort, "q": q, "labels": labels}
+    # The column headers show (and toggle) the first key.
+    context = {"entity": model.META, "result": result, "sort": sort[0] if sort else "-id", "q": q, "labels": labels}
     return render(request, "entity_list.html", context)
 
 

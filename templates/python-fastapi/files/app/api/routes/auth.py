@@ -26,7 +26,7 @@ api = APIRouter(prefix="/api/auth", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
 
 
-def _create_account(db: orm.Session, email: str, password: str) -> Account | None:
+def create_account(db: orm.Session, email: str, password: str) -> Account | None:
     """A new account[% if app.features.teams %] with its personal workspace[% endif %], or None when the e-mail is already registered."""
     email = email.strip().lower()
     if db.query(Account.id).filter(Account.email == email).first() is not None:
@@ -51,7 +51,7 @@ def _create_account(db: orm.Session, email: str, password: str) -> Account | Non
 @api.post("/signup", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
 def signup(body: SignupIn, request: Request, db: Db) -> Account:
     """Create an account (JSON `email`, `password`) and mail a verification link. 409 when the e-mail is taken."""
-    account = _create_account(db, body.email, body.password)
+    account = create_account(db, body.email, body.password)
     if account is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=N_("An account with this e-mail already exists."))
     send_verification(request, account)
@@ -98,7 +98,7 @@ def signup_submit(request: Request, form: CsrfForm, db: Db) -> Response:
     except pydantic.ValidationError as exc:
         for err in exc.errors():
             errors.setdefault(str(err["loc"][0]), str(err["msg"]).removeprefix("Value error, "))
-    account = None if errors else _create_account(db, email, password)
+    account = None if errors else create_account(db, email, password)
     if account is None and not errors:
         errors["email"] = N_("An account with this e-mail already exists.")
     if account is None:

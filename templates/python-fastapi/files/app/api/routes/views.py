@@ -29,14 +29,14 @@ api = APIRouter(prefix="/api/views", tags=["views"])
 pages = APIRouter(prefix="/views", include_in_schema=False)
 
 
-def _list(request: Request, db: Session, view: views.View, scope: int, page: int, per_page: int, sort: str | None, q: str | None) -> tuple[crud.Page[Any], list[Any]]:
+def _list(request: Request, db: Session, view: views.View, scope: int, page: int, per_page: int, sort: str | list[str] | None, q: str | None) -> tuple[crud.Page[Any], list[Any]]:
     meta = view.entity
     where = [*views.clauses(view), *crud.filter_clauses(meta, crud.parse_filters(meta, request.query_params))]
     result = crud.list_rows(db, meta, scope, page=page, per_page=per_page, sort=sort or view.sort, q=q, where=where)
     return result, where
 
 
-def _api(request: Request, db: Session, view: views.View, scope: int, page: int, per_page: int, sort: str | None, q: str | None) -> dict[str, Any]:
+def _api(request: Request, db: Session, view: views.View, scope: int, page: int, per_page: int, sort: list[str], q: str | None) -> dict[str, Any]:
     result, where = _list(request, db, view, scope, page, per_page, sort, q)
     body: dict[str, Any] = {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page, "pages": result.pages}
     if view.sums:
@@ -90,7 +90,7 @@ def view_[[ v.ident ]](
     db: Db,
     page: crud.PageNo = 1,
     per_page: crud.PerPage = crud.DEFAULT_PER_PAGE,
-    sort: router_[[ e.ident ]].SortKey | None = None,
+    sort: router_[[ e.ident ]].Sort = [],  # noqa: B006 (FastAPI copies a default)
     q: crud.SearchText = None,
 ) -> dict[str, Any]:
     return _api(request, db, views.BY_SLUG["[[ v.slug ]]"], [[ scope ]], page, per_page, sort, q)

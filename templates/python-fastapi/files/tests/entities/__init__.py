@@ -1,1 +1,0 @@
-"""One test module per entity of the spec."""
