@@ -3,6 +3,7 @@
 //! `NO_PROXY` bypassing the proxy. The proxy's access log shows what went through it.
 //! Also: a CA bundle named by `SSL_CERT_FILE` is trusted (a TLS server with a test CA).
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,9 +29,12 @@ impl ForwardProxy {
             .unwrap()
             .port();
         let log = dir.join("proxy.log");
+        // Its own process group: proxy.py forks its acceptor and worker, which outlive a kill
+        // of the parent alone (drop kills the group).
         let child = Command::new("proxy")
             .args(["--hostname", "127.0.0.1", "--port", &port.to_string()])
             .args(["--log-level", "INFO", "--num-workers", "1"])
+            .process_group(0)
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -71,7 +75,8 @@ impl ForwardProxy {
 
 impl Drop for ForwardProxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SAFETY: kill(2) on the process group this test made (its leader's pid).
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.wait();
     }
 }

@@ -4,22 +4,27 @@ valid or invalid sample values built from each entity's field metadata."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import decimal
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import anyio.to_thread
 import httpx
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 
 from app import rules
 from app.api.routes.auth import create_account
+from app.core.config import settings
 from app.core.db import SessionLocal
-from app.core.security import create_token
-from app.models import BY_NAME
+from app.core.security import create_token, login_session
+from app.models import BY_NAME, Account
 from app.fields import EntityMeta, FieldSpec
 from app.main import app
 
@@ -139,38 +144,48 @@ def new_user(name: str, pages: bool = True, sign_up: bool = False) -> User:
     """A new account: `api` holds its bearer token; `browser` is logged in on the pages, unless
     `pages` is False (a test of the API alone: the browser stays anonymous).
 
-    With `sign_up`, the account signs up and gets its token through the API, as a client does
-    (and is mailed its verification link). Otherwise the account is made by the function
-    sign-up uses and the token by the one the token endpoint uses, without those two requests:
-    the tests that only need an account (most of them) need not repeat what the account tests
-    check. The browser logs in through the login page, as a person does."""
+    With `sign_up`, the account signs up and gets its token through the API and logs in on the
+    login page, as a person does (and is mailed its verification link). Otherwise the app's own
+    functions make the account, its token and its session, without those five requests: the
+    tests that only need a signed-in account (most of them) need not repeat what
+    tests/test_accounts.py and test_lifecycle.py check of those endpoints and pages."""
     email = f"{name}-{next(_counter)}@example.com"
-    api = new_client()
+    api, browser = new_client(), new_client()
+    user = User(email=email, api=api, browser=browser)
     if sign_up:
         assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
         response = api.post("/api/auth/token", data={"username": email, "password": PASSWORD})
         assert response.status_code == 200, response.text
-        token = response.json()["access_token"]
-    else:
-        with SessionLocal() as db:
-            account = create_account(db, email, PASSWORD)
-            assert account is not None, email
-            token = create_token(account)
-    api.headers["Authorization"] = f"Bearer {token}"
-
-    browser = new_client()
-    user = User(email=email, api=api, browser=browser)
-    if not pages:
+        api.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        if pages:
+            login_page = browser.get("/login")
+            form = {"email": email, "password": PASSWORD, "csrf_token": csrf_of(login_page.text), "next": "/"}
+            response = browser.post("/login", data=form)
+            assert response.status_code == 303, response.text
+            # The session's token after login, from the lightest signed-in page.
+            user.csrf = csrf_of(browser.get("/account").text)
         return user
-    login_page = browser.get("/login")
-    response = browser.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(login_page.text), "next": "/"}
-    )
-    assert response.status_code == 303, response.text
-    # The session's token after login, from the lightest signed-in page (the dashboard counts
-    # the rows of every entity).
-    user.csrf = csrf_of(browser.get("/account").text)
+    with SessionLocal() as db:
+        account = create_account(db, email, PASSWORD)
+        assert account is not None, email
+        api.headers["Authorization"] = f"Bearer {create_token(account)}"
+        if pages:
+            user.csrf = force_login(browser, account)
     return user
+
+
+def force_login(browser: TestClient, account: Account) -> str:
+    """Log `browser` in as the login page does, without its requests (like Django's test client's
+    force_login): the app's own login_session() fills a new session, and the cookie is the one
+    Starlette's SessionMiddleware sets (base64 JSON signed with SECRET_KEY), taken by the client
+    from a Set-Cookie header as any response's. Returns the session's CSRF token."""
+    holder = SimpleNamespace(session={})
+    login_session(holder, account)  # type: ignore[arg-type]
+    signed = TimestampSigner(settings.secret_key).sign(base64.b64encode(json.dumps(holder.session).encode()))
+    login = httpx.Request("POST", str(browser.base_url.join("/login")))
+    cookie = f"session={signed.decode()}; path=/; httponly; samesite=lax"
+    browser.cookies.extract_cookies(httpx.Response(303, headers={"set-cookie": cookie}, request=login))
+    return holder.session["csrf"]
 
 
 # --- sample values ---------------------------------------------------------------------
