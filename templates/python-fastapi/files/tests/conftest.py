@@ -84,7 +84,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     process may use (each with its own SQLite database), or none (the tests run here) on one
     CPU, for named tests (`file::test`, where starting workers costs more than it saves) and
     on a TEST_DATABASE_URL that is not SQLite (the workers would share that database)."""
-    if os.environ.get("TEST_DATABASE_URL", "sqlite").split(":", 1)[0].split("+", 1)[0] != "sqlite":
+    if not os.environ["DATABASE_URL"].startswith("sqlite"):
         return 0
     if any("::" in arg for arg in config.args):
         return 0

@@ -95,7 +95,7 @@ def _fresh_rows(request: pytest.FixtureRequest, meta: EntityMeta) -> Iterator[No
 
 
 def urls(meta: EntityMeta) -> tuple[str, str]:
-    """The entity's api and pages."""
+    """The entity's API and pages."""
     return f"/api/{meta.route}", f"/{meta.route}"
 
 
@@ -105,7 +105,7 @@ def _esc(text: str) -> str:
 
 
 def _same(meta: EntityMeta, expected: dict, actual: dict) -> None:
-    """The api returns what was sent (modulo formatting of decimals and datetimes)."""
+    """The API returns what was sent (modulo formatting of decimals and datetimes)."""
     for f in meta.fields:
         sent, got = expected[f.name], actual[f.name]
         if f.kind == "decimal" and sent is not None:
@@ -152,7 +152,7 @@ def test_pages_redirect_to_login(meta: EntityMeta, anon: TestClient) -> None:
         assert response.headers["location"].startswith("/login"), (method, path)
 
 
-# --- JSON api -----------------------------------------------------------------------------
+# --- JSON API -----------------------------------------------------------------------------
 
 
 def test_api_create_read_update_delete(meta: EntityMeta, user_a: User) -> None:
