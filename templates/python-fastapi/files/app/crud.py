@@ -25,6 +25,7 @@ from starlette.datastructures import QueryParams
 
 from app import rules
 from app.fields import ID_MAX, INT_MAX, Date, DateTime, Decimal, EntityMeta, FieldSpec, Int, RefId
+from app.i18n import _, error_message
 from app.msg import N_
 
 T = TypeVar("T")
@@ -115,10 +116,10 @@ def _filter_value(f: FieldSpec, raw: str) -> Any:
     if raw.strip() == "":
         return None
     if "\x00" in raw:  # no database stores NUL in text (PostgreSQL refuses it)
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(_("This value has characters that are not allowed."))
     if f.kind == "enum" and f.choices:
         if raw not in f.choices:
-            raise ValueError("must be one of: " + ", ".join(f.choices))
+            raise ValueError(_("Choose one of: {choices}.", choices=", ".join(f.choices)))
         return raw
     adapter = _FILTER_TYPES.get(f.kind)
     if adapter is None:
@@ -126,7 +127,12 @@ def _filter_value(f: FieldSpec, raw: str) -> Any:
     try:
         return adapter.validate_strings(raw)
     except pydantic.ValidationError as exc:
-        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        raise ValueError(error_message(exc.errors()[0])) from None
+
+
+def _bad_filter(key: str, raw: str, message: str) -> dict[str, Any]:
+    """A 422 error for a query parameter, its message already in the app's language."""
+    return {"loc": ("query", key), "msg": message, "type": "value_error", "input": raw}
 
 
 def parse_filters(meta: EntityMeta, params: QueryParams, known: Iterable[str] = LIST_PARAMS) -> list[Filter]:
@@ -144,18 +150,18 @@ def parse_filters(meta: EntityMeta, params: QueryParams, known: Iterable[str] = 
                 name, op = key[: -len(suffix) - 2], suffix
         f = fields.get(name)
         if f is None:
-            errors.append({"loc": ("query", key), "msg": f"Unknown filter {key!r}: not a field of this list", "type": "value_error", "input": raw})
+            errors.append(_bad_filter(key, raw, _("Unknown filter {name}: not a field of this list.", name=key)))
             continue
         if op != "eq" and f.kind not in RANGE_KINDS:
-            errors.append({"loc": ("query", key), "msg": f"{f.label}: ranges (__gte, __lte) apply to numbers and dates only", "type": "value_error", "input": raw})
+            errors.append(_bad_filter(key, raw, _("{label}: ranges (__gte, __lte) apply to numbers and dates only.", label=f.label)))
             continue
         try:
             value = _filter_value(f, raw)
         except ValueError as exc:
-            errors.append({"loc": ("query", key), "msg": f"{f.label}: {exc}", "type": "value_error", "input": raw})
+            errors.append(_bad_filter(key, raw, f"{f.label}: {exc}"))
             continue
         if value is None and op != "eq":
-            errors.append({"loc": ("query", key), "msg": f"{f.label}: give a value", "type": "value_error", "input": raw})
+            errors.append(_bad_filter(key, raw, _("{label}: give a value.", label=f.label)))
             continue
         filters.append(Filter(f.name, op, value))
     if errors:
