@@ -81,15 +81,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """How many processes `-n auto` (pyproject.toml) runs the tests in: one per CPU this
-    process may use (each with its own SQLite database), or none (the tests run here) on one
-    CPU, for named tests (`file::test`, where starting workers costs more than it saves) and
-    on a TEST_DATABASE_URL that is not SQLite (the workers would share that database)."""
+    process may use (each with its own SQLite database), at most 8 (each costs ~1.3 s of
+    start-up and ~150 MB, and the suite has a few dozen groups), or none (the tests run here)
+    on one CPU, for named tests (`file::test`, where starting workers costs more than it
+    saves) and on a TEST_DATABASE_URL that is not SQLite (the workers would share it)."""
     if not os.environ["DATABASE_URL"].startswith("sqlite"):
         return 0
     if any("::" in arg for arg in config.args):
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cpus if cpus > 1 else 0
+    return min(cpus, 8) if cpus > 1 else 0
 
 
 @pytest.fixture
