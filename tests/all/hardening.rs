@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::method};
+use wiremock::{Mock, MockServer, matchers::method};
 
 use crate::helpers::{TestContext, fingerprint, sample_event, text};
+use crate::sandbox::Hostile;
 
 const CANARY_GH: &str = "ghs_CanaryGithubToken0123456789abcdef";
 const CANARY_LLM: &str = "sk-CanaryLlmKey0123456789abcdef";
@@ -26,29 +26,6 @@ def validate(data, account):
     return data
 "#;
 
-struct Evil;
-
-impl Respond for Evil {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-        let user = body["messages"][1]["content"].as_str().unwrap_or("");
-        let system = body["messages"][0]["content"].as_str().unwrap_or("");
-        let answer = if system.contains("DevOps engineer") {
-            json!({"memory_limit_mb": 512, "latency_p95_seconds": 1.0, "notes": []})
-        } else if system.contains("software architect") {
-            json!({"overview": "x", "decisions": [], "risks": []})
-        } else if user.contains("Hole: rules") && user.contains("File: app/rules/book.py") {
-            json!({"code": MALICIOUS})
-        } else {
-            json!({"code": "pass\n"})
-        };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer.to_string()}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10}
-        }))
-    }
-}
-
 fn leftover_processes() -> Vec<String> {
     let out = std::process::Command::new("ps")
         .args(["-eo", "args"])
@@ -65,7 +42,7 @@ fn leftover_processes() -> Vec<String> {
 async fn a_malicious_fill_ends_on_time_leaks_nothing_and_leaves_no_process() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(Evil)
+        .respond_with(Hostile(MALICIOUS.to_string()))
         .mount(&server)
         .await;
     let mut ctx = TestContext::new();
