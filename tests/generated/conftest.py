@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import pwd
 import shutil
@@ -26,9 +27,11 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,6 +227,32 @@ def run_app_suite(app_dir: Path, venv: Venv, home: Path, *args: str, timeout: fl
 
 
 # --- uvicorn -----------------------------------------------------------------------------
+
+
+def call_json(method: str, url: str, body: dict[str, Any] | None = None, *, form: bool = False,
+              token: str | None = None, timeout: float = 60) -> tuple[int, Any]:
+    """One request to a served app's API: `body` as JSON (or as a form), with a bearer token if
+    given; the status and the answer as JSON (None when empty, the text when not JSON)."""
+    headers: dict[str, str] = {}
+    data = None
+    if body is not None and form:
+        data = urllib.parse.urlencode({k: str(v) for k, v in body.items()}).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (127.0.0.1 only)
+            status, raw = int(response.status), response.read()
+    except urllib.error.HTTPError as err:
+        status, raw = int(err.code), err.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode(errors="replace")
 
 
 def _http_status(url: str) -> int | None:

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Venv, free_port, serve_app
+from conftest import Venv, call_json, free_port, serve_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -63,28 +60,6 @@ def smtp() -> Iterator[tuple[_Inbox, int]]:
         controller.stop()
 
 
-def _call(method: str, url: str, body: dict[str, Any] | None = None, *, form: dict[str, str] | None = None,
-          token: str | None = None) -> tuple[int, Any]:
-    headers = {"Accept": "application/json"}
-    data = None
-    if form is not None:
-        data = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (127.0.0.1 only)
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as err:
-        raw = err.read()
-        return err.code, json.loads(raw) if raw else None
-
-
 def _link(message: EmailMessage, base: str) -> tuple[str, str]:
     body = message.get_content()
     match = re.search(r"(http://\S+?)\?token=(\S+)", body)
@@ -100,26 +75,26 @@ def test_verification_and_password_reset_mails_through_smtp(
     env = {"SMTP_URL": f"smtp://127.0.0.1:{port}", "MAIL_FROM": "app@example.com"}
     with serve_app(generated_app("sample"), app_venv, tmp_path, extra_env=env) as base:
         address = "new.user@example.com"
-        assert _call("POST", f"{base}/api/auth/signup", {"email": address, "password": PASSWORD})[0] == 201
+        assert call_json("POST", f"{base}/api/auth/signup", {"email": address, "password": PASSWORD})[0] == 201
         mail = inbox.wait_for(address, "Confirm")
         assert mail["From"] == "app@example.com"
         url, token = _link(mail, base)
         assert url == f"{base}/verify"
-        assert _call("POST", f"{base}/api/auth/verify", {"token": token}) == (200, {"detail": "E-mail address confirmed."})
-        assert _call("POST", f"{base}/api/auth/verify", {"token": token})[0] == 400  # single use
+        assert call_json("POST", f"{base}/api/auth/verify", {"token": token}) == (200, {"detail": "E-mail address confirmed."})
+        assert call_json("POST", f"{base}/api/auth/verify", {"token": token})[0] == 400  # single use
 
-        status, body = _call("POST", f"{base}/api/auth/token", form={"username": address, "password": PASSWORD})
+        status, body = call_json("POST", f"{base}/api/auth/token", {"username": address, "password": PASSWORD}, form=True)
         assert status == 200
         old_token = body["access_token"]
-        assert _call("GET", f"{base}/api/auth/me", token=old_token)[0] == 200
+        assert call_json("GET", f"{base}/api/auth/me", token=old_token)[0] == 200
 
-        assert _call("POST", f"{base}/api/auth/password-reset", {"email": "unknown@example.com"})[0] == 202
-        assert _call("POST", f"{base}/api/auth/password-reset", {"email": address})[0] == 202
+        assert call_json("POST", f"{base}/api/auth/password-reset", {"email": "unknown@example.com"})[0] == 202
+        assert call_json("POST", f"{base}/api/auth/password-reset", {"email": address})[0] == 202
         url, token = _link(inbox.wait_for(address, "Reset"), base)
         assert url == f"{base}/password-reset/confirm"
         new_password = "another long passphrase"
-        assert _call("POST", f"{base}/api/auth/password-reset/confirm", {"token": token, "password": new_password})[0] == 200
-        assert _call("POST", f"{base}/api/auth/password-reset/confirm", {"token": token, "password": "x" * 12})[0] == 400
-        assert _call("GET", f"{base}/api/auth/me", token=old_token)[0] == 401  # the old token is revoked
-        assert _call("POST", f"{base}/api/auth/token", form={"username": address, "password": new_password})[0] == 200
+        assert call_json("POST", f"{base}/api/auth/password-reset/confirm", {"token": token, "password": new_password})[0] == 200
+        assert call_json("POST", f"{base}/api/auth/password-reset/confirm", {"token": token, "password": "x" * 12})[0] == 400
+        assert call_json("GET", f"{base}/api/auth/me", token=old_token)[0] == 401  # the old token is revoked
+        assert call_json("POST", f"{base}/api/auth/token", {"username": address, "password": new_password}, form=True)[0] == 200
     assert not any(m["To"] == "unknown@example.com" for m in inbox.messages)

@@ -5,17 +5,14 @@ that race past the app's own check (one success and one 422 naming the fields, n
 from __future__ import annotations
 
 import dataclasses
-import json
 import subprocess
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import Postgres, Venv, run, run_app_suite, scrubbed_env, serve_app
+from conftest import Postgres, Venv, call_json, run, run_app_suite, scrubbed_env, serve_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -102,33 +99,10 @@ print("released", flush=True)
 """
 
 
-def _call(base: str, method: str, path: str, body: object = None, token: str | None = None,
-          form: bool = False) -> tuple[int, object]:
-    data, headers = None, {}
-    if body is not None and form:
-        data = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in body.items()).encode()  # type: ignore[union-attr]
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1)
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as err:
-        text = err.read()
-        try:
-            return err.code, json.loads(text)
-        except ValueError:
-            return err.code, text.decode(errors="replace")
-
-
 def _token(base: str, email: str) -> str:
-    status, _ = _call(base, "POST", "/api/auth/signup", {"email": email, "password": PASSWORD})
+    status, _ = call_json("POST", base + "/api/auth/signup", {"email": email, "password": PASSWORD})
     assert status == 201
-    status, body = _call(base, "POST", "/api/auth/token", {"username": email, "password": PASSWORD}, form=True)
+    status, body = call_json("POST", base + "/api/auth/token", {"username": email, "password": PASSWORD}, form=True)
     assert status == 200, body
     return body["access_token"]  # type: ignore[index]
 
@@ -144,7 +118,7 @@ def _race(base: str, db: Postgres, venv: Venv, table: str, path: str, bodies: li
         results: list[tuple[int, object]] = [(0, None)] * len(bodies)
 
         def send(i: int) -> None:
-            results[i] = _call(base, "POST", path, bodies[i], token)
+            results[i] = call_json("POST", base + path, bodies[i], token=token)
 
         threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
         for t in threads:
@@ -174,7 +148,7 @@ def test_concurrent_inserts_breaking_unique_give_one_422(postgres: Postgres, gen
     db = _database(postgres, "e2e_race_unique")
     with serve_app(generated_app("invoices"), app_venv, tmp_path / "srv", database_url=db.url) as base:
         token = _token(base, "race-unique@example.com")
-        status, client = _call(base, "POST", "/api/clients", {"name": "Acme"}, token)
+        status, client = call_json("POST", base + "/api/clients", {"name": "Acme"}, token=token)
         assert status == 201, client
         invoice = {"number": "INV-1", "client": client["id"], "amount": "10.00",  # type: ignore[index]
                    "issued_on": "2026-01-01", "due_on": "2026-02-01", "status": "sent"}
@@ -189,7 +163,7 @@ def test_concurrent_inserts_breaking_no_overlap_give_one_422(postgres: Postgres,
     db = _database(postgres, "e2e_race_overlap")
     with serve_app(generated_app("bookings"), app_venv, tmp_path / "srv", database_url=db.url) as base:
         token = _token(base, "race-overlap@example.com")
-        status, room = _call(base, "POST", "/api/rooms", {"name": "Blue room", "capacity": 8}, token)
+        status, room = call_json("POST", base + "/api/rooms", {"name": "Blue room", "capacity": 8}, token=token)
         assert status == 201, room
         # Overlapping, not equal: only the exclusion constraint (not the unique one) can catch it.
         first = {"room": room["id"], "guest": "Ann", "starts_at": "2026-03-01T09:00", "ends_at": "2026-03-01T11:00"}  # type: ignore[index]
