@@ -32,7 +32,7 @@ use crate::config::Inputs;
 use crate::error::E2eError;
 use crate::pipeline::{self, RunRequest, test};
 use crate::report::Reporter;
-use crate::sandbox::{self, Service};
+use crate::sandbox::{self, Access, Isolation, Service};
 
 mod checks;
 
@@ -332,15 +332,15 @@ async fn run_case(
     let app = work.join("app");
     // The interpreter the test stage chose (the sandbox user may need the system's): its venv
     // is the one the tests installed.
-    let (_, python) = test::prepare_isolation(
-        python.to_path_buf(),
-        &test::TestDirs {
-            work,
-            cache: req.cache_dir.clone(),
-        },
-    );
+    // The app runs in the layers its tests ran in (LLM fills are part of it): the same uid
+    // range, Landlock with the staging folder writable and the venv readable, limits.
+    let dirs = test::TestDirs {
+        work,
+        cache: req.cache_dir.clone(),
+    };
+    let (iso, python) = test::prepare_isolation(python.to_path_buf(), &dirs);
     let checks = if app.join("spec.yaml").is_file() {
-        match serve(&app, root, req, &python).await {
+        match serve(&dirs.work, req, &python, iso).await {
             Ok((mut server, base)) => {
                 let spec = SpecIndex::read(&app.join("spec.yaml"))?;
                 let out = checks::run_checks(&case.checks, &base, &spec, &case.name).await;
@@ -393,11 +393,12 @@ fn tail(s: &str, lines: usize) -> String {
 /// Starts the app on a free port with a fresh database; returns it and its base URL once
 /// `/healthz` answers.
 async fn serve(
-    app: &Path,
-    root: &Path,
+    work: &Path,
     req: &EvalRequest,
     python: &Path,
+    iso: Isolation,
 ) -> Result<(Service, String), String> {
+    let app = work.join("app");
     let requirements = std::fs::read_to_string(app.join("requirements.txt"))
         .map_err(|e| format!("requirements.txt: {e}"))?;
     let included = test::included_requirements(
@@ -411,8 +412,12 @@ async fn serve(
             venv.display()
         ));
     }
-    let home = root.join("server-home");
+    // The staging folder the tests ran in: the sandbox user's, with its `home`; the database
+    // goes beside the app.
+    let home = work.join("home");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    iso.hand_over(work)
+        .map_err(|e| format!("handing the staging folder to the sandbox user: {e}"))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
@@ -426,7 +431,7 @@ async fn serve(
     env.insert("TZ".into(), "UTC".into());
     env.insert(
         "DATABASE_URL".into(),
-        format!("sqlite:///{}", root.join("eval.db").display()),
+        format!("sqlite:///{}", work.join("eval.db").display()),
     );
     let argv: Vec<String> = [
         venv_bin.join("python").display().to_string(),
@@ -441,8 +446,14 @@ async fn serve(
         "warning".into(),
     ]
     .into();
-    let mut server =
-        Service::start(&argv, app, &env).map_err(|e| format!("cannot start uvicorn: {e}"))?;
+    // It reads the venv and the interpreter, writes only the staging folder, connects nowhere.
+    let access = Access {
+        write: vec![work.to_path_buf()],
+        read: [vec![venv.clone()], test::interpreter_reads(python, &env)].concat(),
+        tcp_ports: Vec::new(),
+    };
+    let mut server = Service::start(&argv, &app, &env, iso, &access)
+        .map_err(|e| format!("cannot start uvicorn: {e}"))?;
     let base = format!("http://127.0.0.1:{port}");
     let client = local_client();
     let deadline = Instant::now() + Duration::from_secs(60);

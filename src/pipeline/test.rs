@@ -148,9 +148,9 @@ pub fn prepare_isolation(python: PathBuf, dirs: &TestDirs) -> (Isolation, PathBu
     (iso, python)
 }
 
-// What an interpreter needs to read besides the system folders: its installation prefix
-// (`<prefix>/bin/python3.x` → `<prefix>`), and certificate files the installer is pointed at.
-fn interpreter_reads(python: &Path, env: &BTreeMap<String, String>) -> Vec<PathBuf> {
+/// What an interpreter needs to read besides the system folders: its installation prefix
+/// (`<prefix>/bin/python3.x` → `<prefix>`), and certificate files the installer is pointed at.
+pub fn interpreter_reads(python: &Path, env: &BTreeMap<String, String>) -> Vec<PathBuf> {
     let mut read: Vec<PathBuf> = python
         .parent()
         .and_then(Path::parent)

@@ -243,32 +243,36 @@ pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<Sandb
     })
 }
 
-/// A long-running sandboxed command, such as a started app: the same fresh environment,
-/// own process group and parent-death signal as [`run`], with no time limit; the whole group
-/// is killed when the `Service` is dropped.
+/// A long-running sandboxed command, such as a started app: the same layers as [`run`] (fresh
+/// environment, own uid, Landlock, limits, own process group, parent-death signal), with no
+/// time limit; the whole group, then every process of the sandbox uid, is killed when the
+/// `Service` is dropped. It holds the `Isolation` (and so its uid) until then.
 pub struct Service {
     child: tokio::process::Child,
     pgid: Option<i32>,
     output: Arc<Mutex<CappedBuffer>>,
+    iso: Isolation,
 }
 
 impl Service {
-    /// Starts `argv` in `cwd` with exactly `env` (the caller builds it with [`base_env`]).
+    /// Starts `argv` in `cwd` with exactly `env` (the caller builds it with [`base_env`]),
+    /// inside the layers of `iso` with `access`.
     pub fn start(
         argv: &[String],
         cwd: &Path,
         env: &BTreeMap<String, String>,
+        iso: Isolation,
+        access: &Access,
     ) -> std::io::Result<Service> {
         let (prog, args) = argv
             .split_first()
             .ok_or_else(|| std::io::Error::other("empty command"))?;
         let mut command = tokio::process::Command::new(prog);
-        // SAFETY: as in `run`: prctl only sets this child's parent-death signal.
+        let mut ruleset = iso.ruleset(access)?;
+        let user = iso.user.as_ref().map(|u| (u.uid, u.gid));
+        // SAFETY: as in `run`: between fork and exec, only async-signal-safe work.
         unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
+            command.pre_exec(move || isolation::child_setup(user, &mut ruleset));
         }
         let mut child = command
             .args(args)
@@ -288,6 +292,7 @@ impl Service {
             pgid: child.id().map(|p| p as i32),
             child,
             output,
+            iso,
         })
     }
 
@@ -307,6 +312,7 @@ impl Drop for Service {
         if let Some(pgid) = self.pgid {
             kill_group(pgid);
         }
+        self.iso.kill_user_processes();
     }
 }
 
@@ -419,6 +425,64 @@ mod tests {
         assert!(out.output.len() < 2 * OUTPUT_CAP + 100);
         assert!(out.output.contains("bytes of output dropped"));
         assert!(out.output.trim_end().ends_with("END"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_service_runs_in_the_layers_and_leaves_nothing_when_dropped() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Writable by anyone: only Landlock keeps the service out.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let iso = Isolation::prepare(&[dir.path()]);
+        iso.hand_over(dir.path()).unwrap();
+        let uid = iso.user.as_ref().map(|u| u.uid);
+        let landlock = iso.landlock_abi >= 1;
+        // A daemon leaving the process group only where the uid's kill can reach it.
+        let daemon = if uid.is_some() {
+            "(setsid sleep 31349 &);"
+        } else {
+            ""
+        };
+        let script = format!(
+            "id -u; {daemon} touch {}/x 2>/dev/null && echo wrote-outside; touch inside && echo wrote-inside; echo ready; exec sleep 1000",
+            outside.path().display()
+        );
+        let access = Access {
+            write: vec![dir.path().to_path_buf()],
+            ..Access::default()
+        };
+        let argv = ["/bin/sh".to_string(), "-c".into(), script];
+        let env = base_env(&[], dir.path());
+        let mut service = Service::start(&argv, dir.path(), &env, iso, &access).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !service.output().contains("ready") {
+            assert!(Instant::now() < deadline, "{}", service.output());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let out = service.output();
+        assert_eq!(service.exited(), None, "{out}");
+        assert!(out.contains("wrote-inside"), "{out}");
+        if let Some(uid) = uid {
+            assert_eq!(
+                out.lines().next().unwrap_or("").trim(),
+                uid.to_string(),
+                "{out}"
+            );
+        }
+        if landlock {
+            assert!(!out.contains("wrote-outside"), "{out}");
+        }
+        drop(service);
+        let ps = std::process::Command::new("ps")
+            .args(["-eo", "args"])
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&ps.stdout).contains("sleep 31349"),
+            "the daemon outlived the service"
+        );
     }
 
     #[test]
