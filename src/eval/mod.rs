@@ -330,10 +330,9 @@ async fn run_case(
         .unwrap_or_default();
     let work = test::work_dir(&runner_temp, number);
     let app = work.join("app");
-    // The interpreter the test stage chose (the sandbox user may need the system's): its venv
-    // is the one the tests installed.
-    // The app runs in the layers its tests ran in (LLM fills are part of it): the same uid
-    // range, Landlock with the staging folder writable and the venv readable, limits.
+    // The app runs in the layers its tests ran in (LLM fills are part of it), with the
+    // interpreter the test stage chose (the sandbox user may need the system's): its venv is
+    // the one the tests installed.
     let dirs = test::TestDirs {
         work,
         cache: req.cache_dir.clone(),
