@@ -174,16 +174,29 @@ pub fn install_ports(env: &BTreeMap<String, String>) -> Vec<u16> {
     ports
 }
 
-/// Runs `cmd` in its own process group inside the layers of `iso`; never fails for a bad exit,
-/// only when it cannot start.
-pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<SandboxOutcome> {
-    let start = Instant::now();
-    let (prog, args) = cmd
-        .argv
+/// A started command: the child, its process group, its captured output and the two tasks
+/// that pump stdout and stderr into it.
+struct Spawned {
+    child: tokio::process::Child,
+    pgid: Option<i32>,
+    buf: Arc<Mutex<CappedBuffer>>,
+    pumps: [tokio::task::JoinHandle<()>; 2],
+}
+
+/// Starts `argv` in `cwd` with exactly `env`, in its own process group, inside the layers of
+/// `iso` with `access`; its output goes to a capped buffer. Shared by [`run`] and [`Service`].
+fn spawn(
+    argv: &[String],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+    iso: &Isolation,
+    access: &Access,
+) -> std::io::Result<Spawned> {
+    let (prog, args) = argv
         .split_first()
         .ok_or_else(|| std::io::Error::other("empty command"))?;
     let mut command = tokio::process::Command::new(prog);
-    let mut ruleset = iso.ruleset(&cmd.access)?;
+    let mut ruleset = iso.ruleset(access)?;
     let user = iso.user.as_ref().map(|u| (u.uid, u.gid));
     // SAFETY: the closure runs between fork and exec and does only async-signal-safe work
     // (setrlimit, setuid, Landlock's restrict_self on a ruleset built above, prctl); the
@@ -193,9 +206,9 @@ pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<Sandb
     }
     let mut child = command
         .args(args)
-        .current_dir(&cmd.cwd)
+        .current_dir(cwd)
         .env_clear()
-        .envs(&cmd.env)
+        .envs(env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -204,8 +217,28 @@ pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<Sandb
         .spawn()?;
     let pgid = child.id().map(|p| p as i32);
     let buf = Arc::new(Mutex::new(CappedBuffer::default()));
-    let out = tokio::spawn(pump(child.stdout.take(), buf.clone()));
-    let err = tokio::spawn(pump(child.stderr.take(), buf.clone()));
+    let pumps = [
+        tokio::spawn(pump(child.stdout.take(), buf.clone())),
+        tokio::spawn(pump(child.stderr.take(), buf.clone())),
+    ];
+    Ok(Spawned {
+        child,
+        pgid,
+        buf,
+        pumps,
+    })
+}
+
+/// Runs `cmd` in its own process group inside the layers of `iso`; never fails for a bad exit,
+/// only when it cannot start.
+pub async fn run(cmd: &SandboxCommand, iso: &Isolation) -> std::io::Result<SandboxOutcome> {
+    let start = Instant::now();
+    let Spawned {
+        mut child,
+        pgid,
+        buf,
+        pumps: [out, err],
+    } = spawn(&cmd.argv, &cmd.cwd, &cmd.env, iso, &cmd.access)?;
     let (code, timed_out) = match tokio::time::timeout(cmd.timeout, child.wait()).await {
         Ok(status) => (status?.code(), false),
         Err(_) => (None, true),
@@ -264,34 +297,11 @@ impl Service {
         iso: Isolation,
         access: &Access,
     ) -> std::io::Result<Service> {
-        let (prog, args) = argv
-            .split_first()
-            .ok_or_else(|| std::io::Error::other("empty command"))?;
-        let mut command = tokio::process::Command::new(prog);
-        let mut ruleset = iso.ruleset(access)?;
-        let user = iso.user.as_ref().map(|u| (u.uid, u.gid));
-        // SAFETY: as in `run`: between fork and exec, only async-signal-safe work.
-        unsafe {
-            command.pre_exec(move || isolation::child_setup(user, &mut ruleset));
-        }
-        let mut child = command
-            .args(args)
-            .current_dir(cwd)
-            .env_clear()
-            .envs(env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()?;
-        let output = Arc::new(Mutex::new(CappedBuffer::default()));
-        tokio::spawn(pump(child.stdout.take(), output.clone()));
-        tokio::spawn(pump(child.stderr.take(), output.clone()));
+        let spawned = spawn(argv, cwd, env, &iso, access)?;
         Ok(Service {
-            pgid: child.id().map(|p| p as i32),
-            child,
-            output,
+            child: spawned.child,
+            pgid: spawned.pgid,
+            output: spawned.buf,
             iso,
         })
     }
