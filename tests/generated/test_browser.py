@@ -77,6 +77,26 @@ def test_sign_up_create_list_log_out(browser, generated_app: Callable[[str], Pat
         page.click("form.entity-form button[type=submit]")
         page.wait_for_url(re.compile(r"/authors$"))
         expect(page.locator("table tbody")).to_contain_text("Ursula K. Le Guin")
+
+        # Delete asks first, on a page of its own: Cancel keeps the row, Delete removes it.
+        page.get_by_role("link", name="New Author").first.click()
+        page.get_by_label(re.compile(r"^\s*name\b", re.I)).fill("Temporary Author")
+        page.click("form.entity-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/authors$"))
+        row = page.locator("table tbody tr", has_text="Temporary Author")
+        row.get_by_role("link", name="Delete").click()
+        page.wait_for_url(re.compile(r"/authors/\d+/delete$"))
+        expect(page.locator("h1")).to_contain_text("Delete")
+        page.get_by_role("link", name="Cancel").click()
+        page.wait_for_url(re.compile(r"/authors$"))
+        expect(page.locator("table tbody")).to_contain_text("Temporary Author")
+        page.locator("table tbody tr", has_text="Temporary Author").get_by_role("link", name="Delete").click()
+        page.wait_for_url(re.compile(r"/authors/\d+/delete$"))
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_url(re.compile(r"/authors$"))
+        expect(page.locator("table tbody")).not_to_contain_text("Temporary Author")
+        expect(page.locator("table tbody")).to_contain_text("Ursula K. Le Guin")
+
         _log_out_and_check_refused(page, "/authors")
         assert "Ursula K. Le Guin" not in page.content()
         assert not problems, problems
